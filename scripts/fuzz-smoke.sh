@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for a short fixed time, seeded with the committed test fixtures.
+# Usage: scripts/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]
+set -euo pipefail
+build=${1:?usage: fuzz-smoke.sh BUILD_DIR [SECONDS]}
+seconds=${2:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+declare -A seeds=(
+  [decode_fuzz]="$root/tests/data/images"
+  [manifest_fuzz]="$root/tests/fixtures/manifests"
+)
+status=0
+for target in "$build"/fuzz/*_fuzz; do
+  [[ -x "$target" ]] || continue
+  name=$(basename "$target")
+  work=$(mktemp -d)
+  corpus=()
+  [[ -n "${seeds[$name]:-}" && -d "${seeds[$name]}" ]] && corpus=("${seeds[$name]}")
+  echo "fuzz: $name for ${seconds}s (seeds: ${corpus[*]:-none})"
+  if ! "$target" -max_total_time="$seconds" -print_final_stats=0 -artifact_prefix="$work/" "$work" "${corpus[@]}" \
+      >"$work/log" 2>&1; then
+    echo "fuzz: $name FAILED; log and crashing input in $work" >&2
+    tail -40 "$work/log" >&2
+    status=1
+  else
+    echo "fuzz: $name ok ($(grep -c '^#' "$work/log" || true) status lines)"
+    rm -rf "$work"
+  fi
+done
+exit $status

@@ -1,0 +1,43 @@
+// Image decoding: PNG (libpng), JPEG (libjpeg-turbo), DICOM (DCMTK), chosen by content, not by extension.
+// Every failure (missing, empty, truncated, corrupt, unsupported) is an InputError naming the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+#include "chexgen/image/image.h"
+
+namespace chexgen {
+
+enum class ImageFormat { png, jpeg, dicom, unknown };
+
+// Guards against decompression bombs: a header claiming more pixels than this is refused
+// (InputError "unsupported ...: image of W x H pixels exceeds the limit") before any allocation.
+struct DecodeLimits {
+  std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height; 16384 x 16384
+};
+
+// Guesses the format from the first bytes (PNG signature, JPEG SOI, DICOM "DICM" at offset 128).
+ImageFormat sniff_image_format(std::span<const std::uint8_t> bytes);
+
+// Decodes to 8-bit gray or RGB. 16-bit samples are scaled to 8 bits; alpha is dropped
+// (composited on nothing, as Pillow's convert does); palettes are expanded.
+Image8 read_image_u8(const std::filesystem::path& path, ColorMode mode);
+// Decodes to float on the 0..255 scale, keeping the precision of 16-bit and DICOM data.
+ImageF read_image_float(const std::filesystem::path& path, ColorMode mode);
+
+// The same from a buffer already in memory; `source_name` is used in error messages.
+Image8 decode_image_u8(std::span<const std::uint8_t> bytes, std::string_view source_name, ColorMode mode);
+ImageF decode_image_float(std::span<const std::uint8_t> bytes, std::string_view source_name, ColorMode mode);
+// The same with explicit limits (the overloads above use DecodeLimits{}).
+Image8 decode_image_u8(std::span<const std::uint8_t> bytes, std::string_view source_name, ColorMode mode,
+                       const DecodeLimits& limits);
+ImageF decode_image_float(std::span<const std::uint8_t> bytes, std::string_view source_name, ColorMode mode,
+                          const DecodeLimits& limits);
+
+// Writes an 8-bit gray or RGB image as PNG; failure is an OutputError naming the path.
+void write_png(const std::filesystem::path& path, const Image8& image);
+
+}  // namespace chexgen

@@ -1,0 +1,44 @@
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "chexgen/core/error.h"
+#include "chexgen/core/version.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using chexgen::ExitCode;
+  CLI::App app{"chexgen: evaluate and curate synthetic chest X-rays (docs/ in the source tree)", "chexgen"};
+  app.require_subcommand(1);
+  app.fallthrough();  // --threads and --quiet may also follow the subcommand name
+  app.set_version_flag("--version", chexgen::version_string());
+
+  chexgen::cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")->default_val(0);
+  app.add_flag("-q,--quiet", global.quiet, "No progress output");
+
+  int exit_code = 0;
+  chexgen::cli::add_inspect_command(app, global, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
+  } catch (const chexgen::UsageError& e) {
+    fmt::print(stderr, "chexgen: usage error: {}\n", e.what());
+    return static_cast<int>(ExitCode::usage);
+  } catch (const chexgen::InputError& e) {
+    fmt::print(stderr, "chexgen: error: {}\n", e.what());
+    return static_cast<int>(ExitCode::bad_input);
+  } catch (const chexgen::OutputError& e) {
+    fmt::print(stderr, "chexgen: cannot write output: {}\n", e.what());
+    return static_cast<int>(ExitCode::output);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "chexgen: internal error: {}\n", e.what());
+    return static_cast<int>(ExitCode::internal);
+  }
+  return exit_code;
+}
