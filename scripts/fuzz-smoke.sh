@@ -18,7 +18,8 @@ for target in "$build"/fuzz/*_fuzz; do
   corpus=()
   [[ -n "${seeds[$name]:-}" && -d "${seeds[$name]}" ]] && corpus=("${seeds[$name]}")
   echo "fuzz: $name for ${seconds}s (seeds: ${corpus[*]:-none})"
-  if ! "$target" -max_total_time="$seconds" -print_final_stats=0 -artifact_prefix="$work/" "$work" "${corpus[@]}" \
+  # Fixed seed; malloc limit above the 2-4 GB reservations DCMTK makes before it rejects a bad length (docs/images.md).
+  if ! "$target" -seed=1 -max_total_time="$seconds" -malloc_limit_mb=8192 -rss_limit_mb=4096 -print_final_stats=0 -artifact_prefix="$work/" "$work" "${corpus[@]}" \
       >"$work/log" 2>&1; then
     echo "fuzz: $name FAILED; log and crashing input in $work" >&2
     tail -40 "$work/log" >&2
