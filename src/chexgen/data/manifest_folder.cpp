@@ -1,0 +1,49 @@
+// A bare folder of images: every PNG, JPEG and DICOM file under it (by extension), sorted by path.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "chexgen/data/manifest_pvt.h"
+
+namespace chexgen::manifest_detail {
+namespace {
+
+bool is_image_extension(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".dcm" || ext == ".dicom";
+}
+
+}  // namespace
+
+void read_folder_manifest(const std::filesystem::path& path, const ManifestOptions& options,
+                          SampleCollector& collector, Dataset& dataset) {
+  dataset.labels = LabelSet();  // a folder carries no labels
+  namespace fs = std::filesystem;
+  if (!options.image_root.empty()) throw UsageError("--image-root does not apply to a folder (the folder is the root)");
+  if (!options.label_names.empty() || !options.label_column_range.empty()) {
+    throw UsageError("a folder of images has no labels; --labels/--label-set/--label-columns do not apply");
+  }
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) throw InputError({path.string()}, "not a folder");
+  std::vector<std::string> relative;
+  fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink, ec);
+  if (ec) throw InputError({path.string()}, fmt::format("cannot list the folder: {}", ec.message()));
+  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) throw InputError({path.string()}, fmt::format("cannot list the folder: {}", ec.message()));
+    if (it->is_regular_file(ec) && is_image_extension(it->path())) {
+      relative.push_back(fs::relative(it->path(), path).generic_string());
+    }
+  }
+  if (ec) throw InputError({path.string()}, fmt::format("cannot list the folder: {}", ec.message()));
+  std::sort(relative.begin(), relative.end());
+  collector.set_image_root(path);
+  for (auto& r : relative) {
+    Sample s;
+    s.image_ref = r;
+    s.id = std::move(r);
+    collector.add(std::move(s), "", "");
+  }
+}
+
+}  // namespace chexgen::manifest_detail
