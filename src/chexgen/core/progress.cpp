@@ -31,8 +31,9 @@ void Progress::advance(std::size_t k) {
   const double since_last = seconds_since(last_print_);
   const bool due = tty_ ? since_last >= 0.1
                         : since_last >= options_.line_interval_s ||
-                              (total_ > 0 && static_cast<double>(now_done - last_printed_) >=
-                                                 options_.line_fraction * static_cast<double>(total_));
+                              (since_last >= options_.min_line_gap_s && total_ > 0 &&
+                               static_cast<double>(now_done - last_printed_) >=
+                                   options_.line_fraction * static_cast<double>(total_));
   if (due && now_done < total_) print(now_done, false);
 }
 
