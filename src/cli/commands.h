@@ -14,5 +14,7 @@ struct GlobalOptions {
 
 // Each add_* registers a subcommand whose callback stores its exit code in `exit_code`.
 void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_resize_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli

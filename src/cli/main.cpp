@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   chexgen::cli::add_inspect_command(app, global, exit_code);
+  chexgen::cli::add_resize_command(app, global, exit_code);
+  chexgen::cli::add_metrics_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,158 @@
+// `chexgen metrics` on committed fixtures (tests/golden/metrics/cli_*.npy), checked against the
+// numpy/scipy values of tests/fixtures/make_metrics_golden.py.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_data.h"
+
+namespace {
+
+using chexgen::testing::golden;
+using chexgen::testing::golden_path;
+using chexgen::testing::near;
+using ::testing::HasSubstr;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class MetricsCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("chexgen_metrics_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CommandRun run(const std::vector<std::string>& args) const {
+    std::string cmd = quote(CHEXGEN_BINARY) + " --quiet";
+    for (const auto& a : args) cmd += " " + quote(a);
+    const std::string err_file = (dir_ / "stderr.txt").string();
+    cmd += " 2>" + quote(err_file);
+    CommandRun r;
+    std::FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_file);
+    r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return r;
+  }
+
+  std::string out_json() const { return (dir_ / "out.json").string(); }
+  nlohmann::json read_json() const {
+    std::ifstream in(out_json());
+    return nlohmann::json::parse(in);
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
+  const auto& g = golden()["cli"];
+  const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+                     "--synthetic-logits", golden_path("cli_synthetic_logits.npy"), "--real-logits",
+                     golden_path("cli_real_logits.npy"), "--kid-subsets", "1", "--kid-subset-size", "60", "--k", "5",
+                     "--seed", "7", "--json", out_json()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = read_json();
+  EXPECT_EQ(j["n_real"], 60);
+  EXPECT_EQ(j["n_synthetic"], 60);
+  EXPECT_EQ(j["dim"], 8);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["dtype"], "float32");
+  EXPECT_EQ(j["options"]["k"], 5);
+  EXPECT_EQ(j["options"]["kid_subsets"], 1);
+  EXPECT_EQ(j["kid_subset_size"], 60);
+  // float32 features, accumulated in double: double rounding only.
+  EXPECT_TRUE(near(j["fid"].get<double>(), g["fid"].get<double>(), 1e-9, 1e-9));
+  // One subset of all 60 rows = the full-sample MMD²; float32 Gram (SGEMM) for float32 features.
+  EXPECT_TRUE(near(j["kid_mean"].get<double>(), g["kid_full_sample"].get<double>(), 1e-5, 1e-5));
+  EXPECT_EQ(j["kid_std"].get<double>(), 0.0);
+  // PRDC: counts over 60 points, exact fractions.
+  for (const char* key : {"precision", "recall", "density", "coverage"}) {
+    EXPECT_TRUE(near(j[key].get<double>(), g[key].get<double>(), 1e-12, 0.0)) << key;
+  }
+  for (const char* key : {"is_mean", "is_std", "real_is_mean", "real_is_std"}) {
+    EXPECT_TRUE(near(j[key].get<double>(), g[key].get<double>(), 1e-12, 1e-10)) << key;
+  }
+  EXPECT_FALSE(j.contains("fid_ci"));
+  EXPECT_THAT(r.out, HasSubstr("FID"));
+  EXPECT_THAT(r.out, HasSubstr("precision"));
+  EXPECT_THAT(r.out, HasSubstr("wrote " + out_json()));
+}
+
+TEST_F(MetricsCliTest, BootstrapAddsIntervals) {
+  const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+                     "--metrics", "fid,kid,prdc", "--kid-subsets", "2", "--kid-subset-size", "20", "--bootstrap", "4",
+                     "--json", out_json()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = read_json();
+  for (const char* key : {"fid_ci", "kid_mean_ci", "precision_ci", "recall_ci", "density_ci", "coverage_ci"}) {
+    ASSERT_TRUE(j.contains(key)) << key;
+    ASSERT_EQ(j[key].size(), 2u) << key;
+    EXPECT_LE(j[key][0].get<double>(), j[key][1].get<double>()) << key;
+  }
+  EXPECT_FALSE(j.contains("is_mean"));
+  EXPECT_EQ(j["bootstrap_resamples"], 4);
+  EXPECT_EQ(j["options"]["bootstrap"], 4);
+}
+
+TEST_F(MetricsCliTest, BadInputsAreClearErrors) {
+  // Dimension mismatch (8 vs 10 columns): exit code 3 (bad input), the file named.
+  CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic_logits.npy"),
+               "--metrics", "fid", "--json", out_json()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("cli_synthetic_logits.npy"));
+  EXPECT_THAT(r.err, HasSubstr("feature dimension 10 does not match"));
+  EXPECT_FALSE(std::filesystem::exists(out_json()));
+
+  r = run({"metrics", "--real", golden_path("bad_1d.npy"), "--synthetic", golden_path("cli_synthetic.npy"), "--json",
+           out_json()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("bad_1d.npy"));
+
+  // Explicit "is" without logits, and an unknown metric: usage errors (exit code 2).
+  r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+           "--metrics", "is", "--json", out_json()});
+  EXPECT_EQ(r.exit_code, 2);
+  r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+           "--metrics", "fid,xyz", "--json", out_json()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown metric 'xyz'"));
+  // k >= N is an error, not a number.
+  r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+           "--metrics", "prdc", "--k", "60", "--json", out_json()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  // A KID subset larger than the sets.
+  r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+           "--metrics", "kid", "--kid-subset-size", "61", "--json", out_json()});
+  EXPECT_EQ(r.exit_code, 2);
+  // --json is required.
+  r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy")});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
