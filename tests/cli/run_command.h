@@ -1,0 +1,21 @@
+// Runs the built chexgen program (path in CHEXGEN_BINARY) and captures what it prints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace chexgen::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs `chexgen args...` with the working directory `cwd` (default: the repository root).
+CommandResult run_chexgen(const std::vector<std::string>& args, const std::string& cwd = CHEXGEN_SOURCE_DIR);
+
+// A fresh empty directory under the system temporary directory.
+std::string make_temp_dir();
+
+}  // namespace chexgen::testing
