@@ -39,11 +39,25 @@ void require_same_dim(MatrixView<T> a, const std::string& name_a, MatrixView<T> 
   }
 }
 
+template <class T>
+void require_feature_pair(MatrixView<T> a, const std::string& name_a, MatrixView<T> b, const std::string& name_b,
+                          std::size_t min_rows, const std::string& why) {
+  require_rows(a, name_a, min_rows, why);
+  require_rows(b, name_b, min_rows, why);
+  require_same_dim(a, name_a, b, name_b);
+  require_finite(a, name_a);
+  require_finite(b, name_b);
+}
+
 template void require_finite(MatrixView<float>, const std::string&);
 template void require_finite(MatrixView<double>, const std::string&);
 template void require_rows(MatrixView<float>, const std::string&, std::size_t, const std::string&);
 template void require_rows(MatrixView<double>, const std::string&, std::size_t, const std::string&);
 template void require_same_dim(MatrixView<float>, const std::string&, MatrixView<float>, const std::string&);
 template void require_same_dim(MatrixView<double>, const std::string&, MatrixView<double>, const std::string&);
+template void require_feature_pair(MatrixView<float>, const std::string&, MatrixView<float>, const std::string&,
+                                   std::size_t, const std::string&);
+template void require_feature_pair(MatrixView<double>, const std::string&, MatrixView<double>, const std::string&,
+                                   std::size_t, const std::string&);
 
 }  // namespace chexgen::metrics

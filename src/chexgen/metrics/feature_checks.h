@@ -21,4 +21,10 @@ void require_rows(MatrixView<T> x, const std::string& name, std::size_t min_rows
 template <class T>
 void require_same_dim(MatrixView<T> a, const std::string& name_a, MatrixView<T> b, const std::string& name_b);
 
+// The checks every two-set metric (FID, KID, PRDC) runs: both sets have `min_rows` rows, the same
+// dimension, and finite values; cheap shape checks first, then the scan of every value.
+template <class T>
+void require_feature_pair(MatrixView<T> a, const std::string& name_a, MatrixView<T> b, const std::string& name_b,
+                          std::size_t min_rows, const std::string& why);
+
 }  // namespace chexgen::metrics

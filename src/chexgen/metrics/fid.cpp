@@ -188,11 +188,7 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b, FidSolve
 
 template <class T>
 double fid(MatrixView<T> real, MatrixView<T> synthetic, const FidOptions& options) {
-  require_rows(real, "real", 2, "FID");
-  require_rows(synthetic, "synthetic", 2, "FID");
-  require_same_dim(real, "real", synthetic, "synthetic");
-  require_finite(real, "real");
-  require_finite(synthetic, "synthetic");
+  require_feature_pair(real, "real", synthetic, "synthetic", 2, "FID");
   return frechet_distance(gaussian_stats(real, options.covariance), gaussian_stats(synthetic, options.covariance),
                           options.solver);
 }

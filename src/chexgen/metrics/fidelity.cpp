@@ -26,11 +26,7 @@ void validate(const FidelityInputs<T>& in, const FidelityOptions& o) {
   if (!o.fid && !o.kid && !o.prdc && !o.inception_score) throw UsageError("no metric selected");
   const bool features_needed = o.fid || o.kid || o.prdc;
   if (features_needed) {
-    require_rows(in.real, in.real_source, 2, "FID, KID and PRDC");
-    require_rows(in.synthetic, in.synthetic_source, 2, "FID, KID and PRDC");
-    require_same_dim(in.real, in.real_source, in.synthetic, in.synthetic_source);
-    require_finite(in.real, in.real_source);
-    require_finite(in.synthetic, in.synthetic_source);
+    require_feature_pair(in.real, in.real_source, in.synthetic, in.synthetic_source, 2, "FID, KID and PRDC");
   }
   if (o.inception_score) {
     if (in.real_logits) {

@@ -111,11 +111,7 @@ double mmd2_unbiased(MatrixView<T> x, MatrixView<T> y, const PolynomialKernel& k
 
 template <class T>
 KidResult kid(MatrixView<T> real, MatrixView<T> synthetic, const KidOptions& options) {
-  require_rows(real, "real", 2, "KID");
-  require_rows(synthetic, "synthetic", 2, "KID");
-  require_same_dim(real, "real", synthetic, "synthetic");
-  require_finite(real, "real");
-  require_finite(synthetic, "synthetic");
+  require_feature_pair(real, "real", synthetic, "synthetic", 2, "KID");
   if (options.subsets == 0) throw UsageError("KID needs at least one subset");
   if (options.kernel.degree < 1) throw UsageError("KID kernel degree must be >= 1");
 

@@ -34,14 +34,8 @@ void check_inputs(MatrixView<T> real, MatrixView<T> fake, const PrdcOptions& opt
   if (options.tile_rows == 0 || options.tile_cols == 0) {
     throw UsageError(fmt::format("PRDC: tile sizes must be >= 1, got {} x {}", options.tile_rows, options.tile_cols));
   }
-  // Cheap shape checks first, then the scan of every value.
-  const std::size_t min_rows = static_cast<std::size_t>(options.k) + 1;
-  const std::string why = fmt::format("PRDC with k = {}", options.k);
-  require_rows(real, options.real_source, min_rows, why);
-  require_rows(fake, options.fake_source, min_rows, why);
-  require_same_dim(real, options.real_source, fake, options.fake_source);
-  require_finite(real, options.real_source);
-  require_finite(fake, options.fake_source);
+  require_feature_pair(real, options.real_source, fake, options.fake_source, static_cast<std::size_t>(options.k) + 1,
+                       fmt::format("PRDC with k = {}", options.k));
 }
 
 // ---- radii ------------------------------------------------------------------------------------
