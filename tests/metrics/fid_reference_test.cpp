@@ -56,9 +56,7 @@ TEST_P(FidReferenceTest, MatchesScipyAndTheNuclearNormRoute) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, FidReferenceTest,
-                         ::testing::Values("basic", "square", "n_lt_dim", "duplicates", "identical", "scales",
-                                           "far_apart", "f32"));
+INSTANTIATE_TEST_SUITE_P(Cases, FidReferenceTest, ::testing::ValuesIn(chexgen::testing::kFeatureCases));
 
 TEST(FidReference, Float32InputMatchesTheFloat64Reference) {
   // The f32 fixture holds float32 values; the reference used those exact values in float64, and

@@ -57,9 +57,7 @@ TEST_P(KidReferenceTest, FullSampleMmdMatchesNumpy) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, KidReferenceTest,
-                         ::testing::Values("basic", "square", "n_lt_dim", "duplicates", "identical", "scales",
-                                           "far_apart", "f32"));
+INSTANTIATE_TEST_SUITE_P(Cases, KidReferenceTest, ::testing::ValuesIn(chexgen::testing::kFeatureCases));
 
 TEST(KidReference, Float32GramMatchesTheFloat64Reference) {
   // The Gram matrix is computed by SGEMM for float input (as torch-fidelity and clean-fid do with

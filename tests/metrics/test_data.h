@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,10 @@ inline std::string golden_path(const std::string& name) {
 
 // tests/golden/metrics/golden.json, written by tests/fixtures/make_metrics_golden.py.
 const nlohmann::json& golden();
+
+// The feature-pair cases of golden.json ("features"), each <case>_real.npy / <case>_synthetic.npy.
+inline const std::vector<std::string> kFeatureCases = {"basic",      "square", "n_lt_dim",  "duplicates",
+                                                       "identical",  "scales", "far_apart", "f32"};
 
 inline metrics::MatrixD load_f64(const std::string& name) { return features::read_npy(golden_path(name)).to_f64(); }
 inline metrics::MatrixF load_f32(const std::string& name) { return features::read_npy(golden_path(name)).to_f32(); }
