@@ -37,4 +37,25 @@ std::vector<std::size_t> IndexSampler::with_replacement(std::size_t n, std::size
   return out;
 }
 
+std::vector<std::size_t> numpy_legacy_choice(std::uint32_t seed, std::size_t n, std::size_t m) {
+  CHEXGEN_ASSERT(m <= n, "numpy_legacy_choice: m must be <= n");
+  std::mt19937 engine(seed);  // numpy's legacy mt19937_seed is the reference init_genrand, as std::mt19937's
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), std::size_t{0});
+  for (std::size_t i = n; i-- > 1;) {
+    // Uniform in [0, i]: draw words masked to the smallest all-ones value >= i until one is <= i.
+    std::uint64_t mask = i;
+    for (int shift = 1; shift <= 32; shift *= 2) mask |= mask >> shift;
+    std::uint64_t j = 0;
+    if (i <= 0xffffffffULL) {
+      do j = engine() & mask; while (j > i);
+    } else {
+      do j = ((static_cast<std::uint64_t>(engine()) << 32) | engine()) & mask; while (j > i);
+    }
+    std::swap(perm[i], perm[static_cast<std::size_t>(j)]);
+  }
+  perm.resize(m);
+  return perm;
+}
+
 }  // namespace chexgen::metrics

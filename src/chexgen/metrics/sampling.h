@@ -35,4 +35,10 @@ class IndexSampler {
   std::mt19937_64 engine_;
 };
 
+// What `numpy.random.seed(seed); numpy.random.choice(n, m, replace=False)` returns: the first m entries of the
+// legacy RandomState.permutation(n) (MT19937 seeded like std::mt19937, a Fisher-Yates shuffle from the end with
+// numpy's masked rejection sampler). Used where a reference script draws a subset this way (FRD's
+// match_sample_count), so that a user can reproduce its subset for the same row order. m <= n.
+std::vector<std::size_t> numpy_legacy_choice(std::uint32_t seed, std::size_t n, std::size_t m);
+
 }  // namespace chexgen::metrics
