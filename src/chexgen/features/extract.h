@@ -1,0 +1,51 @@
+// Feature extraction over a dataset, through the feature store: every image is read once, hashed, and either
+// found in the store or decoded, measured and added to it. An interrupted run resumes where it stopped; a second
+// run (another metric, another subset, another synthetic set against the same real one) reads the store only.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chexgen/core/error.h"
+#include "chexgen/data/manifest.h"
+#include "chexgen/features/feature_store.h"
+#include "chexgen/image/image.h"
+#include "chexgen/metrics/matrix.h"
+
+namespace chexgen {
+class Progress;
+}
+
+namespace chexgen::features {
+
+// What an extractor is to this driver: a stable id (the store's key), its columns, and a function of a decoded
+// image. The function may throw std::invalid_argument for an image it cannot measure.
+struct ImageFeatureExtractor {
+  std::string id;
+  std::vector<std::string> columns;
+  ColorMode color = ColorMode::gray;
+  std::function<std::vector<double>(const Image8&)> compute;
+};
+
+struct ExtractionOptions {
+  int threads = 0;        // 0 = all cores
+  bool skip_bad = false;  // true: leave unusable images out (reported); false: any unusable image is fatal
+};
+
+struct DatasetFeatures {
+  metrics::MatrixD values;            // one row per kept sample, in manifest order
+  std::vector<std::size_t> samples;   // the Dataset::samples index of each row
+  std::size_t computed = 0;           // rows measured in this run
+  std::size_t reused = 0;             // rows found in the store
+  double seconds = 0;                 // wall time of the whole pass
+};
+
+// Runs `extractor` over every sample of `dataset`. Missing, unreadable and unmeasurable images are added to
+// `errors` with the manifest file and row; unless options.skip_bad, an InputError is thrown after the pass (the
+// rows computed so far stay in the store, so a rerun after fixing the input only does what is left).
+DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeatureExtractor& extractor,
+                                         FeatureStore& store, const ExtractionOptions& options, ErrorReport& errors,
+                                         Progress* progress = nullptr);
+
+}  // namespace chexgen::features

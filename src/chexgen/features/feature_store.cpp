@@ -1,0 +1,171 @@
+#include "chexgen/features/feature_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "chexgen/core/error.h"
+
+namespace chexgen::features {
+namespace {
+
+constexpr int kFormatVersion = 1;
+static_assert(std::endian::native == std::endian::little, "the store format is little-endian");
+
+std::uint64_t fnv1a64(const std::uint8_t* data, std::size_t n) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= data[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string key_string(const ContentHash& key) { return std::string(reinterpret_cast<const char*>(key.data()), key.size()); }
+
+std::string extractor_key(const std::string& id) {
+  return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(id.data()), id.size())).substr(0, 16);
+}
+
+// Writes a small text file atomically (temporary name + rename).
+void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw OutputError(fmt::format("{}: cannot write", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw OutputError(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
+}
+
+}  // namespace
+
+FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extractor_id, std::vector<std::string> columns)
+    : dir_(root / extractor_key(extractor_id)), extractor_id_(std::move(extractor_id)), columns_(std::move(columns)) {
+  CHEXGEN_ASSERT(!columns_.empty(), "a feature store needs at least one column");
+  record_bytes_ = 32 + 8 * columns_.size() + 8;
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw OutputError(fmt::format("{}: cannot create the feature store directory: {}", dir_.string(), ec.message()));
+  const std::filesystem::path meta = dir_ / "meta.json";
+  if (std::filesystem::exists(meta)) {
+    std::ifstream in(meta);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(Location{meta.string()}, fmt::format("not a feature store description: {}", e.what()));
+    }
+    if (j.value("format_version", 0) != kFormatVersion || j.value("extractor_id", std::string()) != extractor_id_ ||
+        j.value("columns", std::vector<std::string>()) != columns_)
+      throw InputError(Location{meta.string()},
+                       "this store directory belongs to another extractor or format version; use another --store "
+                       "or delete the directory");
+  } else {
+    nlohmann::json j = {{"format_version", kFormatVersion}, {"extractor_id", extractor_id_}, {"columns", columns_}};
+    write_text_atomically(meta, j.dump(1) + "\n");
+  }
+  load();
+}
+
+FeatureStore::~FeatureStore() {
+  try {
+    flush();
+  } catch (...) {  // a destructor must not throw; a failed final flush only loses cached rows
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FeatureStore::load() {
+  const std::filesystem::path rows = dir_ / "rows.bin";
+  fd_ = ::open(rows.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw OutputError(fmt::format("{}: cannot open: {}", rows.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw OutputError(fmt::format("{}: cannot stat: {}", rows.string(), std::strerror(errno)));
+  const auto size = static_cast<std::size_t>(st.st_size);
+  std::vector<std::uint8_t> bytes(size);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t r = ::pread(fd_, bytes.data() + got, size - got, static_cast<off_t>(got));
+    if (r <= 0) throw InputError(Location{rows.string()}, "cannot read the feature store");
+    got += static_cast<std::size_t>(r);
+  }
+  std::size_t good = 0;
+  while (good + record_bytes_ <= size) {
+    const std::uint8_t* rec = bytes.data() + good;
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, rec + record_bytes_ - 8, 8);
+    if (fnv1a64(rec, record_bytes_ - 8) != stored) break;  // torn or damaged: everything from here is dropped
+    std::vector<double> values(columns_.size());
+    std::memcpy(values.data(), rec + 32, 8 * values.size());
+    rows_.emplace(std::string(reinterpret_cast<const char*>(rec), 32), std::move(values));
+    good += record_bytes_;
+  }
+  if (good < size) {
+    dropped_tail_bytes_ = size - good;
+    if (::ftruncate(fd_, static_cast<off_t>(good)) != 0)
+      throw OutputError(fmt::format("{}: cannot cut off an interrupted write: {}", rows.string(), std::strerror(errno)));
+  }
+  if (::lseek(fd_, 0, SEEK_END) < 0) throw OutputError(fmt::format("{}: cannot seek", rows.string()));
+}
+
+std::size_t FeatureStore::size() const {
+  std::lock_guard lock(mutex_);
+  return rows_.size();
+}
+
+std::optional<std::vector<double>> FeatureStore::find(const ContentHash& key) const {
+  std::lock_guard lock(mutex_);
+  const auto it = rows_.find(key_string(key));
+  if (it == rows_.end()) return std::nullopt;
+  return it->second;
+}
+
+void FeatureStore::put(const ContentHash& key, std::span<const double> values) {
+  CHEXGEN_ASSERT(values.size() == columns_.size(), "feature row of the wrong length");
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = rows_.emplace(key_string(key), std::vector<double>(values.begin(), values.end()));
+  if (!inserted) return;
+  const std::size_t start = pending_.size();
+  pending_.resize(start + record_bytes_);
+  std::uint8_t* rec = pending_.data() + start;
+  std::memcpy(rec, key.data(), 32);
+  std::memcpy(rec + 32, values.data(), 8 * values.size());
+  const std::uint64_t sum = fnv1a64(rec, record_bytes_ - 8);
+  std::memcpy(rec + record_bytes_ - 8, &sum, 8);
+  if (pending_.size() >= flush_every * record_bytes_) write_pending_locked();
+}
+
+void FeatureStore::flush() {
+  std::lock_guard lock(mutex_);
+  write_pending_locked();
+}
+
+void FeatureStore::write_pending_locked() {
+  if (pending_.empty()) return;
+  std::size_t written = 0;
+  while (written < pending_.size()) {
+    const ssize_t w = ::write(fd_, pending_.data() + written, pending_.size() - written);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw OutputError(fmt::format("{}: cannot write the feature store: {}", (dir_ / "rows.bin").string(),
+                                    std::strerror(errno)));
+    }
+    written += static_cast<std::size_t>(w);
+  }
+  ::fdatasync(fd_);
+  pending_.clear();
+}
+
+}  // namespace chexgen::features

@@ -1,0 +1,66 @@
+// The feature store: feature rows computed once per (image content, extractor) and reused by every later run.
+//
+// Layout: <store>/<extractor key>/meta.json (the extractor's full id, its column names, the format version) and
+// rows.bin, an append-only list of records
+//     [32-byte SHA-256 of the image file][dim little-endian float64 values][8-byte FNV-1a-64 of the bytes before it]
+// A record is visible only when it is complete and its checksum matches, so a process killed in the middle of a
+// write leaves a tail that the next open cuts off; nothing else is ever rewritten. The extractor key is the first
+// 16 hex digits of the SHA-256 of the extractor id, so two configurations never share rows (docs/feature-store.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "chexgen/core/hash.h"
+
+namespace chexgen::features {
+
+using ContentHash = Sha256;  // of the image file's bytes
+
+class FeatureStore {
+ public:
+  // Opens (creating if needed) the rows of `extractor_id` under `root`. An existing store whose columns differ
+  // from `columns` is an InputError naming meta.json (a changed extractor must change its id).
+  FeatureStore(const std::filesystem::path& root, std::string extractor_id, std::vector<std::string> columns);
+  ~FeatureStore();
+  FeatureStore(const FeatureStore&) = delete;
+  FeatureStore& operator=(const FeatureStore&) = delete;
+
+  const std::filesystem::path& directory() const { return dir_; }
+  std::size_t dim() const { return columns_.size(); }
+  const std::vector<std::string>& columns() const { return columns_; }
+  std::size_t size() const;                 // rows stored
+  std::size_t dropped_tail_bytes() const { return dropped_tail_bytes_; }  // cut off at open (an interrupted write)
+
+  // The stored row of an image, or nothing. Thread-safe.
+  std::optional<std::vector<double>> find(const ContentHash& key) const;
+
+  // Adds a row (values.size() == dim(); a key already present is ignored). Rows are buffered and written by
+  // flush(), which also runs every `flush_every` rows and in the destructor. Thread-safe.
+  void put(const ContentHash& key, std::span<const double> values);
+  void flush();
+
+  static constexpr std::size_t flush_every = 64;
+
+ private:
+  void load();
+  void write_pending_locked();
+
+  std::filesystem::path dir_;
+  std::string extractor_id_;
+  std::vector<std::string> columns_;
+  std::size_t record_bytes_ = 0;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<double>> rows_;  // key: the 32 hash bytes as a string
+  std::vector<std::uint8_t> pending_;                          // encoded records not yet written
+  std::size_t dropped_tail_bytes_ = 0;
+  int fd_ = -1;
+};
+
+}  // namespace chexgen::features

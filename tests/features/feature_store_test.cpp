@@ -1,0 +1,122 @@
+// The feature store: rows survive a reopen, an interrupted write is cut off, a changed extractor is refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "chexgen/core/error.h"
+#include "chexgen/features/feature_store.h"
+
+namespace chexgen::features {
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("chexgen-store-test-" + name + "-" + std::to_string(std::random_device{}()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+ContentHash key(int i) {
+  const std::string text = "image " + std::to_string(i);
+  return sha256(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+const std::vector<std::string> kColumns = {"a", "b", "c"};
+
+TEST(FeatureStore, RowsSurviveReopen) {
+  const auto root = fresh_dir("reopen");
+  {
+    FeatureStore store(root, "test-extractor v1", kColumns);
+    EXPECT_EQ(store.size(), 0u);
+    store.put(key(1), std::vector<double>{1, 2, 3});
+    store.put(key(2), std::vector<double>{-0.5, 1e300, std::nan("")});
+    store.put(key(1), std::vector<double>{9, 9, 9});  // already present: ignored
+    EXPECT_EQ(store.find(key(1)), (std::vector<double>{1, 2, 3}));
+  }
+  FeatureStore store(root, "test-extractor v1", kColumns);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.find(key(1)), (std::vector<double>{1, 2, 3}));
+  const auto two = store.find(key(2));
+  ASSERT_TRUE(two);
+  EXPECT_EQ((*two)[1], 1e300);
+  EXPECT_TRUE(std::isnan((*two)[2]));
+  EXPECT_FALSE(store.find(key(3)));
+  EXPECT_EQ(store.dropped_tail_bytes(), 0u);
+  std::filesystem::remove_all(root);
+}
+
+TEST(FeatureStore, InterruptedWriteIsCutOff) {
+  const auto root = fresh_dir("torn");
+  std::filesystem::path rows;
+  {
+    FeatureStore store(root, "x", kColumns);
+    for (int i = 0; i < 5; ++i) store.put(key(i), std::vector<double>{double(i), 0, 0});
+    rows = store.directory() / "rows.bin";
+  }
+  const auto full = std::filesystem::file_size(rows);
+  const std::size_t record = 32 + 3 * 8 + 8;
+  ASSERT_EQ(full, 5 * record);
+  // A kill in the middle of the fifth record's write, then a damaged fourth record: both go, three stay.
+  std::filesystem::resize_file(rows, full - 10);
+  {
+    FeatureStore store(root, "x", kColumns);
+    EXPECT_EQ(store.size(), 4u);
+    EXPECT_EQ(store.dropped_tail_bytes(), record - 10);
+  }
+  {
+    std::fstream f(rows, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(3 * record + 40));
+    f.put('\x7f');
+  }
+  FeatureStore store(root, "x", kColumns);
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_TRUE(store.find(key(2)));
+  EXPECT_FALSE(store.find(key(3)));
+  // New rows go after the good ones.
+  store.put(key(7), std::vector<double>{7, 7, 7});
+  store.flush();
+  EXPECT_EQ(std::filesystem::file_size(rows), 4 * record);
+  std::filesystem::remove_all(root);
+}
+
+TEST(FeatureStore, ExtractorsDoNotShareRows) {
+  const auto root = fresh_dir("ids");
+  {
+    FeatureStore a(root, "extractor A", kColumns);
+    a.put(key(1), std::vector<double>{1, 1, 1});
+  }
+  FeatureStore b(root, "extractor B", kColumns);
+  EXPECT_FALSE(b.find(key(1)));
+  EXPECT_NE(b.directory(), FeatureStore(root, "extractor A", kColumns).directory());
+  std::filesystem::remove_all(root);
+}
+
+TEST(FeatureStore, ChangedColumnsAreRefused) {
+  const auto root = fresh_dir("columns");
+  { FeatureStore a(root, "same id", kColumns); }
+  EXPECT_THROW(FeatureStore(root, "same id", std::vector<std::string>{"a", "b"}), InputError);
+  std::filesystem::remove_all(root);
+}
+
+TEST(FeatureStore, ConcurrentPuts) {
+  const auto root = fresh_dir("threads");
+  {
+    FeatureStore store(root, "x", kColumns);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&store, t] {
+        for (int i = 0; i < 100; ++i) store.put(key(t * 1000 + i), std::vector<double>{double(t), double(i), 0});
+      });
+    for (auto& th : threads) th.join();
+  }
+  FeatureStore store(root, "x", kColumns);
+  EXPECT_EQ(store.size(), 400u);
+  EXPECT_EQ(store.find(key(3042)), (std::vector<double>{3, 42, 0}));
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace chexgen::features
