@@ -1,6 +1,5 @@
 // chexgen inspect: reads a manifest and reports samples, images found/missing/unreadable, label
 // prevalence, prompt statistics and duplicates (docs/manifests.md, "chexgen inspect").
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,48 +11,20 @@
 #include "chexgen/data/manifest.h"
 #include "chexgen/image/decode.h"
 #include "cli/commands.h"
+#include "cli/manifest_args.h"
 
 namespace chexgen::cli {
 namespace {
 
 struct InspectArgs {
   std::string manifest;
-  std::string format = "auto";
-  std::string image_root;
-  std::vector<std::string> labels;
-  std::string label_set;
-  std::string label_columns;
-  std::string image_column, prompt_column, labels_column, patient_column, id_column;
-  bool skip_bad = false;
+  ManifestArgs manifest_args;
   std::string json_path;
   bool no_decode = false;
   int max_examples = 5;
 };
 
 using ojson = nlohmann::ordered_json;
-
-ManifestOptions manifest_options(const InspectArgs& a) {
-  ManifestOptions o;
-  o.format = parse_manifest_format(a.format);
-  o.image_root = a.image_root;
-  o.columns = ManifestColumns{a.image_column, a.prompt_column, a.labels_column, a.patient_column, a.id_column};
-  if (!a.labels.empty() && !a.label_set.empty()) throw UsageError("give --labels or --label-set, not both");
-  o.label_names = a.label_set.empty() ? a.labels : LabelSet::preset(a.label_set).names();
-  o.label_column_range = a.label_columns;
-  o.skip_bad = a.skip_bad;
-  return o;
-}
-
-void print_errors(const ErrorReport& errors) {
-  for (const auto& e : errors.errors()) fmt::print(stderr, "chexgen: error: {}\n", e.what());
-}
-
-void write_json(const std::string& path, const ojson& j) {
-  std::ofstream out(path);
-  if (!out) throw OutputError(fmt::format("{}: cannot open for writing", path));
-  out << j.dump(2) << '\n';
-  if (!out) throw OutputError(fmt::format("{}: write failed", path));
-}
 
 ojson duplicates_json(const Duplicates& d, const Dataset& dataset, int max_examples, const char* key_name) {
   ojson examples = ojson::array();
@@ -86,7 +57,7 @@ void print_duplicates(const char* what, const Duplicates& d, const Dataset& data
 
 int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
   (void)resolve_threads(global.threads);  // a bad --threads is a usage error before any work
-  const ManifestOptions options = manifest_options(a);
+  const ManifestOptions options = a.manifest_args.options();
   ErrorReport errors;
   Dataset dataset;
   try {
@@ -96,7 +67,7 @@ int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
     fmt::print(stderr, "chexgen: {}: {} problem(s); the manifest was not used{}\n", a.manifest, errors.size(),
                options.skip_bad ? "" : " (--skip-bad leaves bad rows out)");
     if (!a.json_path.empty()) {
-      write_json(a.json_path, ojson{{"manifest", a.manifest}, {"manifest_read", false}, {"errors", errors.to_json()}});
+      write_json_file(a.json_path, ojson{{"manifest", a.manifest}, {"manifest_read", false}, {"errors", errors.to_json()}});
     }
     return static_cast<int>(ExitCode::bad_input);
   }
@@ -179,7 +150,7 @@ int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
             {"duplicate_prompts", duplicates_json(dup_prompts, dataset, a.max_examples, "prompt")},
             {"duplicate_images", duplicates_json(dup_images, dataset, a.max_examples, "sha256")},
             {"errors", errors.to_json()}};
-    write_json(a.json_path, j);
+    write_json_file(a.json_path, j);
   }
 
   const bool problems = n_row_errors > 0 || n_missing > 0 || n_unreadable > 0;
@@ -193,19 +164,8 @@ void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   auto args = std::make_shared<InspectArgs>();
   CLI::App* cmd = app.add_subcommand("inspect", "Check a dataset manifest: images, labels, prompts, duplicates");
   cmd->add_option("manifest", args->manifest, "Manifest: CSV, metadata.jsonl, or a folder of images")->required();
-  cmd->add_option("--format", args->format,
-                  "auto | chexgenbench-real | chexgenbench-synthetic | onehot | jsonl | folder")
-      ->default_val("auto");
-  cmd->add_option("--image-root", args->image_root, "Folder image paths are relative to (default: the manifest's folder)");
-  cmd->add_option("--labels", args->labels, "Label names, comma-separated (onehot: the label columns)")->delimiter(',');
-  cmd->add_option("--label-set", args->label_set, "Named label set: chexpert | nih");
-  cmd->add_option("--label-columns", args->label_columns, "onehot: label columns FIRST:LAST (inclusive)");
-  cmd->add_option("--image-column", args->image_column, "Column with image paths (default by format)");
-  cmd->add_option("--prompt-column", args->prompt_column, "Column with prompts (default by format)");
-  cmd->add_option("--labels-column", args->labels_column, "Column with the labels dict (default by format)");
-  cmd->add_option("--patient-column", args->patient_column, "Column with patient ids (default: patient_id if present)");
-  cmd->add_option("--id-column", args->id_column, "Column with sample ids (default: the image path)");
-  cmd->add_flag("--skip-bad", args->skip_bad, "Leave bad rows and images out, report and count them, exit 0");
+  add_manifest_options(cmd, args->manifest_args);
+  add_skip_bad_flag(cmd, args->manifest_args.skip_bad);
   cmd->add_option("--json", args->json_path, "Also write the report as JSON to this file");
   cmd->add_flag("--no-decode", args->no_decode, "Check that images exist and hash them, without decoding");
   cmd->add_option("--examples", args->max_examples, "Duplicate groups shown")->default_val(5)->check(CLI::NonNegativeNumber);
