@@ -1,0 +1,126 @@
+#include "chexgen/radiomics/ngtdm.h"
+#include "chexgen/radiomics/texture_plane.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace chexgen::radiomics {
+namespace {
+
+// getter names of RadiomicsNGTDM in inspect.getmembers order.
+constexpr std::array<std::string_view, 5> kNames = {"Busyness", "Coarseness", "Complexity", "Contrast", "Strength"};
+enum Feature : std::size_t { kBusyness, kCoarseness, kComplexity, kContrast, kStrength, kFeatureCount };
+static_assert(kFeatureCount == kNames.size());
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One gray level of the NGTDM: its value i, pixel count n_i and sum of differences s_i.
+struct Row {
+  double level = 0, count = 0, s = 0;
+};
+
+// calculate_ngtdm: per ROI pixel, |level - mean level of its neighbours inside the ROI| (0 when it has none), a row
+// at a time: the differences of the row first (branch-free), then the sums per level in row-major order, as
+// cmatrices.c adds them up. Pixels outside the ROI land in level 0, which is never read.
+std::vector<Row> count_differences(const TexturePlane& p, std::int32_t ng) {
+  std::vector<double> count(static_cast<std::size_t>(ng) + 1, 0.0), sum_diff(static_cast<std::size_t>(ng) + 1, 0.0);
+  std::vector<double> diff(static_cast<std::size_t>(p.width));
+  const std::ptrdiff_t s = p.stride;
+  for (int y = 0; y < p.height; ++y) {
+    const std::int32_t* c = p.cells.data() + p.at(0, y);
+    for (std::ptrdiff_t x = 0; x < p.width; ++x) {
+      const std::int32_t a0 = c[x - s - 1], a1 = c[x - s], a2 = c[x - s + 1], a3 = c[x - 1], a4 = c[x + 1],
+                         a5 = c[x + s - 1], a6 = c[x + s], a7 = c[x + s + 1];
+      const std::int32_t sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+      const std::int32_t inside =
+          (a0 != 0) + (a1 != 0) + (a2 != 0) + (a3 != 0) + (a4 != 0) + (a5 != 0) + (a6 != 0) + (a7 != 0);
+      const double d = std::fabs(static_cast<double>(c[x]) - static_cast<double>(sum) / std::max(inside, 1));
+      diff[static_cast<std::size_t>(x)] = inside == 0 ? 0.0 : d;
+    }
+    for (std::ptrdiff_t x = 0; x < p.width; ++x) {
+      const auto v = static_cast<std::size_t>(c[x]);
+      count[v] += 1;
+      sum_diff[v] += diff[static_cast<std::size_t>(x)];
+    }
+  }
+  std::vector<Row> rows;
+  for (std::size_t level = 1; level < count.size(); ++level) {
+    if (count[level] != 0) rows.push_back({static_cast<double>(level), count[level], sum_diff[level]});
+  }
+  return rows;
+}
+
+// ngtdm.py's getters over the gray levels present (p_i > 0). The double sums over level pairs are rewritten where an
+// exact identity allows: sum_ij p_i p_j (i - j)^2 = 2 P sum_i p_i (i - mu)^2 (P = sum p_i, mu = sum p_i i / P);
+// sum_ij (p_i + p_j)(i - j)^2 = 2 sum_i p_i (Ngp (i - c)^2 + sum_j (j - c)^2) (c the mean level); sum_ij |x_i - x_j|
+// from the sorted x by its gaps, sum_k (x_(k) - x_(k-1)) k (Ngp - k), twice.
+std::vector<double> difference_features(const std::vector<Row>& rows) {
+  const std::size_t ngp = rows.size();
+  double nvp = 0;
+  for (const Row& r : rows) nvp += r.count;
+  std::vector<double> p(ngp), ps(ngp), ip(ngp);
+  double sum_ps = 0, sum_s = 0, sum_p = 0, sum_pi = 0, sum_level = 0;
+  for (std::size_t k = 0; k < ngp; ++k) {
+    p[k] = rows[k].count / nvp;
+    ps[k] = p[k] * rows[k].s;
+    ip[k] = rows[k].level * p[k];
+    sum_ps += ps[k];
+    sum_s += rows[k].s;
+    sum_p += p[k];
+    sum_pi += p[k] * rows[k].level;
+    sum_level += rows[k].level;
+  }
+  const double mu = sum_pi / sum_p, centre = sum_level / static_cast<double>(ngp);
+  double spread_p = 0, spread_levels = 0;
+  for (std::size_t k = 0; k < ngp; ++k) {
+    spread_p += p[k] * (rows[k].level - mu) * (rows[k].level - mu);
+    spread_levels += (rows[k].level - centre) * (rows[k].level - centre);
+  }
+  double strength_sum = 0;
+  for (std::size_t k = 0; k < ngp; ++k) {
+    const double dev = rows[k].level - centre;
+    strength_sum += p[k] * (static_cast<double>(ngp) * dev * dev + spread_levels);
+  }
+  strength_sum *= 2;
+
+  std::sort(ip.begin(), ip.end());
+  double abs_diff = 0;
+  for (std::size_t k = 1; k < ngp; ++k) {
+    abs_diff += (ip[k] - ip[k - 1]) * static_cast<double>(k) * static_cast<double>(ngp - k);
+  }
+  abs_diff *= 2;
+
+  double complexity = 0;
+  for (std::size_t a = 0; a < ngp; ++a) {
+    for (std::size_t b = a + 1; b < ngp; ++b) {
+      complexity += std::fabs(rows[a].level - rows[b].level) * (ps[a] + ps[b]) / (p[a] + p[b]);
+    }
+  }
+  complexity *= 2;
+
+  std::vector<double> f(kFeatureCount);
+  f[kCoarseness] = sum_ps != 0 ? 1 / sum_ps : 1e6;
+  const double div = static_cast<double>(ngp) * static_cast<double>(ngp - 1);
+  f[kContrast] = div != 0 ? 2 * sum_p * spread_p * sum_s / nvp / div : 0.0;
+  f[kBusyness] = abs_diff != 0 ? sum_ps / abs_diff : 0.0;
+  f[kComplexity] = complexity / nvp;
+  f[kStrength] = sum_s != 0 ? strength_sum / sum_s : 0.0;
+  return f;
+}
+
+}  // namespace
+
+std::span<const std::string_view> ngtdm_feature_names() { return kNames; }
+
+FeatureClassValues ngtdm_features(const Discretized& d) {
+  const TexturePlane p = texture_plane(d, LevelCoding::level, "NGTDM");
+  if (p.box_width == 1 && p.box_height == 1) return {kNames, std::vector<double>(kFeatureCount, kNaN)};
+  return {kNames, difference_features(count_differences(p, d.ng))};
+}
+
+}  // namespace chexgen::radiomics
