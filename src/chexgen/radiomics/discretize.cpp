@@ -34,6 +34,7 @@ class BinEdges {
       delta_ = 1.0;
       count_ = 2;
     }
+    inverse_delta_ = 1.0 / delta_;
   }
 
   double edge(std::int64_t i) const {
@@ -42,9 +43,10 @@ class BinEdges {
     return flat_ ? low_ + static_cast<double>(i) : low_ + static_cast<double>(i) * delta_;
   }
 
-  // Number of edges <= x.
+  // Number of edges <= x: a guess from the spacing, then corrected against the edges themselves, so that the
+  // result is numpy.digitize's whatever the guess's rounding.
   std::int32_t level(double x) const {
-    std::int64_t k = static_cast<std::int64_t>(std::floor((x - low_) / delta_));  // guess: edge(k) <= x
+    std::int64_t k = static_cast<std::int64_t>(std::floor((x - low_) * inverse_delta_));  // guess: edge(k) <= x
     k = std::clamp<std::int64_t>(k, -1, count_ - 1);
     while (k + 1 < count_ && edge(k + 1) <= x) ++k;
     while (k >= 0 && edge(k) > x) --k;
@@ -52,7 +54,7 @@ class BinEdges {
   }
 
  private:
-  double low_ = 0, second_ = 0, delta_ = 1;
+  double low_ = 0, second_ = 0, delta_ = 1, inverse_delta_ = 1;
   std::int64_t count_ = 0;
   bool flat_ = false;
 };
@@ -103,12 +105,11 @@ Discretized discretize(const ImageD& image, const Mask& mask, double bin_width) 
   }
   if (!any) throw std::invalid_argument("cannot discretise an empty region of interest");
   const BinEdges edges(lo, hi, bin_width);
-  std::vector<char> seen;
+  std::vector<char> seen(static_cast<std::size_t>(edges.level(hi)) + 1, 0);  // levels grow with values
   for (std::size_t i = 0; i < image.data.size(); ++i) {
     if (!mask.data[i]) continue;
     const std::int32_t level = edges.level(image.data[i]);
     d.levels[i] = level;
-    if (static_cast<std::size_t>(level) >= seen.size()) seen.resize(static_cast<std::size_t>(level) + 1, 0);
     seen[static_cast<std::size_t>(level)] = 1;
   }
   for (std::size_t g = 0; g < seen.size(); ++g)

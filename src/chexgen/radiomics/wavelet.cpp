@@ -68,6 +68,22 @@ std::vector<double> high_pass(std::span<const double> low) {
   return high;
 }
 
+// pywt's periodic convolution (its downsampling_convolution_periodization with step 1) accumulates output o, at
+// i = o + L/2, as sum_m f[m] * in[(i - m) mod n] with m ascending from 0 while i < n; for the last L/2 outputs
+// (i >= n) it first takes the wrapped terms m = i - n, i - n - 1, ..., 0 and then m = i - n + 1, ..., L - 1. The
+// bulk loops below sum in ascending order; this recomputes those last outputs in pywt's order, so that every value
+// is bit-identical to pywt's. That matters: a detail band of a flat region is zero up to rounding, zero is a bin
+// edge, and the rounding decides the bin (docs/radiomics.md, "Agreement with PyRadiomics").
+template <class At>
+double pywt_wrapped_output(std::span<const double> f, int i, int n, const At& at) {
+  const int taps = static_cast<int>(f.size());
+  auto index = [n](int k) { return ((k % n) + n) % n; };
+  double sum = 0.0;
+  for (int m = i - n; m >= 0; --m) sum += f[m] * at(index(i - m));
+  for (int m = std::max(i - n + 1, 0); m < taps; ++m) sum += f[m] * at(index(i - m));
+  return sum;
+}
+
 // One level of the undecimated periodic transform along x of every row of `in` (width n, `rows` rows):
 // out[i] = sum_k f[k] in[(i + L/2 - k) mod n] for filters low and high.
 void rows_low_high(const std::vector<double>& in, int n, int rows, std::span<const double> low,
@@ -95,6 +111,11 @@ void rows_low_high(const std::vector<double>& in, int n, int rows, std::span<con
         hi[i] += fh * src[i];
       }
     }
+    const auto at = [row](int k) { return row[k]; };
+    for (int o = std::max(n - taps / 2, 0); o < n; ++o) {
+      lo[o] = pywt_wrapped_output(low, o + taps / 2, n, at);
+      hi[o] = pywt_wrapped_output(high, o + taps / 2, n, at);
+    }
   }
 }
 
@@ -117,6 +138,13 @@ void columns_low_high(const std::vector<double>& in, int n, int width, int keep,
         lo[x] += fl * src[x];
         hi[x] += fh * src[x];
       }
+    }
+  }
+  for (int o = std::max(n - taps / 2, 0); o < keep; ++o) {
+    for (int x = 0; x < out_width; ++x) {
+      const auto at = [&](int k) { return in[static_cast<std::size_t>(k) * width + x]; };
+      out_low[static_cast<std::size_t>(o) * out_width + x] = pywt_wrapped_output(low, o + taps / 2, n, at);
+      out_high[static_cast<std::size_t>(o) * out_width + x] = pywt_wrapped_output(high, o + taps / 2, n, at);
     }
   }
 }
