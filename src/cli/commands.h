@@ -16,5 +16,7 @@ struct GlobalOptions {
 void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_resize_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_radiomics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_frd_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli
