@@ -46,8 +46,10 @@ class BinEdges {
   // Number of edges <= x: a guess from the spacing, then corrected against the edges themselves, so that the
   // result is numpy.digitize's whatever the guess's rounding.
   std::int32_t level(double x) const {
-    std::int64_t k = static_cast<std::int64_t>(std::floor((x - low_) * inverse_delta_));  // guess: edge(k) <= x
-    k = std::clamp<std::int64_t>(k, -1, count_ - 1);
+    // The guess is clamped before the conversion (which truncates towards zero: off by one below 0, which the
+    // correction absorbs), so no libm floor call is needed per value.
+    const double t = std::clamp((x - low_) * inverse_delta_, -1.0, static_cast<double>(count_ - 1));
+    std::int64_t k = static_cast<std::int64_t>(t);  // guess: edge(k) <= x
     while (k + 1 < count_ && edge(k + 1) <= x) ++k;
     while (k >= 0 && edge(k) > x) --k;
     return static_cast<std::int32_t>(k + 1);
