@@ -29,16 +29,10 @@ using testing::close;
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 
-std::map<std::string, double> as_map(const FeatureClassValues& f) {
-  std::map<std::string, double> out;
-  for (std::size_t i = 0; i < f.names.size(); ++i) out[std::string(f.names[i])] = f.values.at(i);
-  return out;
-}
-
 std::map<std::string, double> phantom_features() {
   const std::vector<double> values = testing::phantom().roi_values();
   const std::vector<std::int32_t> levels = discretize_values(values, 1);
-  return as_map(firstorder_features(values, levels, FirstOrderSettings{}));
+  return testing::as_map(firstorder_features(values, levels, FirstOrderSettings{}));
 }
 
 TEST(FirstOrder, NamesInPyRadiomicsOrder) {
@@ -67,31 +61,14 @@ TEST(FirstOrder, IbsiPhantomMatchesPyRadiomics) {
   EXPECT_EQ(ours.at("Energy"), 567);  // sum of squares of integer values, exact
   // TotalEnergy is Energy times the pixel volume.
   const std::vector<double> values = testing::phantom().roi_values();
-  const auto scaled = as_map(firstorder_features(values, discretize_values(values, 1), {.voxel_volume = 8}));
+  const auto scaled = testing::as_map(firstorder_features(values, discretize_values(values, 1), {.voxel_volume = 8}));
   EXPECT_EQ(scaled.at("TotalEnergy"), 8 * 567);
   EXPECT_EQ(scaled.at("Energy"), 567);
-}
-
-// IBSI tolerance of a reference row (code, aggregation) in ibsi1_digital_phantom_reference.csv; the digital phantom's
-// rows give none, so the value is then to be met to its 3 significant digits.
-double ibsi_tolerance(const CsvTable& reference, const std::string& code, const std::string& aggregation,
-                      double value) {
-  const auto c_code = reference.column("ibsi_code"), c_agg = reference.column("aggregation"),
-             c_data = reference.column("data"), c_tol = reference.column("tolerance");
-  for (const auto& r : reference.records) {
-    if (r.fields[c_code] != code || r.fields[c_data] != "dig. phantom") continue;
-    if (r.fields[c_agg] != aggregation) continue;
-    if (!r.fields[c_tol].empty()) return std::stod(r.fields[c_tol]);
-    break;
-  }
-  if (value == 0) return 5e-4;
-  return 0.5 * std::pow(10.0, std::floor(std::log10(std::abs(value))) - 2);  // half a unit in the 3rd digit
 }
 
 TEST(FirstOrder, IbsiPhantomMatchesIbsiReference) {
   ErrorReport errors;
   const CsvTable versus = read_csv_file(testing::golden_dir() / "pyradiomics_vs_ibsi_digital_phantom_2d.csv", errors);
-  const CsvTable reference = read_csv_file(testing::golden_dir() / "ibsi1_digital_phantom_reference.csv", errors);
   const auto ours = phantom_features();
   int compared = 0;
   for (const auto& r : versus.records) {
@@ -101,7 +78,9 @@ TEST(FirstOrder, IbsiPhantomMatchesIbsiReference) {
     const double ibsi = std::stod(r.fields[versus.column("ibsi_value")]);
     const std::string aggregation = r.fields[versus.column("ibsi_aggregation")];
     ASSERT_EQ(aggregation, "3D ROI");  // the reference lists these rows without an aggregation
-    const double tolerance = ibsi_tolerance(reference, r.fields[versus.column("ibsi_code")], "", ibsi);
+    const testing::IbsiReference reference = testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], "", r.fields[versus.column("ibsi_code")]);
+    EXPECT_EQ(reference.value, ibsi) << name;
+    const double tolerance = reference.tolerance;
     if (name == "Kurtosis") {  // PyRadiomics' kurtosis is not the excess kurtosis IBSI defines: 3 more
       EXPECT_EQ(r.fields[versus.column("match_3sf")], "False");
       EXPECT_NEAR(ours.at(name) - 3, ibsi, tolerance);
@@ -114,19 +93,6 @@ TEST(FirstOrder, IbsiPhantomMatchesIbsiReference) {
   EXPECT_EQ(compared, 17);
 }
 
-// CheXGenBench's Original image without resampling: normalised, every pixel but (0, 0), bin width 5.
-struct NihCase {
-  ImageD image;
-  Discretized levels;
-};
-
-NihCase nih_case(const std::string& name) {
-  NihCase c;
-  c.image = normalize(to_double(testing::nih_image(name)), 100);
-  c.levels = discretize(c.image, chexgenbench_mask(c.image.width, c.image.height), 5);
-  return c;
-}
-
 TEST(FirstOrder, MatchesPyRadiomicsOnNihImages) {
   const auto table = testing::read_feature_table(testing::golden_dir() / "pyradiomics_frd_v1_noresample_nih24.csv");
   ASSERT_EQ(table.images.size(), 24u);
@@ -134,7 +100,7 @@ TEST(FirstOrder, MatchesPyRadiomicsOnNihImages) {
   double worst = 0;
   std::string worst_at;
   for (std::size_t row = 0; row < table.images.size(); ++row) {
-    const NihCase c = nih_case(table.images[row]);
+    const testing::NihPlane c = testing::nih_original(table.images[row]);
     const FeatureClassValues f = firstorder_features(c.image, c.levels, settings);
     for (std::size_t i = 0; i < f.names.size(); ++i) {
       const double golden = table.value(row, "original_firstorder_" + std::string(f.names[i]));
@@ -172,7 +138,7 @@ TEST(FirstOrder, AgreesWithSortBasedStatisticsOnAwkwardSizes) {
     std::vector<double> values(n);
     for (auto& v : values) v = std::round(normal(rng) * 8) / 8;  // many ties
     const auto levels = discretize_values(values, 5);
-    const auto f = as_map(firstorder_features(values, levels, {.voxel_array_shift = 300, .voxel_volume = 2}));
+    const auto f = testing::as_map(firstorder_features(values, levels, {.voxel_array_shift = 300, .voxel_volume = 2}));
 
     std::vector<double> sorted = values;
     std::sort(sorted.begin(), sorted.end());
@@ -247,14 +213,14 @@ TEST(FirstOrder, PercentileTakesNumpysUpperLerpBranch) {
   // np.nanpercentile([[-0.339, 1.257, -0.93, -0.045, -2.577, -1.134]], 90, axis=1) == 0.606 (numpy 1.24): the virtual
   // index is 4.5, so numpy computes b - (b - a) * 0.5; a + (b - a) * 0.5 would give 0.6059999999999999.
   const std::vector<double> values = {-0.339, 1.257, -0.93, -0.045, -2.577, -1.134};
-  const auto f = as_map(firstorder_features(values, discretize_values(values, 0.1), {}));
+  const auto f = testing::as_map(firstorder_features(values, discretize_values(values, 0.1), {}));
   EXPECT_EQ(f.at("90Percentile"), 0.606);
 }
 
 TEST(FirstOrder, SinglePixel) {
   const std::vector<double> values = {7.5};
   const std::vector<std::int32_t> levels = {1};
-  const auto f = as_map(firstorder_features(values, levels, {.voxel_array_shift = 300, .voxel_volume = 2}));
+  const auto f = testing::as_map(firstorder_features(values, levels, {.voxel_array_shift = 300, .voxel_volume = 2}));
   for (const char* name : {"10Percentile", "90Percentile", "Maximum", "Mean", "Median", "Minimum"}) {
     EXPECT_EQ(f.at(name), 7.5) << name;
   }
@@ -272,7 +238,7 @@ TEST(FirstOrder, SinglePixel) {
 TEST(FirstOrder, FlatRegion) {
   // Exactly representable mean: the moments are 0, and m2 == 0 turns skewness and kurtosis into 0.
   const std::vector<double> flat(10, -4.0);
-  const auto f = as_map(firstorder_features(flat, std::vector<std::int32_t>(10, 1), {}));
+  const auto f = testing::as_map(firstorder_features(flat, std::vector<std::int32_t>(10, 1), {}));
   EXPECT_EQ(f.at("Skewness"), 0.0);
   EXPECT_EQ(f.at("Kurtosis"), 0.0);
   EXPECT_EQ(f.at("Variance"), 0.0);
@@ -282,7 +248,7 @@ TEST(FirstOrder, FlatRegion) {
   // numpy's mean of [0.1, 0.1, 0.1] is 0.1 + 2^-56 (pairwise sum 0.30000000000000004, / 3), so the deviations are
   // all -1.39e-17 and PyRadiomics reports skewness -1 and kurtosis 1 (numpy 1.24, _moment restated).
   const std::vector<double> tenths(3, 0.1);
-  const auto g = as_map(firstorder_features(tenths, std::vector<std::int32_t>(3, 1), {}));
+  const auto g = testing::as_map(firstorder_features(tenths, std::vector<std::int32_t>(3, 1), {}));
   EXPECT_NEAR(g.at("Skewness"), -1.0, 1e-12);
   EXPECT_NEAR(g.at("Kurtosis"), 1.0, 1e-12);
   EXPECT_EQ(g.at("Mean"), 0.30000000000000004 / 3);
@@ -291,7 +257,7 @@ TEST(FirstOrder, FlatRegion) {
 TEST(FirstOrder, TwoValuesLeaveTheRobustRangeEmpty) {
   // 10th and 90th percentiles of {0, 10} are 1 and 9: no value lies in [1, 9], np.nanmean of nothing is NaN.
   const std::vector<double> values = {0, 10};
-  const auto f = as_map(firstorder_features(values, discretize_values(values, 5), {}));
+  const auto f = testing::as_map(firstorder_features(values, discretize_values(values, 5), {}));
   EXPECT_EQ(f.at("10Percentile"), 1.0);
   EXPECT_EQ(f.at("90Percentile"), 9.0);
   EXPECT_TRUE(std::isnan(f.at("RobustMeanAbsoluteDeviation")));
@@ -307,7 +273,7 @@ TEST(FirstOrder, MaskWithHolesUsesRoiPixelsOnly) {
   Mask mask(4, 3, 1);
   mask.data = {1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
   const Discretized d = discretize(image, mask, 5);
-  const auto f = as_map(firstorder_features(image, d, {}));
+  const auto f = testing::as_map(firstorder_features(image, d, {}));
   // ROI values 1 2 3 4 5 8 9 10 11 12: mean 6.5, median (5 + 8) / 2, 10th percentile 1 + 0.9 * (2 - 1),
   // 90th 11 + 0.1 * (12 - 11) (virtual index 8.1), levels (edges 0, 5, 10, 15): 4 x 1, 3 x 2, 3 x 3.
   EXPECT_EQ(f.at("Mean"), 6.5);

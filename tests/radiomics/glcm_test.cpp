@@ -36,30 +36,6 @@ using testing::close;
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::map<std::string, double> as_map(const FeatureClassValues& f) {
-  std::map<std::string, double> out;
-  for (std::size_t i = 0; i < f.names.size(); ++i) out[std::string(f.names[i])] = f.values.at(i);
-  return out;
-}
-
-// A Discretized plane straight from levels (0 = outside the ROI).
-Discretized plane(int width, int height, std::vector<std::int32_t> levels) {
-  Discretized d;
-  d.width = width;
-  d.height = height;
-  d.levels = std::move(levels);
-  std::set<std::int32_t> present;
-  for (auto g : d.levels) {
-    if (g > 0) {
-      present.insert(g);
-      ++d.roi_count;
-    }
-  }
-  d.present.assign(present.begin(), present.end());
-  d.ng = d.present.empty() ? 0 : d.present.back();
-  return d;
-}
-
 // ---- glcm.py restated literally ----
 
 using Matrix = std::vector<std::vector<double>>;
@@ -222,7 +198,7 @@ std::map<std::string, double> literal_glcm(const Discretized& d) {
 }
 
 void expect_matches_literal(const Discretized& d, double rel) {
-  const auto ours = as_map(glcm_features(d));
+  const auto ours = testing::as_map(glcm_features(d));
   const auto expected = literal_glcm(d);
   for (const auto& [name, value] : expected) {
     if (std::isnan(value)) {
@@ -249,7 +225,7 @@ std::map<std::string, double> phantom_slice_average() {
   std::map<std::string, double> sum;
   for (int z = 0; z < ph.nz; ++z) {
     const Discretized d = discretize(ph.slice_image(z), ph.slice_mask(z), 1);
-    for (const auto& [name, value] : as_map(glcm_features(d))) sum[name] += value / ph.nz;
+    for (const auto& [name, value] : testing::as_map(glcm_features(d))) sum[name] += value / ph.nz;
   }
   return sum;
 }
@@ -270,7 +246,6 @@ TEST(Glcm, IbsiPhantomPerSliceMatchesPyRadiomics) {
 TEST(Glcm, IbsiPhantomPerSliceMatchesIbsiReference) {
   ErrorReport errors;
   const CsvTable versus = read_csv_file(testing::golden_dir() / "pyradiomics_vs_ibsi_digital_phantom_2d.csv", errors);
-  const CsvTable reference = read_csv_file(testing::golden_dir() / "ibsi1_digital_phantom_reference.csv", errors);
   const auto ours = phantom_slice_average();
   int compared = 0;
   for (const auto& r : versus.records) {
@@ -282,20 +257,9 @@ TEST(Glcm, IbsiPhantomPerSliceMatchesIbsiReference) {
     ASSERT_EQ(aggregation, "2D, averaged");
     ASSERT_EQ(r.fields[versus.column("match_3sf")], "True") << name;
     const double ibsi = std::stod(r.fields[versus.column("ibsi_value")]);
-    // The reference's own value and tolerance for this code and aggregation; the digital phantom's rows carry no
-    // tolerance, so the value must be met to its 3 significant digits.
-    double reference_value = kNaN, tolerance = kNaN;
-    for (const auto& row : reference.records) {
-      if (row.fields[reference.column("ibsi_code")] == code &&
-          row.fields[reference.column("aggregation")] == aggregation &&
-          row.fields[reference.column("data")] == "dig. phantom") {
-        reference_value = std::stod(row.fields[reference.column("value")]);
-        const std::string t = row.fields[reference.column("tolerance")];
-        tolerance = t.empty() ? 0.5 * std::pow(10.0, std::floor(std::log10(std::abs(ibsi))) - 2) : std::stod(t);
-      }
-    }
-    ASSERT_FALSE(std::isnan(reference_value)) << name << " " << code;
-    EXPECT_EQ(reference_value, ibsi) << name;
+    const testing::IbsiReference reference = testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], aggregation, code);
+    EXPECT_EQ(reference.value, ibsi) << name;
+    const double tolerance = reference.tolerance;
     EXPECT_NEAR(ours.at(name), ibsi, tolerance) << name;
     ++compared;
   }
@@ -309,8 +273,7 @@ TEST(Glcm, MatchesPyRadiomicsOnNihImages) {
   std::string worst_at;
   int compared = 0;
   for (std::size_t row = 0; row < table.images.size(); ++row) {
-    const ImageD image = normalize(to_double(testing::nih_image(table.images[row])), 100);
-    const Discretized d = discretize(image, chexgenbench_mask(image.width, image.height), 5);
+    const Discretized d = testing::nih_original(table.images[row]).levels;
     const FeatureClassValues f = glcm_features(d, {.compute_mcc = false});
     for (std::size_t i = 0; i < f.names.size(); ++i) {
       const std::string column = "original_glcm_" + std::string(f.names[i]);
@@ -353,7 +316,7 @@ TEST(Glcm, MatchesLiteralFormulasOnRandomPlanes) {
       for (std::size_t i = 1; i < v.size(); i += 2) {
         if (v[i] != 0 && v[i - 1] != 0 && skip(rng)) v[i] = v[i - 1];
       }
-      expect_matches_literal(plane(w, h, v), 1e-10);
+      expect_matches_literal(testing::plane_from_levels(w, h, v), 1e-10);
     }
   }
 }
@@ -361,8 +324,8 @@ TEST(Glcm, MatchesLiteralFormulasOnRandomPlanes) {
 TEST(Glcm, SinglePixelRoi) {
   // No pair in any angle: all four angles are deleted and every nanmean is over nothing (NaN); getMCC returns 1
   // before looking at them, as the matrix has one gray level.
-  const Discretized d = plane(3, 3, {0, 0, 0, 0, 4, 0, 0, 0, 0});
-  const auto f = as_map(glcm_features(d));
+  const Discretized d = testing::plane_from_levels(3, 3, {0, 0, 0, 0, 4, 0, 0, 0, 0});
+  const auto f = testing::as_map(glcm_features(d));
   for (const auto& [name, value] : f) {
     if (name == "MCC") {
       EXPECT_EQ(value, 1.0);
@@ -374,16 +337,16 @@ TEST(Glcm, SinglePixelRoi) {
 
 TEST(Glcm, IsolatedPixelsOfTwoLevels) {
   // Two gray levels but no neighbouring pair: NaN everywhere, MCC included (its mean over no angle).
-  const Discretized d = plane(4, 3, {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3});
-  for (const auto& [name, value] : as_map(glcm_features(d))) EXPECT_TRUE(std::isnan(value)) << name;
+  const Discretized d = testing::plane_from_levels(4, 3, {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3});
+  for (const auto& [name, value] : testing::as_map(glcm_features(d))) EXPECT_TRUE(std::isnan(value)) << name;
 }
 
 TEST(Glcm, FlatRoi) {
   // One gray level (g = 2) with pairs in every angle: P = [[1]] per angle. Worked out from glcm.py: the entropies
   // are -1 * log2(1 + eps); HXY1 and HXY2 equal HXY, so Imc1 is 0 / HX = 0 and Imc2 is 0; sigx = 0 makes the
   // correlation 1; MCC is 1 (a single gray level).
-  const Discretized d = plane(4, 3, {0, 2, 2, 0, 2, 2, 2, 2, 0, 2, 2, 0});
-  const auto f = as_map(glcm_features(d));
+  const Discretized d = testing::plane_from_levels(4, 3, {0, 2, 2, 0, 2, 2, 2, 2, 0, 2, 2, 0});
+  const auto f = testing::as_map(glcm_features(d));
   const double tiny = -std::log2(1 + kEps);
   const std::map<std::string, double> expected = {
       {"Autocorrelation", 4},   {"ClusterProminence", 0}, {"ClusterShade", 0},     {"ClusterTendency", 0},
@@ -400,8 +363,8 @@ TEST(Glcm, MaskWithHoles) {
   // One row 1 3 _ 3 1 1 with a hole (level 0): a one-pixel-high plane has the single angle (0, 1), and pairs through
   // the hole do not count. Pairs (1,3), (3,1), (1,1); with the transpose the counts over levels {1, 3} are
   // [[2, 2], [2, 0]], so P = [[1/3, 1/3], [1/3, 0]], px = (2/3, 1/3), ux = 1 * 2/3 + 3 * 1/3 = 5/3.
-  const Discretized d = plane(6, 1, {1, 3, 0, 3, 1, 1});
-  const auto f = as_map(glcm_features(d));
+  const Discretized d = testing::plane_from_levels(6, 1, {1, 3, 0, 3, 1, 1});
+  const auto f = testing::as_map(glcm_features(d));
   EXPECT_DOUBLE_EQ(f.at("JointAverage"), 5.0 / 3);
   EXPECT_DOUBLE_EQ(f.at("Autocorrelation"), (1.0 + 3 + 3) / 3);
   EXPECT_DOUBLE_EQ(f.at("Contrast"), 2 * 4.0 / 3);
@@ -412,11 +375,11 @@ TEST(Glcm, MaskWithHoles) {
   EXPECT_NEAR(f.at("JointEntropy"), std::log2(3.0), 1e-14);
   expect_matches_literal(d, 1e-12);
   // A 2-D ring: 5 x 4 with a 2 x 1 hole.
-  expect_matches_literal(plane(5, 4, {1, 2, 2, 4, 4, 1, 0, 0, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1}), 1e-12);
+  expect_matches_literal(testing::plane_from_levels(5, 4, {1, 2, 2, 4, 4, 1, 0, 0, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1}), 1e-12);
 }
 
 TEST(Glcm, MccCanBeLeftOut) {
-  const Discretized d = plane(5, 4, {1, 2, 2, 4, 4, 1, 3, 3, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1});
+  const Discretized d = testing::plane_from_levels(5, 4, {1, 2, 2, 4, 4, 1, 3, 3, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1});
   const auto all = glcm_features(d);
   const auto without = glcm_features(d, {.compute_mcc = false});
   for (std::size_t i = 0; i < all.names.size(); ++i) {
@@ -430,19 +393,19 @@ TEST(Glcm, MccCanBeLeftOut) {
 }
 
 TEST(Glcm, RefusesInconsistentInput) {
-  Discretized d = plane(2, 2, {1, 2, 2, 1});
+  Discretized d = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
   d.levels.pop_back();
   EXPECT_THROW(glcm_features(d), std::invalid_argument);
-  EXPECT_THROW(glcm_features(plane(2, 1, {0, 0})), std::invalid_argument);  // empty ROI
-  Discretized missing = plane(2, 2, {1, 2, 2, 1});
+  EXPECT_THROW(glcm_features(testing::plane_from_levels(2, 1, {0, 0})), std::invalid_argument);  // empty ROI
+  Discretized missing = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
   missing.present = {1};  // level 2 not listed
   missing.ng = 1;
   EXPECT_THROW(glcm_features(missing), std::invalid_argument);
-  Discretized stale = plane(2, 2, {1, 2, 2, 1});
+  Discretized stale = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
   stale.present = {1, 2, 3};  // level 3 listed but absent
   stale.ng = 3;
   EXPECT_THROW(glcm_features(stale), std::invalid_argument);
-  Discretized repeated = plane(2, 2, {1, 2, 2, 1});
+  Discretized repeated = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
   repeated.present = {1, 2, 2};
   EXPECT_THROW(glcm_features(repeated), std::invalid_argument);
 }

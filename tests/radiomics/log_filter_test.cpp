@@ -18,28 +18,12 @@ namespace {
 
 using testing::close;
 
-nlohmann::json golden() {
-  std::ifstream in(testing::golden_dir() / "filters" / "log.json");
-  if (!in) throw std::runtime_error("cannot read log.json");
-  return nlohmann::json::parse(in);
-}
-
-ImageD nih_crop(const std::string& name, const nlohmann::json& crop) {
-  const ImageD full = to_double(testing::nih_image(name));
-  const int x0 = crop[0], y0 = crop[1], w = crop[2], h = crop[3];
-  ImageD out(w, h, 1);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) out.at(x, y) = full.at(x0 + x, y0 + y);
-  }
-  return out;
-}
-
 TEST(LaplacianOfGaussian, MatchesScipyGaussianLaplace) {
-  const nlohmann::json g = golden();
+  const nlohmann::json g = testing::read_filter_golden("log.json");
   ASSERT_GE(g["cases"].size(), 4u);
   for (const auto& c : g["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    const ImageD image = nih_crop(c["image"], c["crop"]);
+    const ImageD image = testing::nih_crop(c["image"], c["crop"]);
     const ImageD out = laplacian_of_gaussian(image, c["sigma_mm"], c["spacing"]);
     ASSERT_EQ(out.width, image.width);
     ASSERT_EQ(out.height, image.height);
@@ -53,7 +37,7 @@ TEST(LaplacianOfGaussian, MatchesScipyGaussianLaplace) {
 }
 
 TEST(LaplacianOfGaussian, SigmaIsInMillimetres) {
-  const ImageD image = nih_crop("00000061_012.png", nlohmann::json{100, 100, 12, 9});
+  const ImageD image = testing::nih_crop("00000061_012.png", nlohmann::json{100, 100, 12, 9});
   const ImageD a = laplacian_of_gaussian(image, 1.5, 0.5);
   const ImageD b = laplacian_of_gaussian(image, 3.0, 1.0);
   EXPECT_EQ(a.data, b.data);
@@ -61,7 +45,7 @@ TEST(LaplacianOfGaussian, SigmaIsInMillimetres) {
 
 TEST(LaplacianOfGaussian, NamesFollowPythonFloatRepr) {
   EXPECT_EQ(log_image_type_name(2.0), "log-sigma-2-0-mm-2D");
-  const nlohmann::json g = golden();
+  const nlohmann::json g = testing::read_filter_golden("log.json");
   for (const auto& pair : g["names"]) {
     EXPECT_EQ(log_image_type_name(pair[0].get<double>()), pair[1].get<std::string>());
   }

@@ -21,22 +21,6 @@ namespace {
 
 using testing::close;
 
-nlohmann::json read_golden(const char* name) {
-  std::ifstream in(testing::golden_dir() / "filters" / name);
-  if (!in) throw std::runtime_error(std::string("cannot read golden file ") + name);
-  return nlohmann::json::parse(in);
-}
-
-ImageD nih_crop(const std::string& name, const nlohmann::json& crop) {
-  const ImageD full = to_double(testing::nih_image(name));
-  const int x0 = crop[0], y0 = crop[1], w = crop[2], h = crop[3];
-  ImageD out(w, h, 1);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) out.at(x, y) = full.at(x0 + x, y0 + y);
-  }
-  return out;
-}
-
 // Same integer rule as the golden script: ((x-cx)/rx)^2 + ((y-cy)/ry)^2 <= 1.
 Mask ellipse_mask(int w, int h, long cx, long cy, long rx, long ry) {
   Mask m(w, h, 1);
@@ -60,11 +44,11 @@ Mask case_mask(const nlohmann::json& c, int w, int h) {
 }
 
 TEST(Resample, MatchesScipyGolden) {
-  const nlohmann::json golden = read_golden("resample.json");
+  const nlohmann::json golden = testing::read_filter_golden("resample.json");
   ASSERT_GE(golden["cases"].size(), 10u);
   for (const auto& c : golden["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    const ImageD image = nih_crop(c["image"], c["crop"]);
+    const ImageD image = testing::nih_crop(c["image"], c["crop"]);
     const Mask mask = case_mask(c, image.width, image.height);
     const Plane out = resample_like_pyradiomics(image, mask, c["spacing"], c["pad"], c["input_spacing"]);
     ASSERT_EQ(out.image.width, c["size"][0]);
@@ -180,7 +164,7 @@ double cubic_bspline(double t) {
 
 TEST(Resample, SeparableEvaluationMatchesTensorProduct) {
   const nlohmann::json crop = {123, 45, 64, 48};
-  const ImageD image = nih_crop("00000211_013.png", crop);
+  const ImageD image = testing::nih_crop("00000211_013.png", crop);
   const int w = image.width, h = image.height;
   ImageD coef = image;
   for (int y = 0; y < h; ++y) {
@@ -275,7 +259,7 @@ TEST(CropToMask, BoundingBoxPlusPadClippedToTheImage) {
 }
 
 TEST(Resample, SameSpacingOnlyCrops) {
-  const ImageD image = nih_crop("00000061_012.png", nlohmann::json{0, 0, 30, 20});
+  const ImageD image = testing::nih_crop("00000061_012.png", nlohmann::json{0, 0, 30, 20});
   const Mask mask = ellipse_mask(30, 20, 10, 8, 4, 3);
   const Plane crop = crop_to_mask(image, mask, 2);
   for (double input : {1.0, 0.8}) {

@@ -47,22 +47,6 @@ const std::vector<TextureClass>& texture_classes() {
   return classes;
 }
 
-// A Discretized plane from levels (0 = outside the ROI), as discretize() would fill it.
-Discretized make_plane(int width, int height, std::vector<std::int32_t> levels) {
-  Discretized d;
-  d.width = width;
-  d.height = height;
-  d.levels = std::move(levels);
-  std::set<std::int32_t> present;
-  for (std::int32_t v : d.levels) {
-    if (v > 0) present.insert(v);
-  }
-  d.present.assign(present.begin(), present.end());
-  d.ng = d.present.empty() ? 0 : d.present.back();
-  d.roi_count = std::count_if(d.levels.begin(), d.levels.end(), [](std::int32_t v) { return v > 0; });
-  return d;
-}
-
 double feature(const FeatureClassValues& f, std::string_view name) {
   for (std::size_t i = 0; i < f.names.size(); ++i) {
     if (f.names[i] == name) return f.values[i];
@@ -464,7 +448,7 @@ TEST(Texture, NamesInPyRadiomicsOrder) {
     for (const auto& c : table.columns) {
       if (c.starts_with("original_" + cls.name + "_")) golden.push_back(c.substr(cls.name.size() + 10));
     }
-    const auto names = cls.compute(make_plane(2, 1, {1, 2})).names;
+    const auto names = cls.compute(testing::plane_from_levels(2, 1, {1, 2})).names;
     EXPECT_EQ(golden, std::vector<std::string>(names.begin(), names.end())) << cls.name;
   }
 }
@@ -495,7 +479,7 @@ TEST(Texture, MatchesNaiveTranscriptionOnRandomPlanes) {
       if (hole(rng)) x = 0;
     }
     if (std::none_of(v.begin(), v.end(), [](auto x) { return x > 0; })) v[0] = 3;
-    expect_matches_naive(make_plane(c.width, c.height, v), "case " + std::to_string(k));
+    expect_matches_naive(testing::plane_from_levels(c.width, c.height, v), "case " + std::to_string(k));
   }
 }
 
@@ -506,12 +490,12 @@ TEST(Texture, UncroppedPlaneGivesTheCroppedValues) {
       {1, {3, 4, 4}}, {3, {2, 2, 5}}, {3, {1, 2, 1, 0, 3, 3, 2, 0, 1}}, {2, {7, 0, 0, 7}}};
   for (const auto& [w, roi] : rois) {
     const int h = static_cast<int>(roi.size()) / w;
-    const Discretized cropped = make_plane(w, h, roi);
+    const Discretized cropped = testing::plane_from_levels(w, h, roi);
     std::vector<std::int32_t> framed(static_cast<std::size_t>((w + 3) * (h + 4)), 0);
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) framed[static_cast<std::size_t>((y + 1) * (w + 3) + x + 2)] = roi[y * w + x];
     }
-    const Discretized uncropped = make_plane(w + 3, h + 4, framed);
+    const Discretized uncropped = testing::plane_from_levels(w + 3, h + 4, framed);
     for (const TextureClass& cls : texture_classes()) {
       const auto a = cls.compute(cropped).values, b = cls.compute(uncropped).values;
       for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(close(a[i], b[i], 1e-15, 0)) << cls.name << " " << i;
@@ -522,7 +506,7 @@ TEST(Texture, UncroppedPlaneGivesTheCroppedValues) {
 
 TEST(Texture, SinglePixelRoiHasNoValue) {
   // PyRadiomics finds no angle for a 1x1 bounding box (cMatrices raises "Error getting angle count"): NaN.
-  for (const Discretized& d : {make_plane(1, 1, {4}), make_plane(3, 3, {0, 0, 0, 0, 7, 0, 0, 0, 0})}) {
+  for (const Discretized& d : {testing::plane_from_levels(1, 1, {4}), testing::plane_from_levels(3, 3, {0, 0, 0, 0, 7, 0, 0, 0, 0})}) {
     for (const TextureClass& cls : texture_classes()) {
       const FeatureClassValues f = cls.compute(d);
       ASSERT_EQ(f.values.size(), f.names.size());
@@ -532,7 +516,7 @@ TEST(Texture, SinglePixelRoiHasNoValue) {
 }
 
 TEST(Texture, FlatRoiByHand) {
-  const Discretized d = make_plane(3, 3, std::vector<std::int32_t>(9, 4));
+  const Discretized d = testing::plane_from_levels(3, 3, std::vector<std::int32_t>(9, 4));
   // GLRLM: the diagonals hold runs 1, 2, 3, 2, 1 (5 runs), rows and columns 3 runs of 3.
   const auto rl = glrlm_features(d);
   EXPECT_NEAR(feature(rl, "ShortRunEmphasis"), ((2 + 0.5 + 1.0 / 9) / 5 + 1.0 / 9) / 2, 1e-15);
@@ -569,7 +553,7 @@ TEST(Texture, FlatRoiByHand) {
 
 TEST(Texture, NgtdmNeighboursOutsideTheRoiByHand) {
   // Row 1 3 _ 2: the 3 sees only the 1; the 2 sees no ROI pixel (difference 0, but it counts in n_i).
-  const auto f = ngtdm_features(make_plane(4, 1, {1, 3, 0, 2}));
+  const auto f = ngtdm_features(testing::plane_from_levels(4, 1, {1, 3, 0, 2}));
   // p = 1/3 each; s = 2, 0, 2 for levels 1, 2, 3.
   EXPECT_NEAR(feature(f, "Coarseness"), 0.75, 1e-15);
   EXPECT_NEAR(feature(f, "Contrast"), 8.0 / 27, 1e-15);
@@ -580,7 +564,7 @@ TEST(Texture, NgtdmNeighboursOutsideTheRoiByHand) {
 
 TEST(Texture, HolesAndPiecesByHand) {
   // Two pieces of level 2, separated by a column outside the ROI: two zones of 4.
-  const Discretized two = make_plane(5, 2, {2, 2, 0, 2, 2, 2, 2, 0, 2, 2});
+  const Discretized two = testing::plane_from_levels(5, 2, {2, 2, 0, 2, 2, 2, 2, 0, 2, 2});
   const auto sz = glszm_features(two);
   EXPECT_NEAR(feature(sz, "SmallAreaEmphasis"), 1.0 / 16, 1e-16);
   EXPECT_EQ(feature(sz, "LargeAreaEmphasis"), 16);
@@ -593,9 +577,9 @@ TEST(Texture, HolesAndPiecesByHand) {
   EXPECT_NEAR(feature(rl, "RunPercentage"), (0.5 + 0.5 + 2 * 6.0 / 8) / 4, 1e-15);
   expect_matches_naive(two, "two pieces");
   // Pixels touching at a corner are one 8-connected zone.
-  EXPECT_EQ(feature(glszm_features(make_plane(2, 2, {3, 0, 0, 3})), "LargeAreaEmphasis"), 4);
+  EXPECT_EQ(feature(glszm_features(testing::plane_from_levels(2, 2, {3, 0, 0, 3})), "LargeAreaEmphasis"), 4);
   // A ring (hole in the middle) is one zone of 8.
-  const Discretized ring = make_plane(3, 3, {5, 5, 5, 5, 0, 5, 5, 5, 5});
+  const Discretized ring = testing::plane_from_levels(3, 3, {5, 5, 5, 5, 0, 5, 5, 5, 5});
   EXPECT_EQ(feature(glszm_features(ring), "LargeAreaEmphasis"), 64);
   expect_matches_naive(ring, "ring");
 }
@@ -603,29 +587,29 @@ TEST(Texture, HolesAndPiecesByHand) {
 TEST(Texture, GlrlmDeletesAnglesWhoseLinesHoldOnePixel) {
   // (0,0) and (1,1): only the diagonal angle has a line with two ROI pixels, one run of 2; the others are zeroed
   // (calculate_glrlm's multiElement) and deleted.
-  const auto one = glrlm_features(make_plane(2, 2, {5, 0, 0, 5}));
+  const auto one = glrlm_features(testing::plane_from_levels(2, 2, {5, 0, 0, 5}));
   EXPECT_EQ(feature(one, "ShortRunEmphasis"), 0.25);
   EXPECT_EQ(feature(one, "LongRunEmphasis"), 4);
   EXPECT_EQ(feature(one, "RunPercentage"), 0.5);
   // Two pixels of one row with a gap: the row holds both (runs of 1 are kept), the other angles are deleted.
-  const auto gap = glrlm_features(make_plane(3, 2, {5, 0, 6, 0, 0, 0}));
+  const auto gap = glrlm_features(testing::plane_from_levels(3, 2, {5, 0, 6, 0, 0, 0}));
   EXPECT_EQ(feature(gap, "RunPercentage"), 1);
   EXPECT_EQ(feature(gap, "ShortRunEmphasis"), 1);
   // (0,0) and (2,1): no line holds both pixels, every angle is deleted, no value.
-  for (double v : glrlm_features(make_plane(3, 2, {5, 0, 0, 0, 0, 5})).values) EXPECT_TRUE(std::isnan(v));
+  for (double v : glrlm_features(testing::plane_from_levels(3, 2, {5, 0, 0, 0, 0, 5})).values) EXPECT_TRUE(std::isnan(v));
 }
 
 TEST(Texture, RefusesInconsistentPlanes) {
   for (const TextureClass& cls : texture_classes()) {
-    Discretized bad = make_plane(2, 2, {1, 2, 2, 1});
+    Discretized bad = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
     bad.levels.pop_back();
     EXPECT_THROW(cls.compute(bad), std::invalid_argument) << cls.name;
-    Discretized missing = make_plane(2, 2, {1, 2, 2, 1});
+    Discretized missing = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
     missing.present = {2};
     EXPECT_THROW(cls.compute(missing), std::invalid_argument) << cls.name;
-    Discretized empty = make_plane(2, 2, {0, 0, 0, 0});
+    Discretized empty = testing::plane_from_levels(2, 2, {0, 0, 0, 0});
     EXPECT_THROW(cls.compute(empty), std::invalid_argument) << cls.name;
-    Discretized beyond = make_plane(2, 2, {1, 2, 2, 1});
+    Discretized beyond = testing::plane_from_levels(2, 2, {1, 2, 2, 1});
     beyond.levels[0] = 3;
     EXPECT_THROW(cls.compute(beyond), std::invalid_argument) << cls.name;
   }
@@ -661,36 +645,19 @@ TEST(Texture, IbsiPhantomMatchesPyRadiomics) {
 }
 
 TEST(Texture, IbsiPhantomMatchesIbsiReference) {
-  const std::map<std::string, std::string> family = {
-      {"glrlm", "Grey level run length based features"},
-      {"glszm", "Grey level size zone based features"},
-      {"ngtdm", "Neighbourhood grey tone difference based features"}};
+  const std::set<std::string> classes = {"glrlm", "glszm", "ngtdm"};
   ErrorReport errors;
-  const CsvTable ibsi = read_csv_file(testing::golden_dir() / "ibsi1_digital_phantom_reference.csv", errors);
   const CsvTable matched = read_csv_file(testing::golden_dir() / "pyradiomics_vs_ibsi_digital_phantom_2d.csv", errors);
   const auto ours = phantom_slice_average();
   std::size_t compared = 0;
   for (const CsvRecord& row : matched.records) {
     const std::string& name = row.fields[matched.column("pyradiomics_feature")];
-    const std::string cls = name.substr(0, name.find('_'));
-    if (!family.count(cls) || row.fields[matched.column("match_3sf")] != "True") continue;
-    const std::string& feature_name = row.fields[matched.column("ibsi_feature")];
+    if (!classes.count(name.substr(0, name.find('_'))) || row.fields[matched.column("match_3sf")] != "True") continue;
     const std::string& aggregation = row.fields[matched.column("ibsi_aggregation")];
-    const CsvRecord* ref = nullptr;
-    for (const CsvRecord& r : ibsi.records) {
-      if (r.fields[ibsi.column("family")] == family.at(cls) && r.fields[ibsi.column("feature")] == feature_name &&
-          r.fields[ibsi.column("data")] == "dig. phantom" && r.fields[ibsi.column("aggregation")] == aggregation) {
-        ref = &r;
-      }
-    }
-    ASSERT_NE(ref, nullptr) << name;
-    const double value = std::stod(ref->fields[ibsi.column("value")]);
-    const std::string& tol = ref->fields[ibsi.column("tolerance")];
-    // The reference values are printed to 3 significant digits: half a unit of the third digit on top of the
-    // tolerance.
-    const double rounding = 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(value))) - 2);
-    const double tolerance = (tol.empty() ? 0.0 : std::stod(tol)) + rounding;
-    EXPECT_NEAR(ours.at(name), value, tolerance) << name << " (IBSI " << feature_name << ", " << aggregation << ")";
+    const testing::IbsiReference ref = testing::ibsi_reference(row.fields[matched.column("ibsi_feature")], aggregation,
+                                                               row.fields[matched.column("ibsi_code")]);
+    EXPECT_NEAR(ours.at(name), ref.value, ref.tolerance)
+        << name << " (IBSI " << row.fields[matched.column("ibsi_feature")] << ", " << aggregation << ")";
     ++compared;
   }
   EXPECT_EQ(compared, 16u + 16 + 5);
@@ -711,8 +678,7 @@ TEST(Texture, NihImagesMatchPyRadiomics) {
   double worst = 0;
   std::string worst_where;
   for (std::size_t r = 0; r < table.images.size(); r += kNihImageStep) {
-    const ImageD image = normalize(to_double(testing::nih_image(table.images[r])), 100);
-    const Discretized d = discretize(image, chexgenbench_mask(image.width, image.height), 5);
+    const Discretized d = testing::nih_original(table.images[r]).levels;
     for (const TextureClass& cls : texture_classes()) {
       if (cls.name == "gldm") continue;  // not in frd-v1
       const FeatureClassValues f = cls.compute(d);

@@ -21,24 +21,12 @@ namespace {
 
 using testing::close;
 
-ImageD nih_crop(const std::string& name, const nlohmann::json& crop) {
-  const ImageD full = to_double(testing::nih_image(name));
-  const int x0 = crop[0], y0 = crop[1], w = crop[2], h = crop[3];
-  ImageD out(w, h, 1);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) out.at(x, y) = full.at(x0 + x, y0 + y);
-  }
-  return out;
-}
-
 TEST(Wavelet, MatchesPywtGolden) {
-  std::ifstream in(testing::golden_dir() / "filters" / "wavelet.json");
-  ASSERT_TRUE(in) << "cannot read wavelet.json";
-  const nlohmann::json golden = nlohmann::json::parse(in);
+  const nlohmann::json golden = testing::read_filter_golden("wavelet.json");
   ASSERT_GE(golden["cases"].size(), 13u);
   for (const auto& c : golden["cases"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    const ImageD image = nih_crop(c["image"], c["crop"]);
+    const ImageD image = testing::nih_crop(c["image"], c["crop"]);
     const auto bands = wavelet_bands(image, c["wavelet"].get<std::string>());
     ASSERT_EQ(bands.size(), c["bands"].size());
     for (std::size_t b = 0; b < bands.size(); ++b) {
