@@ -1,9 +1,9 @@
 #include "cli/manifest_args.h"
 
-#include <fstream>
 
 #include <fmt/format.h>
 
+#include "chexgen/core/files.h"
 #include "chexgen/data/label_set.h"
 
 namespace chexgen::cli {
@@ -56,10 +56,7 @@ Dataset read_manifest_or_report(const std::string& path, const ManifestOptions& 
 }
 
 void write_json_file(const std::string& path, const nlohmann::ordered_json& j) {
-  std::ofstream out(path);
-  if (!out) throw OutputError(fmt::format("{}: cannot open for writing", path));
-  out << j.dump(2) << '\n';
-  if (!out) throw OutputError(fmt::format("{}: write failed", path));
+  write_file_atomically(path, j.dump(2) + "\n");
 }
 
 }  // namespace chexgen::cli

@@ -34,6 +34,7 @@ void add_skip_bad_flag(CLI::App* cmd, bool& skip_bad);
 Dataset read_manifest_or_report(const std::string& path, const ManifestOptions& options, ErrorReport& errors);
 
 void print_errors(const ErrorReport& errors);
+// Writes JSON (2-space indent) atomically: a reader never sees half a file.
 void write_json_file(const std::string& path, const nlohmann::ordered_json& j);
 
 }  // namespace chexgen::cli

@@ -2,7 +2,6 @@
 // feature set against a real one, from .npy feature (and logit) files (docs/metrics.md).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include "chexgen/features/npy.h"
 #include "chexgen/metrics/fidelity.h"
 #include "cli/commands.h"
+#include "cli/manifest_args.h"
 
 namespace chexgen::cli {
 namespace {
@@ -74,24 +74,6 @@ metrics::FidelityOptions fidelity_options(const MetricsArgs& a, const GlobalOpti
   o.bootstrap.confidence = a.confidence;
   o.show_progress = !global.quiet;
   return o;
-}
-
-// Writes the JSON beside its final name and renames it, so a reader never sees half a file.
-void write_json(const std::string& path, const ojson& j) {
-  const std::string temp = path + ".partial";
-  {
-    std::ofstream out(temp);
-    if (!out) throw OutputError(fmt::format("{}: cannot open for writing", temp));
-    out << j.dump(2) << '\n';
-    out.close();
-    if (!out) throw OutputError(fmt::format("{}: write failed", temp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw OutputError(fmt::format("{}: cannot move the finished file into place", path));
-  }
 }
 
 std::string with_interval(const metrics::FidelityReport& r, const std::string& name, const std::string& value) {
@@ -212,7 +194,7 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
                        {"threads", global.threads}};
   const nlohmann::json results = metrics::to_json(report);
   for (const auto& [key, value] : results.items()) j[key] = value;
-  write_json(a.json_path, j);
+  write_json_file(a.json_path, j);
   print_summary(a, report, n_real, n_synthetic, dim);
   return 0;
 }

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/files.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/core/version.h"
@@ -130,15 +130,9 @@ std::string csv_field(const std::string& text) {
 }
 
 void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    for (const auto& l : lines) out << l << '\n';
-    if (!out.flush()) throw OutputError(fmt::format("{}: write failed", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw OutputError(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
+  std::string text;
+  for (const auto& l : lines) text += l + '\n';
+  write_file_atomically(path, text);
 }
 
 int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {

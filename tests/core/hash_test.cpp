@@ -1,3 +1,4 @@
+#include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 
 #include <string>

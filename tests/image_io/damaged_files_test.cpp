@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/hash.h"
+#include "chexgen/core/files.h"
 #include "chexgen/image/decode.h"
 #include "image_io_test_support.h"
 

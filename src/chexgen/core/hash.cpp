@@ -1,10 +1,6 @@
 #include "chexgen/core/hash.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
-#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include "chexgen/core/error.h"
@@ -31,12 +27,5 @@ std::string to_hex(const Sha256& digest) {
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes) { return to_hex(sha256(bytes)); }
 
-std::string read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path.string()}, fmt::format("cannot open file: {}", std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputError({path.string()}, "read error");
-  return bytes;
-}
 
 }  // namespace chexgen

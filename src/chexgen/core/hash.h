@@ -3,7 +3,6 @@
 
 #include <array>
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string>
 
@@ -16,7 +15,5 @@ Sha256 sha256(std::span<const std::uint8_t> bytes);
 std::string to_hex(const Sha256& digest);
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 
-// Reads a whole file; an unreadable or missing file is an InputError naming the path.
-std::string read_file_bytes(const std::filesystem::path& path);
 
 }  // namespace chexgen

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "chexgen/core/hash.h"
+#include "chexgen/core/files.h"
 #include "chexgen/data/utf8.h"
 
 namespace chexgen {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/data/utf8.h"
@@ -130,15 +131,11 @@ std::vector<ImageCheck> check_images(const Dataset& dataset, const ImageCheckOpt
         }
       },
       progress);
-  const std::string source = dataset.source.string();
   for (std::size_t i = 0; i < checks.size(); ++i) {
     if (checks[i].status == ImageStatus::ok) continue;
     const Sample& s = dataset.samples[i];
-    if (s.row == 0) {
-      errors.add(InputError({s.image_path.string()}, checks[i].status == ImageStatus::missing ? "not found" : checks[i].reason));
-    } else {
-      errors.add(InputError({source, s.row, dataset.image_column}, checks[i].reason));
-    }
+    const bool folder_missing = s.row == 0 && checks[i].status == ImageStatus::missing;  // the location names it
+    errors.add(InputError(sample_location(dataset, s), folder_missing ? "not found" : checks[i].reason));
   }
   return checks;
 }

@@ -165,4 +165,9 @@ void apply_label_dict(const std::vector<std::pair<std::string, LabelValue>>& dic
 }
 
 }  // namespace manifest_detail
+Location sample_location(const Dataset& dataset, const Sample& sample) {
+  if (sample.row == 0) return Location{sample.image_path.string()};
+  return Location{dataset.source.string(), sample.row, dataset.image_column};
+}
+
 }  // namespace chexgen

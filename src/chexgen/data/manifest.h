@@ -77,6 +77,10 @@ struct Dataset {
   LabelValue label(std::size_t sample, std::string_view name) const;
 };
 
+// Where a problem with a sample's image is reported: the manifest, the sample's row and the image column; for a
+// folder manifest (no rows), the image file itself.
+Location sample_location(const Dataset& dataset, const Sample& sample);
+
 // Detects the format of `path` (auto_detect rules in docs/manifests.md). An unknown or ambiguous
 // format is a UsageError that lists what was seen and asks for --format.
 ManifestFormat detect_manifest_format(const std::filesystem::path& path, const ManifestOptions& options);

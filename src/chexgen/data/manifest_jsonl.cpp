@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "chexgen/core/hash.h"
+#include "chexgen/core/files.h"
 #include "chexgen/data/manifest_pvt.h"
 #include "chexgen/data/utf8.h"
 

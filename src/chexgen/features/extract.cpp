@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/image/decode.h"
@@ -16,9 +17,8 @@ namespace chexgen::features {
 namespace {
 
 InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
-  if (s.row == 0) return InputError(Location{s.image_path.string()}, reason);
-  return InputError(Location{dataset.source.string(), s.row, dataset.image_column},
-                    fmt::format("image '{}': {}", s.image_path.string(), reason));
+  if (s.row == 0) return InputError(sample_location(dataset, s), reason);  // the location is the image itself
+  return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
 }
 
 }  // namespace

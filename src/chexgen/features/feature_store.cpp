@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/files.h"
 
 namespace chexgen::features {
 namespace {
@@ -34,19 +35,6 @@ std::string key_string(const ContentHash& key) { return std::string(reinterpret_
 
 std::string extractor_key(const std::string& id) {
   return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(id.data()), id.size())).substr(0, 16);
-}
-
-// Writes a small text file atomically (temporary name + rename).
-void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw OutputError(fmt::format("{}: cannot write", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw OutputError(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
 }
 
 }  // namespace
@@ -74,7 +62,7 @@ FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extrac
                        "or delete the directory");
   } else {
     nlohmann::json j = {{"format_version", kFormatVersion}, {"extractor_id", extractor_id_}, {"columns", columns_}};
-    write_text_atomically(meta, j.dump(1) + "\n");
+    write_file_atomically(meta, j.dump(1) + "\n");
   }
   load();
 }

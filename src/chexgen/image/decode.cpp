@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/hash.h"
+#include "chexgen/core/files.h"
 #include "chexgen/image/decode_pvt.h"
 
 namespace chexgen {
