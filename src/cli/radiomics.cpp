@@ -200,21 +200,28 @@ FeatureTable read_feature_table(const std::string& path) {
   }
   if (t.header.size() < 2 || t.records.empty())
     throw InputError(Location{path}, "a feature table needs an image column, at least one feature column and one row");
+  // A column is numeric when every non-empty cell parses whole as a number; otherwise it is left out, with a warning
+  // that quotes its first non-numeric cell (a typo there would otherwise cost a feature without a word).
+  FeatureTable out;
   std::vector<std::size_t> numeric;
   for (std::size_t c = 1; c < t.header.size(); ++c) {
-    bool ok = true;
+    const CsvRecord* text = nullptr;
     for (const auto& r : t.records) {
       const std::string& s = r.fields[c];
-      if (s.empty()) continue;
       char* end = nullptr;
       std::strtod(s.c_str(), &end);
-      if (end != s.c_str() + s.size()) { ok = false; break; }
+      if (!s.empty() && end != s.c_str() + s.size()) {
+        text = &r;
+        break;
+      }
     }
-    if (ok) numeric.push_back(c);
-  }
-  FeatureTable out;
-  for (std::size_t c = 1; c < t.header.size(); ++c) {
-    if (std::find(numeric.begin(), numeric.end(), c) == numeric.end()) out.dropped_columns.push_back(t.header[c]);
+    if (!text) {
+      numeric.push_back(c);
+      continue;
+    }
+    out.dropped_columns.push_back(t.header[c]);
+    fmt::print(stderr, "chexgen: warning: {}:{}: column '{}' holds text ('{}'); the column is left out of FRD\n", path,
+               text->line, t.header[c], text->fields[c]);
   }
   for (std::size_t c : numeric) out.columns.push_back(t.header[c]);
   out.values = metrics::MatrixD(t.records.size(), numeric.size());
