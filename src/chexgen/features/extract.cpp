@@ -1,16 +1,22 @@
 #include "chexgen/features/extract.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 #include "chexgen/core/parallel.h"
+#include "chexgen/core/progress.h"
 #include "chexgen/image/decode.h"
 
 namespace chexgen::features {
@@ -21,42 +27,173 @@ InputError sample_error(const Dataset& dataset, const Sample& s, const std::stri
   return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
 }
 
+// Model inputs waiting for the inference thread. Bounded, so fast decoding cannot fill memory; `fail` wakes and
+// stops the producers when inference has failed.
+struct PendingInput {
+  std::size_t index = 0;
+  ContentHash key{};
+  PlanarImageF input;
+};
+
+class InputQueue {
+ public:
+  explicit InputQueue(std::size_t capacity) : capacity_(capacity) {}
+
+  bool push(PendingInput&& item) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return items_.size() < capacity_ || failed_; });
+    if (failed_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Up to `max` items: waits until there are `max`, or no more will come. Empty: nothing is left.
+  std::vector<PendingInput> pop_batch(std::size_t max) {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return items_.size() >= max || closed_ || failed_; });
+    std::vector<PendingInput> batch;
+    while (!items_.empty() && batch.size() < max && !failed_) {
+      batch.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    not_full_.notify_all();
+    return batch;
+  }
+
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  void fail() {
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+
+ private:
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<PendingInput> items_;
+  bool closed_ = false, failed_ = false;
+};
+
 }  // namespace
 
 DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeatureExtractor& extractor,
                                          FeatureStore& store, const ExtractionOptions& options, ErrorReport& errors,
                                          Progress* progress) {
   CHEXGEN_ASSERT(store.columns() == extractor.columns, "extract_dataset_features: store opened for another extractor");
+  CHEXGEN_ASSERT(static_cast<bool>(extractor.compute) != extractor.batched.has_value(),
+                 "an extractor has either compute or batched");
   const auto start = std::chrono::steady_clock::now();
   const std::size_t n = dataset.samples.size();
+  const std::size_t dim = extractor.columns.size();
   std::vector<std::optional<std::vector<double>>> rows(n);
   std::vector<std::optional<InputError>> failures(n);
   std::vector<char> reused(n, 0);
-  parallel_for(
-      n, options.threads,
-      [&](std::size_t i) {
-        const Sample& s = dataset.samples[i];
-        try {
-          const std::string bytes = read_file_bytes(s.image_path);
-          const std::span<const std::uint8_t> view(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-          const ContentHash key = sha256(view);
-          if (auto stored = store.find(key)) {
-            rows[i] = std::move(stored);
-            reused[i] = 1;
-            return;
+
+  // Reads and hashes image i; returns its decoded pixels when the store does not hold its row yet.
+  const auto load = [&](std::size_t i, ContentHash& key) -> std::optional<Image8> {
+    const Sample& s = dataset.samples[i];
+    const std::string bytes = read_file_bytes(s.image_path);
+    const std::span<const std::uint8_t> view(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    key = sha256(view);
+    if (auto stored = store.find(key)) {
+      rows[i] = std::move(stored);
+      reused[i] = 1;
+      return std::nullopt;
+    }
+    return decode_image_u8(view, s.image_path.string(), extractor.color);
+  };
+  // Keeps a freshly computed row, or records why it cannot be kept.
+  const auto finish = [&](std::size_t i, const ContentHash& key, std::vector<double> values) {
+    CHEXGEN_ASSERT(values.size() == dim, "extractor returned a row of the wrong length");
+    if (extractor.require_finite) {
+      const auto bad = std::find_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
+      if (bad != values.end()) {
+        failures[i] = sample_error(dataset, dataset.samples[i],
+                                   fmt::format("the model returned {} for feature '{}'", *bad,
+                                               extractor.columns[bad - values.begin()]));
+        return;
+      }
+    }
+    store.put(key, values);
+    rows[i] = std::move(values);
+  };
+  // Runs `body` for sample i, turning what is wrong with that sample into its failure.
+  const auto guarded = [&](std::size_t i, const auto& body) {
+    try {
+      body();
+    } catch (const InputError& e) {
+      failures[i] = sample_error(dataset, dataset.samples[i], e.reason());
+    } catch (const std::invalid_argument& e) {
+      failures[i] = sample_error(dataset, dataset.samples[i], fmt::format("cannot measure the image: {}", e.what()));
+    }
+  };
+
+  if (!extractor.batched) {
+    parallel_for(
+        n, options.threads,
+        [&](std::size_t i) {
+          guarded(i, [&] {
+            ContentHash key{};
+            if (auto image = load(i, key)) finish(i, key, extractor.compute(*image));
+          });
+        },
+        progress);
+  } else {
+    const auto& b = *extractor.batched;
+    InputQueue queue(2 * b.batch_size);
+    std::exception_ptr inference_failure;
+    std::thread inference([&] {
+      try {
+        std::vector<double> out;
+        for (;;) {
+          std::vector<PendingInput> batch = queue.pop_batch(b.batch_size);
+          if (batch.empty()) break;
+          std::vector<const PlanarImageF*> inputs;
+          for (const auto& p : batch) inputs.push_back(&p.input);
+          out.assign(batch.size() * dim, 0.0);
+          b.infer(inputs, out);
+          for (std::size_t k = 0; k < batch.size(); ++k) {
+            const double* row = out.data() + k * dim;
+            finish(batch[k].index, batch[k].key, std::vector<double>(row, row + dim));
           }
-          const Image8 image = decode_image_u8(view, s.image_path.string(), extractor.color);
-          std::vector<double> values = extractor.compute(image);
-          CHEXGEN_ASSERT(values.size() == extractor.columns.size(), "extractor returned a row of the wrong length");
-          store.put(key, values);
-          rows[i] = std::move(values);
-        } catch (const InputError& e) {
-          failures[i] = sample_error(dataset, s, e.reason());
-        } catch (const std::invalid_argument& e) {
-          failures[i] = sample_error(dataset, s, fmt::format("cannot measure the image: {}", e.what()));
+          if (progress) progress->advance(batch.size());
         }
-      },
-      progress);
+      } catch (...) {
+        inference_failure = std::current_exception();
+        queue.fail();
+      }
+    });
+    try {
+      parallel_for(n, options.threads, [&](std::size_t i) {
+        bool queued = false;
+        guarded(i, [&] {
+          ContentHash key{};
+          if (auto image = load(i, key)) {
+            PlanarImageF input = b.prepare(*image);
+            queued = queue.push(PendingInput{i, key, std::move(input)});
+          }
+        });
+        if (!queued && progress) progress->advance();
+      });
+    } catch (...) {
+      queue.fail();
+      inference.join();
+      throw;
+    }
+    queue.close();
+    inference.join();
+    if (inference_failure) {
+      store.flush();
+      std::rethrow_exception(inference_failure);
+    }
+  }
   store.flush();
 
   DatasetFeatures out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,27 @@ class Progress;
 
 namespace chexgen::features {
 
-// What an extractor is to this driver: a stable id (the store's key), its columns, and a function of a decoded
-// image. The function may throw std::invalid_argument for an image it cannot measure.
+// What an extractor is to this driver: a stable id (the store's key), its columns, and either
+//  - `compute`, a function of a decoded image giving its row (radiomics), run on the worker threads; or
+//  - `batched` (a network): `prepare` turns a decoded image into the model input on the worker threads, while one
+//    inference thread runs `infer` on batches of those inputs, so decoding overlaps inference.
+// `compute` and `prepare` may throw std::invalid_argument for an image they cannot measure.
 struct ImageFeatureExtractor {
   std::string id;
   std::vector<std::string> columns;
   ColorMode color = ColorMode::gray;
   std::function<std::vector<double>(const Image8&)> compute;
+
+  struct Batched {
+    std::size_t batch_size = 32;
+    std::function<PlanarImageF(const Image8&)> prepare;
+    // inputs.size() rows of columns.size() values, row-major, into `rows` (already sized).
+    std::function<void(const std::vector<const PlanarImageF*>& inputs, std::vector<double>& rows)> infer;
+  };
+  std::optional<Batched> batched;
+  // A row with a NaN or an infinity is an error for that image (networks) rather than a value (radiomics, where a
+  // one-pixel ROI gives NaN by definition).
+  bool require_finite = false;
 };
 
 struct ExtractionOptions {

@@ -34,4 +34,12 @@ struct Image {
 using Image8 = Image<std::uint8_t>;  // 0..255
 using ImageF = Image<float>;         // same 0..255 scale as Image8 (like Pillow's 'F' from 'L'), finer steps allowed
 
+// A planar (channel-major) float image, the layout networks take: value (c, y, x) at (c * height + y) * width + x.
+struct PlanarImageF {
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+  std::vector<float> values;
+};
+
 }  // namespace chexgen
