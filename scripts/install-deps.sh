@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages chexgen needs, and only those that are missing.
 # Usage: scripts/install-deps.sh [--reference]
 #   --reference  also the Python packages used to regenerate golden test files
-#                (/usr/bin/python3 with Debian's numpy, scipy, scikit-learn, Pillow, pywt).
+#                (/usr/bin/python3 with Debian's numpy, scipy, scikit-learn, Pillow, pywt, torch 1.13, torchvision).
 set -euo pipefail
 
 packages=(
@@ -10,11 +10,12 @@ packages=(
   libpng-dev libjpeg62-turbo-dev libdcmtk-dev
   libcsv-dev libcli11-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libopenblas-dev libeigen3-dev
+  libtorch-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--reference" ]]; then
-  packages+=(python3-numpy python3-scipy python3-sklearn python3-pil python3-pywt)
+  packages+=(python3-numpy python3-scipy python3-sklearn python3-pil python3-pywt python3-torch python3-torchvision)
 fi
 
 missing=()

@@ -1,0 +1,47 @@
+// A deep feature extractor as a user hands it over: a TorchScript file and its JSON sidecar (docs/models.md).
+// Reading the sidecar needs no LibTorch; running the model does (torch_model.h).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chexgen/deep/preprocess.h"
+
+namespace chexgen::deep {
+
+// One feature output of a model: element `index` of the tuple it returns (0 for a single tensor), [N, dim].
+struct ModelOutput {
+  std::string name;
+  int index = 0;
+  int dim = 0;
+};
+
+struct ModelSpec {
+  std::filesystem::path model_path;  // the .pt file
+  std::string name;
+  Preprocessing preprocessing;
+  std::vector<ModelOutput> outputs;
+  int batch_size = 32;
+  std::string weights_sha256;  // hex, of the .pt file's bytes
+
+  // The feature store's id: the weights' hash plus the canonical JSON of preprocessing and outputs.
+  std::string extractor_id() const;
+  // "<output>_<i>" for every output in order: the columns of a stored row.
+  std::vector<std::string> columns() const;
+  int total_dim() const;
+  // The first column of `output` in a stored row; an unknown name is a UsageError listing the outputs.
+  int column_offset(const std::string& output) const;
+};
+
+// The outputs a preset's reference model returns (inception-fid: pool 2048 + logits 1008; raddino: cls 768;
+// biovil-image: projected 128).
+std::vector<ModelOutput> preset_outputs(const std::string& preset);
+
+// Reads `model` and its sidecar (the same path with .json). Without a sidecar, `preset` must name the
+// preprocessing; with one, `preset` (when given) must agree with it. Every problem is an InputError naming the
+// sidecar, or a UsageError for the options.
+ModelSpec load_model_spec(const std::filesystem::path& model, const std::optional<std::string>& preset = {});
+
+}  // namespace chexgen::deep
