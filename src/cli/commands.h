@@ -18,5 +18,6 @@ void add_resize_command(CLI::App& app, const GlobalOptions& global, int& exit_co
 void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_radiomics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_frd_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli

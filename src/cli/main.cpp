@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   chexgen::cli::add_metrics_command(app, global, exit_code);
   chexgen::cli::add_radiomics_command(app, global, exit_code);
   chexgen::cli::add_frd_command(app, global, exit_code);
+  chexgen::cli::add_extract_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

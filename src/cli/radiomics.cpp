@@ -23,95 +23,13 @@
 #include "chexgen/metrics/frd.h"
 #include "chexgen/radiomics/extractor.h"
 #include "cli/commands.h"
+#include "cli/extraction.h"
 #include "cli/manifest_args.h"
 
 namespace chexgen::cli {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-// Options that choose the radiomics configuration and the store, shared by both commands.
-struct ExtractorArgs {
-  std::string config = "frd-v1";
-  std::optional<double> resample_spacing;
-  int size = 512;
-  std::string resize_filter = "lanczos";
-  std::string store;
-};
-
-void add_extractor_options(CLI::App* cmd, ExtractorArgs& a) {
-  cmd->add_option("--config", a.config, "Radiomics configuration: frd-v1 (CheXGenBench) | full")->default_val("frd-v1");
-  cmd->add_option("--resample-spacing", a.resample_spacing,
-                  "Resample to this pixel spacing in mm before filtering (configuration default: 2; 0 turns it off)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--size", a.size,
-                  "Resize every image to SIZE x SIZE first (0 keeps native sizes, as CheXGenBench does)")
-      ->default_val(512)
-      ->check(CLI::Range(0, max_resize_side_px));
-  cmd->add_option("--resize-filter", a.resize_filter, "Filter for --size: nearest | bilinear | bicubic | lanczos")
-      ->default_val("lanczos");
-  cmd->add_option("--store", a.store,
-                  "Feature store directory (default: $CHEXGEN_STORE, else ~/.cache/chexgen/store)");
-}
-
-std::filesystem::path store_root(const ExtractorArgs& a) {
-  if (!a.store.empty()) return a.store;
-  if (const char* env = std::getenv("CHEXGEN_STORE"); env && *env) return env;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "chexgen/store";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache/chexgen/store";
-  throw UsageError("no feature store: give --store DIR (or set CHEXGEN_STORE)");
-}
-
-radiomics::RadiomicsConfig radiomics_config(const ExtractorArgs& a) {
-  radiomics::RadiomicsConfig c = radiomics::radiomics_preset(a.config);
-  if (a.resample_spacing) c.resample_spacing = *a.resample_spacing;
-  c.image_size = a.size;
-  c.resize_filter = parse_resample_filter(a.resize_filter);
-  return c;
-}
-
-features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const radiomics::RadiomicsExtractor> r) {
-  features::ImageFeatureExtractor e;
-  e.id = r->config().id();
-  e.columns = r->columns();
-  e.color = ColorMode::gray;
-  e.compute = [r](const Image8& image) { return r->extract(image); };
-  return e;
-}
-
-struct ExtractedSet {
-  Dataset dataset;
-  features::DatasetFeatures features;
-};
-
-ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& options,
-                         const features::ImageFeatureExtractor& extractor, features::FeatureStore& store,
-                         const GlobalOptions& global, const std::string& label) {
-  ErrorReport errors;
-  ExtractedSet out;
-  out.dataset = read_manifest_or_report(manifest, options, errors);
-  if (out.dataset.samples.empty())
-    throw InputError(Location{manifest}, "the manifest lists no images");
-  Progress progress(fmt::format("radiomics: {}", label), out.dataset.samples.size(),
-                    ProgressOptions{.enabled = !global.quiet});
-  try {
-    out.features = features::extract_dataset_features(
-        out.dataset, extractor, store, features::ExtractionOptions{global.threads, options.skip_bad}, errors, &progress);
-  } catch (const InputError&) {
-    progress.finish();
-    print_errors(errors);
-    throw;
-  }
-  progress.finish();
-  print_errors(errors);
-  const auto& f = out.features;
-  if (!global.quiet)
-    fmt::print(stderr, "radiomics: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s\n",
-               label, f.samples.size(), f.computed, f.reused,
-               errors.empty() ? "" : fmt::format(", {} left out", errors.size()), f.seconds,
-               f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
-  return out;
-}
 
 // ---- chexgen radiomics ----
 
@@ -122,19 +40,6 @@ struct RadiomicsArgs {
   std::string out;
 };
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
-void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
-  std::string text;
-  for (const auto& l : lines) text += l + '\n';
-  write_file_atomically(path, text);
-}
-
 int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {
   (void)resolve_threads(global.threads);
   const std::filesystem::path out(a.out);
@@ -142,9 +47,9 @@ int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {
   if (ext != ".csv" && ext != ".npy") throw UsageError(fmt::format("--out {}: use a .csv or .npy file name", a.out));
   const auto extractor = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.extractor));
   const features::ImageFeatureExtractor image_extractor = as_image_extractor(extractor);
-  features::FeatureStore store(store_root(a.extractor), image_extractor.id, image_extractor.columns);
+  features::FeatureStore store(store_root(a.extractor.store), image_extractor.id, image_extractor.columns);
   const ExtractedSet set =
-      extract_set(a.manifest, a.manifest_args.options(), image_extractor, store, global, a.manifest);
+      extract_set(a.manifest, a.manifest_args.options(), image_extractor, store, global, "radiomics", a.manifest);
   const auto& f = set.features;
   std::vector<std::string> images;
   for (std::size_t i : f.samples) images.push_back(set.dataset.samples[i].image_ref);
@@ -273,11 +178,11 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
   } else {
     const auto extractor = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.extractor));
     const features::ImageFeatureExtractor image_extractor = as_image_extractor(extractor);
-    features::FeatureStore store(store_root(a.extractor), image_extractor.id, image_extractor.columns);
+    features::FeatureStore store(store_root(a.extractor.store), image_extractor.id, image_extractor.columns);
     ManifestOptions ro = a.real_args.options(), so = a.synthetic_args.options();
     ro.skip_bad = so.skip_bad = a.skip_bad;
-    ExtractedSet r = extract_set(a.real, ro, image_extractor, store, global, "real");
-    ExtractedSet s = extract_set(a.synthetic, so, image_extractor, store, global, "synthetic");
+    ExtractedSet r = extract_set(a.real, ro, image_extractor, store, global, "radiomics", "real");
+    ExtractedSet s = extract_set(a.synthetic, so, image_extractor, store, global, "radiomics", "synthetic");
     columns = extractor->columns();
     for (std::size_t i : r.features.samples) real_ids.push_back(r.dataset.samples[i].id);
     for (std::size_t i : s.features.samples) syn_ids.push_back(s.dataset.samples[i].id);

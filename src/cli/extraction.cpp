@@ -1,0 +1,102 @@
+#include "cli/extraction.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "chexgen/core/error.h"
+#include "chexgen/core/files.h"
+#include "chexgen/core/progress.h"
+#include "cli/manifest_args.h"
+
+namespace chexgen::cli {
+
+void add_store_option(CLI::App* cmd, std::string& store) {
+  cmd->add_option("--store", store, "Feature store directory (default: $CHEXGEN_STORE, else ~/.cache/chexgen/store)");
+}
+
+void add_radiomics_options(CLI::App* cmd, ExtractorArgs& a) {
+  cmd->add_option("--config", a.config, "Radiomics configuration: frd-v1 (CheXGenBench) | full")->default_val("frd-v1");
+  cmd->add_option("--resample-spacing", a.resample_spacing,
+                  "Resample to this pixel spacing in mm before filtering (configuration default: 2; 0 turns it off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--size", a.size,
+                  "Resize every image to SIZE x SIZE first (0 keeps native sizes, as CheXGenBench does)")
+      ->default_val(512)
+      ->check(CLI::Range(0, max_resize_side_px));
+  cmd->add_option("--resize-filter", a.resize_filter, "Filter for --size: nearest | bilinear | bicubic | lanczos")
+      ->default_val("lanczos");
+}
+
+void add_extractor_options(CLI::App* cmd, ExtractorArgs& a) {
+  add_radiomics_options(cmd, a);
+  add_store_option(cmd, a.store);
+}
+
+std::filesystem::path store_root(const std::string& store) {
+  if (!store.empty()) return store;
+  if (const char* env = std::getenv("CHEXGEN_STORE"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "chexgen/store";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache/chexgen/store";
+  throw UsageError("no feature store: give --store DIR (or set CHEXGEN_STORE)");
+}
+
+radiomics::RadiomicsConfig radiomics_config(const ExtractorArgs& a) {
+  radiomics::RadiomicsConfig c = radiomics::radiomics_preset(a.config);
+  if (a.resample_spacing) c.resample_spacing = *a.resample_spacing;
+  c.image_size = a.size;
+  c.resize_filter = parse_resample_filter(a.resize_filter);
+  return c;
+}
+
+features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const radiomics::RadiomicsExtractor> r) {
+  features::ImageFeatureExtractor e;
+  e.id = r->config().id();
+  e.columns = r->columns();
+  e.color = ColorMode::gray;
+  e.compute = [r](const Image8& image) { return r->extract(image); };
+  return e;
+}
+
+ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& options,
+                         const features::ImageFeatureExtractor& extractor, features::FeatureStore& store,
+                         const GlobalOptions& global, const std::string& what, const std::string& label) {
+  ErrorReport errors;
+  ExtractedSet out;
+  out.dataset = read_manifest_or_report(manifest, options, errors);
+  if (out.dataset.samples.empty()) throw InputError(Location{manifest}, "the manifest lists no images");
+  Progress progress(fmt::format("{}: {}", what, label), out.dataset.samples.size(),
+                    ProgressOptions{.enabled = !global.quiet});
+  try {
+    out.features = features::extract_dataset_features(
+        out.dataset, extractor, store, features::ExtractionOptions{global.threads, options.skip_bad}, errors, &progress);
+  } catch (const InputError&) {
+    progress.finish();
+    print_errors(errors);
+    throw;
+  }
+  progress.finish();
+  print_errors(errors);
+  const auto& f = out.features;
+  if (!global.quiet)
+    fmt::print(stderr, "{}: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s\n", what,
+               label, f.samples.size(), f.computed, f.reused,
+               errors.empty() ? "" : fmt::format(", {} left out", errors.size()), f.seconds,
+               f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
+  return out;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + '\n';
+  write_file_atomically(path, text);
+}
+
+}  // namespace chexgen::cli
