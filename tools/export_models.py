@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Export the published feature extractors to TorchScript + chexgen sidecars (docs/models.md).
+
+Needs internet access (model hubs) and PyTorch with the packages of the model you export:
+  inception      torch-fidelity (FID Inception-v3 weights, as torchmetrics uses them)
+  raddino        transformers (microsoft/rad-dino)
+  biovil-image   hi-ml-multimodal (BioViL-T image encoder)
+  biovil-text    hi-ml-multimodal + transformers (BioViL-T text encoder, microsoft/BiomedVLP-BioViL-T)
+  reid           torchvision + a re-identification checkpoint you supply (--reid-ckpt)
+
+    python tools/export_models.py OUT_DIR [--models inception,raddino,...] [--reid-ckpt PATH]
+
+This script cannot run on chexgen's build machine (no model hub there) and is not tested; the formats
+it writes are those of docs/models.md, which chexgen's tests cover with small stand-in models
+(tests/fixtures/make_deep_golden.py). Each traced model is checked against the eager one on a random
+input before it is saved.
+
+Notes per model:
+- inception: torch-fidelity FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"]),
+  traced with a uint8 [N, 3, 299, 299] input (it normalises inside); sidecar preset inception-fid.
+- raddino: AutoModel pooler_output (CLS). The preprocessing constants are read from the model's
+  AutoImageProcessor config and written as a generic object, after the 299x299 bilinear resize that
+  CheXGenBench applies first.
+- biovil-image: get_biovil_t_image_encoder(); the projected global embedding, L2-normalised as hi-ml's
+  ImageInferenceEngine returns it; sidecar preset biovil-image.
+- biovil-text: forward(input_ids, attention_mask) -> L2-normalised projected CLS embedding [N, 128]
+  (CXRBertModel.get_projected_text_embeddings); vocab.txt is written beside it. hi-ml tokenizes with
+  the BERT tokenizer after stripping trailing "!?." from each prompt, padding to the longest.
+  Sidecar "kind": "text" (chexgen extract refuses it; it is for text features).
+- reid: the siamese ResNet-50 of CheXGenBench's privacy metrics (one branch: sigmoid(resnet50 with a
+  2048 -> 128 fc)). The class below restates CheXGenBench's SiameseNetwork (attributes `model` and
+  `fc_end`); it must match the checkpoint's class, or load_state_dict fails (it is strict): adapt it
+  for another checkpoint. The pair head (score = sigmoid(fc_end(|a - b|))) goes to reid.head.json.
+"""
+import argparse
+import json
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PIL_FILTERS = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic"}  # PIL's resample integers
+
+
+def check_and_save(out_dir, name, module, example, sidecar):
+    module = module.eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(module, example, strict=False)
+        probe = tuple(torch.randint_like(e, 0, 256) if e.dtype == torch.uint8
+                      else torch.rand_like(e) if e.is_floating_point() else e for e in example)
+        want, got = module(*probe), traced(*probe)
+    want = want if isinstance(want, tuple) else (want,)
+    got = got if isinstance(got, tuple) else (got,)
+    for w, g in zip(want, got):
+        if not torch.allclose(w, g, rtol=1e-4, atol=1e-5):
+            raise SystemExit(f"{name}: the traced model disagrees with the eager one")
+    traced.save(os.path.join(out_dir, f"{name}.pt"))
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump({"format": "chexgen-model/1", "name": name, **sidecar}, f, indent=2)
+        f.write("\n")
+    print(f"wrote {name}.pt and {name}.json")
+
+
+def export_inception(out_dir, args):
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+    net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"])
+    example = (torch.randint(0, 256, (2, 3, 299, 299), dtype=torch.uint8),)
+    check_and_save(out_dir, "inception-fid", net, example,
+                   {"preprocess": "inception-fid", "source": "torch-fidelity inception-v3-compat"})
+
+
+class PoolerOutput(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(pixel_values=x)[1]  # (last_hidden_state, pooler_output) with torchscript=True
+
+
+def raddino_preprocess(proc):
+    if not (proc.do_resize and proc.do_center_crop and proc.do_rescale and proc.do_normalize):
+        raise SystemExit("raddino: the processor config skips a step this script expects; write the sidecar by hand")
+    steps = [{"op": "resize", "size": [299, 299], "filter": "bilinear"}]  # CheXGenBench's Resize((299, 299))
+    resample = int(proc.resample)
+    if resample not in PIL_FILTERS:
+        raise SystemExit(f"raddino: resample {resample} has no chexgen filter")
+    if "shortest_edge" in proc.size:
+        steps.append({"op": "resize", "shortest_edge": proc.size["shortest_edge"], "filter": PIL_FILTERS[resample]})
+    else:
+        steps.append({"op": "resize", "size": [proc.size["width"], proc.size["height"]],
+                      "filter": PIL_FILTERS[resample]})
+    crop = proc.crop_size
+    steps.append({"op": "center_crop", "size": [crop["width"], crop["height"]], "offset": "floor"})
+    steps.append({"op": "to_float", "scale": float(proc.rescale_factor)})
+    steps.append({"op": "normalize", "mean": [float(v) for v in proc.image_mean],
+                  "std": [float(v) for v in proc.image_std]})
+    return {"color": "rgb", "steps": steps, "channels": 3,
+            "input": {"dtype": "float32", "height": crop["height"], "width": crop["width"]}}
+
+
+def export_raddino(out_dir, args):
+    from transformers import AutoImageProcessor, AutoModel
+    repo = "microsoft/rad-dino"
+    model = AutoModel.from_pretrained(repo, torchscript=True)
+    pre = raddino_preprocess(AutoImageProcessor.from_pretrained(repo))
+    h, w = pre["input"]["height"], pre["input"]["width"]
+    check_and_save(out_dir, "raddino", PoolerOutput(model), (torch.randn(2, 3, h, w),),
+                   {"preprocess": pre, "outputs": [{"name": "cls", "index": 0, "dim": model.config.hidden_size}],
+                    "source": repo})
+
+
+class ProjectedImage(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return F.normalize(self.model(x).projected_global_embedding, dim=-1)
+
+
+def export_biovil_image(out_dir, args):
+    from health_multimodal.image.model.pretrained import get_biovil_t_image_encoder
+    model = ProjectedImage(get_biovil_t_image_encoder())
+    check_and_save(out_dir, "biovil-t-image", model, (torch.rand(2, 3, 448, 448),),
+                   {"preprocess": "biovil-image", "source": "hi-ml-multimodal get_biovil_t_image_encoder"})
+
+
+class ProjectedText(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model.get_projected_text_embeddings(input_ids=input_ids, attention_mask=attention_mask,
+                                                        normalize_embeddings=True)
+
+
+def export_biovil_text(out_dir, args):
+    from health_multimodal.text.utils import BertEncoderType, get_bert_inference
+    engine = get_bert_inference(BertEncoderType.BIOVIL_T_BERT)
+    tokens = engine.tokenizer(["No acute cardiopulmonary process", "Small left pleural effusion"],
+                              add_special_tokens=True, padding="longest", return_tensors="pt")
+    model = ProjectedText(engine.model)
+    with torch.no_grad():
+        dim = model(tokens.input_ids, tokens.attention_mask).shape[1]
+    check_and_save(out_dir, "biovil-t-text", model, (tokens.input_ids, tokens.attention_mask),
+                   {"kind": "text", "outputs": [{"name": "projected", "index": 0, "dim": dim}],
+                    "source": "microsoft/BiomedVLP-BioViL-T (hi-ml-multimodal CXRBertModel); vocab.txt beside it"})
+    engine.tokenizer.save_vocabulary(out_dir)  # writes out_dir/vocab.txt
+
+
+class SiameseNetwork(nn.Module):
+    """CheXGenBench's re-identification network (metrics/privacy_metrics.py), restated for loading its weights."""
+
+    def __init__(self, n_features=128):
+        super().__init__()
+        import torchvision
+        self.model = torchvision.models.resnet50()
+        self.model.fc = nn.Linear(2048, n_features)
+        self.fc_end = nn.Linear(n_features, 1)
+
+
+class SiameseBranch(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.model = net.model
+
+    def forward(self, x):
+        return torch.sigmoid(self.model(x))
+
+
+def export_reid(out_dir, args):
+    if not args.reid_ckpt:
+        raise SystemExit("reid: give --reid-ckpt PATH (CheXGenBench's REID_CKPT, a state_dict of SiameseNetwork)")
+    net = SiameseNetwork(args.reid_features)
+    net.load_state_dict(torch.load(args.reid_ckpt, map_location="cpu"))
+    # CheXGenBench: Image.open(p).resize((512, 512)) (Pillow's default, bicubic) for real images (generated
+    # ones are 512x512 already), .convert("RGB"), then Resize((224, 224)) and ToTensor(), no normalisation.
+    pre = {"color": "rgb",
+           "steps": [{"op": "resize", "size": [512, 512], "filter": "bicubic"},
+                     {"op": "resize", "size": [224, 224], "filter": "bilinear"},
+                     {"op": "to_float", "divide": 255}],
+           "channels": 3, "input": {"dtype": "float32", "height": 224, "width": 224}}
+    check_and_save(out_dir, "reid", SiameseBranch(net), (torch.rand(2, 3, 224, 224),),
+                   {"preprocess": pre, "outputs": [{"name": "embedding", "index": 0, "dim": args.reid_features}],
+                    "source": f"CheXGenBench SiameseNetwork branch, {os.path.basename(args.reid_ckpt)}"})
+    head = {"score": "sigmoid(bias + sum(weight * abs(a - b)))",
+            "weight": net.fc_end.weight.detach().flatten().tolist(), "bias": float(net.fc_end.bias)}
+    with open(os.path.join(out_dir, "reid.head.json"), "w") as f:
+        json.dump(head, f)
+    print("wrote reid.head.json")
+
+
+EXPORTERS = {"inception": export_inception, "raddino": export_raddino, "biovil-image": export_biovil_image,
+             "biovil-text": export_biovil_text, "reid": export_reid}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Export feature extractors to TorchScript + chexgen sidecars.")
+    ap.add_argument("out_dir")
+    ap.add_argument("--models", default="inception,raddino,biovil-image,biovil-text",
+                    help=f"comma-separated, from: {', '.join(EXPORTERS)}")
+    ap.add_argument("--reid-ckpt", help="state_dict of CheXGenBench's SiameseNetwork (for --models reid)")
+    ap.add_argument("--reid-features", type=int, default=128, help="its n_features (CheXGenBench: 128)")
+    args = ap.parse_args()
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in names if m not in EXPORTERS]
+    if unknown:
+        ap.error(f"unknown model(s) {unknown}; known: {', '.join(EXPORTERS)}")
+    os.makedirs(args.out_dir, exist_ok=True)
+    torch.set_grad_enabled(False)
+    for name in names:
+        EXPORTERS[name](args.out_dir, args)
+
+
+if __name__ == "__main__":
+    main()
