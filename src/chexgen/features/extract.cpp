@@ -163,6 +163,7 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
             const double* row = out.data() + k * dim;
             finish(batch[k].index, batch[k].key, std::vector<double>(row, row + dim));
           }
+          store.flush();  // a model batch is seconds of work: keep it even if the process is killed next
           if (progress) progress->advance(batch.size());
         }
       } catch (...) {
