@@ -26,7 +26,10 @@ Notes per model:
 - biovil-text: forward(input_ids, attention_mask) -> L2-normalised projected CLS embedding [N, 128]
   (CXRBertModel.get_projected_text_embeddings); vocab.txt is written beside it. hi-ml tokenizes with
   the BERT tokenizer after stripping trailing "!?." from each prompt, padding to the longest.
-  Sidecar "kind": "text" (chexgen extract refuses it; it is for text features).
+  Sidecar "kind": "text" with a "tokenizer" object (vocab.txt, lowercase from the tokenizer's
+  do_lower_case, max_length 512 = the model's positions, strip_trailing "!?."; docs/models.md, "Text
+  models"); chexgen extract refuses it, the image-text alignment reads it. The traced model is also
+  checked on a batch of another size and length, since prompts are padded per batch.
 - reid: the siamese ResNet-50 of CheXGenBench's privacy metrics (one branch: sigmoid(resnet50 with a
   2048 -> 128 fc)). The class below restates CheXGenBench's SiameseNetwork (attributes `model` and
   `fc_end`); it must match the checkpoint's class, or load_state_dict fails (it is strict): adapt it
@@ -43,18 +46,20 @@ import torch.nn.functional as F
 PIL_FILTERS = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic"}  # PIL's resample integers
 
 
-def check_and_save(out_dir, name, module, example, sidecar):
+def check_and_save(out_dir, name, module, example, sidecar, probes=()):
+    """probes: further inputs (tuples like example) on which the traced model must agree with the eager one."""
     module = module.eval()
     with torch.no_grad():
         traced = torch.jit.trace(module, example, strict=False)
         probe = tuple(torch.randint_like(e, 0, 256) if e.dtype == torch.uint8
                       else torch.rand_like(e) if e.is_floating_point() else e for e in example)
-        want, got = module(*probe), traced(*probe)
-    want = want if isinstance(want, tuple) else (want,)
-    got = got if isinstance(got, tuple) else (got,)
-    for w, g in zip(want, got):
-        if not torch.allclose(w, g, rtol=1e-4, atol=1e-5):
-            raise SystemExit(f"{name}: the traced model disagrees with the eager one")
+        for inputs in (probe, *probes):
+            want, got = module(*inputs), traced(*inputs)
+            want = want if isinstance(want, tuple) else (want,)
+            got = got if isinstance(got, tuple) else (got,)
+            for w, g in zip(want, got):
+                if w.shape != g.shape or not torch.allclose(w, g, rtol=1e-4, atol=1e-5):
+                    raise SystemExit(f"{name}: the traced model disagrees with the eager one")
     traced.save(os.path.join(out_dir, f"{name}.pt"))
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
         json.dump({"format": "chexgen-model/1", "name": name, **sidecar}, f, indent=2)
@@ -140,15 +145,36 @@ class ProjectedText(nn.Module):
 def export_biovil_text(out_dir, args):
     from health_multimodal.text.utils import BertEncoderType, get_bert_inference
     engine = get_bert_inference(BertEncoderType.BIOVIL_T_BERT)
-    tokens = engine.tokenizer(["No acute cardiopulmonary process", "Small left pleural effusion"],
-                              add_special_tokens=True, padding="longest", return_tensors="pt")
+    tokenizer = engine.tokenizer
+    lowercase = bool(getattr(tokenizer, "do_lower_case", True))
+    basic = getattr(tokenizer, "basic_tokenizer", None)  # the slow tokenizer's settings, where it has them
+    if basic is not None and (not basic.tokenize_chinese_chars or basic.strip_accents not in (None, lowercase)):
+        raise SystemExit("biovil-text: the tokenizer's CJK or accent settings differ from BERT's defaults, which "
+                         "chexgen implements (docs/models.md, Text models)")
+    max_length = int(min(tokenizer.model_max_length, engine.model.config.max_position_embeddings))
+
+    def encode(prompts):
+        t = tokenizer([p.rstrip("!?.") for p in prompts], add_special_tokens=True, padding="longest",
+                      return_tensors="pt")
+        return t.input_ids, t.attention_mask
+
+    example = encode(["No acute cardiopulmonary process", "Small left pleural effusion"])
+    probe = encode(["Pneumothorax.", "Heart size is normal and the lungs are clear, no effusion!",
+                    "Bibasilar opacities"])
     model = ProjectedText(engine.model)
     with torch.no_grad():
-        dim = model(tokens.input_ids, tokens.attention_mask).shape[1]
-    check_and_save(out_dir, "biovil-t-text", model, (tokens.input_ids, tokens.attention_mask),
-                   {"kind": "text", "outputs": [{"name": "projected", "index": 0, "dim": dim}],
-                    "source": "microsoft/BiomedVLP-BioViL-T (hi-ml-multimodal CXRBertModel); vocab.txt beside it"})
-    engine.tokenizer.save_vocabulary(out_dir)  # writes out_dir/vocab.txt
+        dim = model(*example).shape[1]
+    check_and_save(out_dir, "biovil-t-text", model, example,
+                   {"kind": "text",
+                    "tokenizer": {"vocab": "vocab.txt", "lowercase": lowercase, "max_length": max_length,
+                                  "strip_trailing": "!?."},
+                    "outputs": [{"name": "projected", "index": 0, "dim": dim}],
+                    "source": "microsoft/BiomedVLP-BioViL-T (hi-ml-multimodal CXRBertModel)"},
+                   probes=[probe])
+    written = tokenizer.save_vocabulary(out_dir)[0]
+    if os.path.abspath(written) != os.path.abspath(os.path.join(out_dir, "vocab.txt")):
+        os.replace(written, os.path.join(out_dir, "vocab.txt"))
+    print("wrote vocab.txt")
 
 
 class SiameseNetwork(nn.Module):

@@ -43,6 +43,65 @@ std::vector<ModelOutput> parse_outputs(const json& j, const Location& where) {
   return out;
 }
 
+std::string file_sha256(const std::filesystem::path& file) {
+  const std::string bytes = read_file_bytes(file);  // InputError naming the file when missing
+  return sha256_hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+}
+
+json read_sidecar(const std::filesystem::path& sidecar, const Location& where) {
+  json j;
+  try {
+    j = json::parse(read_file_bytes(sidecar));
+  } catch (const json::parse_error& e) {
+    throw InputError(where, fmt::format("not valid JSON: {}", e.what()));
+  }
+  if (!j.is_object()) throw InputError(where, "the sidecar must be a JSON object");
+  return j;
+}
+
+std::string kind_of(const json& j, const Location& where) {
+  if (!j.contains("kind")) return "image";
+  if (!j["kind"].is_string()) throw InputError(where, "\"kind\" must be \"image\" or \"text\"");
+  return j["kind"].get<std::string>();
+}
+
+TokenizerSettings parse_tokenizer(const json& t, const std::filesystem::path& sidecar, const Location& where) {
+  if (!t.is_object())
+    throw InputError(where, "\"tokenizer\" must be an object {\"vocab\", \"lowercase\", \"max_length\", "
+                            "\"strip_trailing\"}");
+  for (const auto& [key, value] : t.items())
+    if (key != "vocab" && key != "lowercase" && key != "max_length" && key != "strip_trailing")
+      throw InputError(where, fmt::format("tokenizer: unknown key '{}' (known: vocab, lowercase, max_length, "
+                                          "strip_trailing)",
+                                          key));
+  TokenizerSettings s;
+  if (!t.contains("vocab") || !t["vocab"].is_string() || t["vocab"].get<std::string>().empty())
+    throw InputError(where, "tokenizer: \"vocab\" must name the vocabulary file (vocab.txt, relative to the sidecar)");
+  s.vocab = sidecar.parent_path() / t["vocab"].get<std::string>();
+  if (t.contains("lowercase")) {
+    if (!t["lowercase"].is_boolean()) throw InputError(where, "tokenizer: \"lowercase\" must be true or false");
+    s.lowercase = t["lowercase"].get<bool>();
+  }
+  if (t.contains("max_length")) {
+    if (!t["max_length"].is_number_integer() || t["max_length"].get<std::int64_t>() < 2 ||
+        t["max_length"].get<std::int64_t>() > 1'000'000)
+      throw InputError(where, "tokenizer: \"max_length\" must be an integer from 2 to 1000000");
+    s.max_length = t["max_length"].get<int>();
+  }
+  if (t.contains("strip_trailing")) {
+    if (!t["strip_trailing"].is_string()) throw InputError(where, "tokenizer: \"strip_trailing\" must be a string");
+    s.strip_trailing = t["strip_trailing"].get<std::string>();
+  }
+  return s;
+}
+
+int parse_batch_size(const json& j, const Location& where, int fallback) {
+  if (!j.contains("batch_size")) return fallback;
+  if (!j["batch_size"].is_number_integer() || j["batch_size"].get<int>() < 1 || j["batch_size"].get<int>() > 4096)
+    throw InputError(where, "\"batch_size\" must be an integer from 1 to 4096");
+  return j["batch_size"].get<int>();
+}
+
 }  // namespace
 
 std::vector<ModelOutput> preset_outputs(const std::string& preset) {
@@ -86,9 +145,7 @@ int ModelSpec::column_offset(const std::string& output) const {
 ModelSpec load_model_spec(const std::filesystem::path& model, const std::optional<std::string>& preset) {
   ModelSpec spec;
   spec.model_path = model;
-  const std::string bytes = read_file_bytes(model);  // InputError naming the file when missing
-  spec.weights_sha256 =
-      sha256_hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  spec.weights_sha256 = file_sha256(model);
   spec.name = model.stem().string();
 
   std::filesystem::path sidecar = model;
@@ -103,24 +160,18 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
     return spec;
   }
 
-  json j;
-  try {
-    j = json::parse(read_file_bytes(sidecar));
-  } catch (const json::parse_error& e) {
-    throw InputError(where, fmt::format("not valid JSON: {}", e.what()));
-  }
-  if (!j.is_object()) throw InputError(where, "the sidecar must be a JSON object");
+  const json j = read_sidecar(sidecar, where);
+  const std::string kind = kind_of(j, where);
   for (const auto& [key, value] : j.items())
     if (key != "format" && key != "name" && key != "preprocess" && key != "outputs" && key != "batch_size" &&
-        key != "kind" && key != "source")
+        key != "kind" && key != "source" && !(kind == "text" && key == "tokenizer"))
       throw InputError(where, fmt::format("unknown key '{}' (known: format, name, preprocess, outputs, batch_size, "
                                           "kind, source)",
                                           key));
-  if (j.value("format", "") != "chexgen-model/1")
+  if (!j.contains("format") || j["format"] != "chexgen-model/1")
     throw InputError(where, "\"format\" must be \"chexgen-model/1\"");
-  if (j.value("kind", "image") != "image")
-    throw InputError(where, fmt::format("this is a '{}' model; chexgen extract runs image models",
-                                        j.value("kind", "")));
+  if (kind != "image")
+    throw InputError(where, fmt::format("this is a '{}' model; chexgen extract runs image models", kind));
   if (j.contains("name")) {
     if (!j["name"].is_string() || j["name"].get<std::string>().empty())
       throw InputError(where, "\"name\" must be a non-empty string");
@@ -147,11 +198,59 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
   }
   if (j.contains("outputs")) spec.outputs = parse_outputs(j["outputs"], where);
   if (spec.outputs.empty()) throw InputError(where, "\"outputs\" is missing (a generic model must list them)");
-  if (j.contains("batch_size")) {
-    if (!j["batch_size"].is_number_integer() || j["batch_size"].get<int>() < 1 || j["batch_size"].get<int>() > 4096)
-      throw InputError(where, "\"batch_size\" must be an integer from 1 to 4096");
-    spec.batch_size = j["batch_size"].get<int>();
+  spec.batch_size = parse_batch_size(j, where, spec.batch_size);
+  return spec;
+}
+
+std::string TextModelSpec::extractor_id(const std::string& vocab_sha256) const {
+  const json canonical = {
+      {"tokenizer",
+       {{"vocab_sha256", vocab_sha256},
+        {"lowercase", tokenizer.lowercase},
+        {"max_length", tokenizer.max_length},
+        {"strip_trailing", tokenizer.strip_trailing}}},
+      {"outputs", json::array({{{"name", output.name}, {"index", output.index}, {"dim", output.dim}}})}};
+  return fmt::format("torchscript-text/{}/weights-sha256:{}/{}", name, weights_sha256, canonical.dump());
+}
+
+TextModelSpec load_text_model_spec(const std::filesystem::path& model) {
+  TextModelSpec spec;
+  spec.model_path = model;
+  spec.weights_sha256 = file_sha256(model);
+  spec.name = model.stem().string();
+
+  std::filesystem::path sidecar = model;
+  sidecar.replace_extension(".json");
+  const Location where{sidecar.string()};
+  if (!std::filesystem::exists(sidecar))
+    throw InputError(where, "not found: a text model needs its sidecar, with \"kind\": \"text\" and a "
+                            "\"tokenizer\" (docs/models.md, \"Text models\")");
+  const json j = read_sidecar(sidecar, where);
+  if (!j.contains("format") || j["format"] != "chexgen-model/1")
+    throw InputError(where, "\"format\" must be \"chexgen-model/1\"");
+  if (const std::string kind = kind_of(j, where); kind != "text")
+    throw InputError(where, fmt::format("this sidecar is for a '{}' model; a text encoder's says \"kind\": \"text\"",
+                                        kind));
+  for (const auto& [key, value] : j.items())
+    if (key != "format" && key != "name" && key != "kind" && key != "tokenizer" && key != "outputs" &&
+        key != "batch_size" && key != "source")
+      throw InputError(where, fmt::format("unknown key '{}' (known for text models: format, name, kind, tokenizer, "
+                                          "outputs, batch_size, source)",
+                                          key));
+  if (j.contains("name")) {
+    if (!j["name"].is_string() || j["name"].get<std::string>().empty())
+      throw InputError(where, "\"name\" must be a non-empty string");
+    spec.name = j["name"].get<std::string>();
   }
+  if (!j.contains("tokenizer")) throw InputError(where, "\"tokenizer\" is missing (a text model needs its vocabulary)");
+  spec.tokenizer = parse_tokenizer(j["tokenizer"], sidecar, where);
+  if (!j.contains("outputs")) throw InputError(where, "\"outputs\" is missing (the text embedding's index and dim)");
+  const std::vector<ModelOutput> outputs = parse_outputs(j["outputs"], where);
+  if (outputs.size() != 1)
+    throw InputError(where, fmt::format("a text model has one output, the text embedding; the sidecar lists {}",
+                                        outputs.size()));
+  spec.output = outputs.front();
+  spec.batch_size = parse_batch_size(j, where, spec.batch_size);
   return spec;
 }
 

@@ -44,4 +44,31 @@ std::vector<ModelOutput> preset_outputs(const std::string& preset);
 // sidecar, or a UsageError for the options.
 ModelSpec load_model_spec(const std::filesystem::path& model, const std::optional<std::string>& preset = {});
 
+// How a text model's prompts become ids (the sidecar's "tokenizer" object; docs/models.md, "Text models").
+struct TokenizerSettings {
+  std::filesystem::path vocab;  // vocab.txt, resolved against the sidecar's folder
+  bool lowercase = true;        // lowercase, and strip accents (NFD, drop Mn marks)
+  int max_length = 512;         // the most ids of one prompt, [CLS] and [SEP] included
+  std::string strip_trailing = "!?.";  // removed from the end of each prompt first (hi-ml's prompt.rstrip("!?."))
+};
+
+// A text encoder: forward(input_ids int64 [N, L], attention_mask int64 [N, L]) -> [N, dim] or a tuple with it.
+struct TextModelSpec {
+  std::filesystem::path model_path;  // the .pt file
+  std::string name;
+  TokenizerSettings tokenizer;
+  ModelOutput output;  // the sidecar's one output: element `index` of what forward returns
+  int batch_size = 32;
+  std::string weights_sha256;  // hex, of the .pt file's bytes
+
+  // The weights' hash plus the canonical JSON of the tokenizer settings (with the vocabulary's hash, not its
+  // path) and the output.
+  std::string extractor_id(const std::string& vocab_sha256) const;
+};
+
+// Reads `model` and its sidecar (the same path with .json), which must say "kind": "text" and give a
+// "tokenizer" object and one output. Every problem is an InputError naming the sidecar (or the missing file).
+// The vocabulary itself is read by the tokenizer (chexgen/text/wordpiece.h).
+TextModelSpec load_text_model_spec(const std::filesystem::path& model);
+
 }  // namespace chexgen::deep

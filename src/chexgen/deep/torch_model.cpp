@@ -5,34 +5,12 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <ATen/Parallel.h>
-#include <torch/cuda.h>
-#include <torch/script.h>
 
-#include "chexgen/core/parallel.h"
+#include "chexgen/deep/torch_runtime_pvt.h"
 
 namespace chexgen::deep {
-namespace {
 
-// The first line of a LibTorch message (the rest is a C++ backtrace that helps nobody using chexgen).
-std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
-
-std::string shape_text(const torch::Tensor& t) {
-  std::string s;
-  for (auto d : t.sizes()) s += (s.empty() ? "" : ", ") + std::to_string(d);
-  return "[" + s + "]";
-}
-
-}  // namespace
-
-DeviceChoice parse_device(const std::string& text) {
-  if (text == "auto") return DeviceChoice::automatic;
-  if (text == "cpu") return DeviceChoice::cpu;
-  if (text == "cuda") return DeviceChoice::cuda;
-  throw UsageError(fmt::format("--device must be auto, cpu or cuda, not '{}'", text));
-}
-
-bool cuda_available() { return torch::cuda::is_available(); }
+using detail::shape_text;
 
 struct TorchModel::Impl {
   torch::jit::Module module;
@@ -40,20 +18,9 @@ struct TorchModel::Impl {
 };
 
 TorchModel::TorchModel(ModelSpec spec, const RunOptions& options) : spec_(std::move(spec)), impl_(new Impl) {
-  const bool cuda = cuda_available();
-  if (options.device == DeviceChoice::cuda && !cuda)
-    throw UsageError("--device cuda: this LibTorch sees no usable CUDA GPU (Debian's libtorch is CPU-only; build "
-                     "against a CUDA LibTorch, docs/models.md)");
-  impl_->device = (options.device != DeviceChoice::cpu && cuda) ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
-  if (impl_->device.is_cpu()) at::set_num_threads(resolve_threads(options.threads));
-  try {
-    impl_->module = torch::jit::load(spec_.model_path.string(), impl_->device);
-    impl_->module.eval();
-    if (options.optimize) impl_->module = torch::jit::optimize_for_inference(impl_->module);
-  } catch (const c10::Error& e) {
-    throw InputError(Location{spec_.model_path.string()},
-                     fmt::format("cannot load the TorchScript model: {}", first_line(e.what())));
-  }
+  detail::LoadedModule loaded = detail::load_module(spec_.model_path, options);
+  impl_->module = std::move(loaded.module);
+  impl_->device = loaded.device;
 }
 
 TorchModel::~TorchModel() = default;
@@ -80,24 +47,9 @@ void TorchModel::run(const std::vector<const PlanarImageF*>& inputs, std::vector
   }
 
   const Location where{spec_.model_path.string()};
-  std::vector<torch::Tensor> results;
-  try {
-    c10::InferenceMode inference;
-    torch::jit::IValue out = impl_->module.forward({batch.to(impl_->device)});
-    if (out.isTensor()) results.push_back(out.toTensor());
-    else if (out.isTuple())
-      for (const auto& e : out.toTupleRef().elements()) results.push_back(e.isTensor() ? e.toTensor() : torch::Tensor());
-    else if (out.isTensorList())
-      for (const auto& t : out.toTensorVector()) results.push_back(t);
-    else
-      throw InputError(where, fmt::format("forward returned a {}; chexgen reads a tensor or a tuple of tensors",
-                                          out.tagKind()));
-    for (auto& t : results)
-      if (t.defined()) t = t.to(torch::kCPU, torch::kDouble).contiguous();
-  } catch (const c10::Error& e) {
-    throw InputError(where, fmt::format("the model failed on a batch of {} {}x{}x{} inputs: {}", n, first.channels,
-                                        first.height, first.width, first_line(e.what())));
-  }
+  const std::vector<torch::Tensor> results = detail::forward_outputs(
+      impl_->module, {batch.to(impl_->device)}, where,
+      fmt::format("the model failed on a batch of {} {}x{}x{} inputs", n, first.channels, first.height, first.width));
 
   const int total = spec_.total_dim();
   rows.assign(static_cast<std::size_t>(n) * total, 0.0);

@@ -1,0 +1,71 @@
+#include "chexgen/deep/torch_runtime_pvt.h"
+
+#include <fmt/format.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include "chexgen/core/parallel.h"
+
+namespace chexgen::deep {
+
+DeviceChoice parse_device(const std::string& text) {
+  if (text == "auto") return DeviceChoice::automatic;
+  if (text == "cpu") return DeviceChoice::cpu;
+  if (text == "cuda") return DeviceChoice::cuda;
+  throw UsageError(fmt::format("--device must be auto, cpu or cuda, not '{}'", text));
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+namespace detail {
+
+std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string s;
+  for (auto d : t.sizes()) s += (s.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + s + "]";
+}
+
+LoadedModule load_module(const std::filesystem::path& path, const RunOptions& options) {
+  const bool cuda = cuda_available();
+  if (options.device == DeviceChoice::cuda && !cuda)
+    throw UsageError("--device cuda: this LibTorch sees no usable CUDA GPU (Debian's libtorch is CPU-only; build "
+                     "against a CUDA LibTorch, docs/models.md)");
+  LoadedModule m;
+  m.device = (options.device != DeviceChoice::cpu && cuda) ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
+  if (m.device.is_cpu()) at::set_num_threads(resolve_threads(options.threads));
+  try {
+    m.module = torch::jit::load(path.string(), m.device);
+    m.module.eval();
+    if (options.optimize) m.module = torch::jit::optimize_for_inference(m.module);
+  } catch (const c10::Error& e) {
+    throw InputError(Location{path.string()}, fmt::format("cannot load the TorchScript model: {}", first_line(e.what())));
+  }
+  return m;
+}
+
+std::vector<torch::Tensor> forward_outputs(torch::jit::Module& module, std::vector<torch::jit::IValue> inputs,
+                                           const Location& where, const std::string& failure) {
+  std::vector<torch::Tensor> results;
+  try {
+    c10::InferenceMode inference;
+    torch::jit::IValue out = module.forward(std::move(inputs));
+    if (out.isTensor()) results.push_back(out.toTensor());
+    else if (out.isTuple())
+      for (const auto& e : out.toTupleRef().elements()) results.push_back(e.isTensor() ? e.toTensor() : torch::Tensor());
+    else if (out.isTensorList())
+      for (const auto& t : out.toTensorVector()) results.push_back(t);
+    else
+      throw InputError(where, fmt::format("forward returned a {}; chexgen reads a tensor or a tuple of tensors",
+                                          out.tagKind()));
+    for (auto& t : results)
+      if (t.defined()) t = t.to(torch::kCPU, torch::kDouble).contiguous();
+  } catch (const c10::Error& e) {
+    throw InputError(where, fmt::format("{}: {}", failure, first_line(e.what())));
+  }
+  return results;
+}
+
+}  // namespace detail
+}  // namespace chexgen::deep
