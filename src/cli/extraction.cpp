@@ -58,18 +58,17 @@ features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const radiomi
   return e;
 }
 
-ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& options,
-                         const features::ImageFeatureExtractor& extractor, features::FeatureStore& store,
-                         const GlobalOptions& global, const std::string& what, const std::string& label) {
+features::DatasetFeatures extract_dataset(const Dataset& dataset, bool skip_bad,
+                                          const features::ImageFeatureExtractor& extractor,
+                                          features::FeatureStore& store, const GlobalOptions& global,
+                                          const std::string& what, const std::string& label) {
   ErrorReport errors;
-  ExtractedSet out;
-  out.dataset = read_manifest_or_report(manifest, options, errors);
-  if (out.dataset.samples.empty()) throw InputError(Location{manifest}, "the manifest lists no images");
-  Progress progress(fmt::format("{}: {}", what, label), out.dataset.samples.size(),
+  Progress progress(fmt::format("{}: {}", what, label), dataset.samples.size(),
                     ProgressOptions{.enabled = !global.quiet});
+  features::DatasetFeatures f;
   try {
-    out.features = features::extract_dataset_features(
-        out.dataset, extractor, store, features::ExtractionOptions{global.threads, options.skip_bad}, errors, &progress);
+    f = features::extract_dataset_features(dataset, extractor, store,
+                                           features::ExtractionOptions{global.threads, skip_bad}, errors, &progress);
   } catch (const InputError&) {
     progress.finish();
     print_errors(errors);
@@ -77,20 +76,24 @@ ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& opt
   }
   progress.finish();
   print_errors(errors);
-  const auto& f = out.features;
   if (!global.quiet)
     fmt::print(stderr, "{}: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s\n", what,
                label, f.samples.size(), f.computed, f.reused,
                errors.empty() ? "" : fmt::format(", {} left out", errors.size()), f.seconds,
                f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
-  return out;
+  return f;
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& options,
+                         const features::ImageFeatureExtractor& extractor, features::FeatureStore& store,
+                         const GlobalOptions& global, const std::string& what, const std::string& label) {
+  ErrorReport errors;
+  ExtractedSet out;
+  out.dataset = read_manifest_or_report(manifest, options, errors);
+  print_errors(errors);  // rows left out with --skip-bad
+  if (out.dataset.samples.empty()) throw InputError(Location{manifest}, "the manifest lists no images");
+  out.features = extract_dataset(out.dataset, options.skip_bad, extractor, store, global, what, label);
+  return out;
 }
 
 void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {

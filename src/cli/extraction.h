@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "chexgen/data/csv_table.h"
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/extract.h"
 #include "chexgen/radiomics/extractor.h"
@@ -42,6 +43,13 @@ struct ExtractedSet {
   features::DatasetFeatures features;
 };
 
+// Runs `extractor` over `dataset` through `store`, with a progress line labelled "<what>: <label>" and a closing
+// line with counts and images/s (unless quiet). Bad images are printed; unless skip_bad they end the run.
+features::DatasetFeatures extract_dataset(const Dataset& dataset, bool skip_bad,
+                                          const features::ImageFeatureExtractor& extractor,
+                                          features::FeatureStore& store, const GlobalOptions& global,
+                                          const std::string& what, const std::string& label);
+
 // Reads `manifest` and runs `extractor` over it through `store`, with a progress line labelled
 // "<what>: <label>" and a closing line with counts and images/s (unless quiet). Bad images are printed; unless
 // options.skip_bad they end the run with an InputError.
@@ -49,8 +57,6 @@ ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& opt
                          const features::ImageFeatureExtractor& extractor, features::FeatureStore& store,
                          const GlobalOptions& global, const std::string& what, const std::string& label);
 
-// A CSV field, quoted when it needs to be.
-std::string csv_field(const std::string& text);
 // The lines, each ending in '\n', written atomically.
 void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines);
 

@@ -43,13 +43,6 @@ std::vector<std::string> extract_args(const fs::path& manifest, const fs::path& 
           "--store", (dir / "store").string()};
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(ExtractCli, ExportsThePythonReferenceFeaturesAndReusesTheStore) {
   const fs::path dir = make_temp_dir();
   const auto images = golden_images();

@@ -53,4 +53,11 @@ CommandResult run_chexgen(const std::vector<std::string>& args, const std::strin
   return result;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 }  // namespace chexgen::testing

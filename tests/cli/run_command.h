@@ -18,4 +18,7 @@ CommandResult run_chexgen(const std::vector<std::string>& args, const std::strin
 // A fresh empty directory under the system temporary directory.
 std::string make_temp_dir();
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
 }  // namespace chexgen::testing

@@ -157,4 +157,11 @@ CsvTable read_csv_file(const std::filesystem::path& path, ErrorReport& row_error
   return parse_csv(bytes, path.string(), row_errors);
 }
 
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace chexgen

@@ -42,6 +42,10 @@ CsvTable parse_csv(std::string_view text, std::string source_name, ErrorReport& 
 // Reads and parses a file; a file that cannot be read is an InputError naming it.
 CsvTable read_csv_file(const std::filesystem::path& path, ErrorReport& row_errors);
 
+// One field for a CSV file that parse_csv (and any RFC 4180 reader) reads back as `text`: quoted, with quotes
+// doubled, when it holds a comma, a quote or a line break.
+std::string csv_field(std::string_view text);
+
 // Strips a leading UTF-8 byte-order mark (EF BB BF).
 std::string_view strip_utf8_bom(std::string_view text);
 

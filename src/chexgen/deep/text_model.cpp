@@ -74,14 +74,7 @@ metrics::MatrixD TextModel::embed(const std::vector<std::string>& prompts, const
         impl_->loaded.module, {input_ids.to(impl_->loaded.device), mask.to(impl_->loaded.device)}, where,
         fmt::format("the model failed on a batch of {} prompts of {} tokens", n, len));
 
-    const ModelOutput& o = spec_.output;
-    if (o.index >= static_cast<int>(results.size()) || !results[o.index].defined())
-      throw InputError(where, fmt::format("output '{}' is element {} of what forward returns, which has {} tensor(s)",
-                                          o.name, o.index, results.size()));
-    const torch::Tensor& t = results[o.index];
-    if (t.dim() < 1 || t.size(0) != n || t.numel() != n * o.dim)
-      throw InputError(where, fmt::format("output '{}' has shape {} for a batch of {}; the sidecar says dim {}", o.name,
-                                          detail::shape_text(t), n, o.dim));
+    const torch::Tensor& t = detail::output_tensor(results, spec_.output, n, where);
     std::copy_n(t.data_ptr<double>(), count * dim, rows.row(first));
   }
   return rows;

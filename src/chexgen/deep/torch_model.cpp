@@ -10,7 +10,6 @@
 
 namespace chexgen::deep {
 
-using detail::shape_text;
 
 struct TorchModel::Impl {
   torch::jit::Module module;
@@ -55,13 +54,7 @@ void TorchModel::run(const std::vector<const PlanarImageF*>& inputs, std::vector
   rows.assign(static_cast<std::size_t>(n) * total, 0.0);
   int offset = 0;
   for (const ModelOutput& o : spec_.outputs) {
-    if (o.index >= static_cast<int>(results.size()) || !results[o.index].defined())
-      throw InputError(where, fmt::format("output '{}' is element {} of what forward returns, which has {} tensor(s)",
-                                          o.name, o.index, results.size()));
-    const torch::Tensor& t = results[o.index];
-    if (t.dim() < 1 || t.size(0) != n || t.numel() != n * o.dim)
-      throw InputError(where, fmt::format("output '{}' has shape {} for a batch of {}; the sidecar says dim {}", o.name,
-                                          shape_text(t), n, o.dim));
+    const torch::Tensor& t = detail::output_tensor(results, o, n, where);
     const double* src = t.data_ptr<double>();
     for (std::int64_t k = 0; k < n; ++k)
       std::copy_n(src + k * o.dim, o.dim, rows.data() + k * total + offset);

@@ -67,5 +67,17 @@ std::vector<torch::Tensor> forward_outputs(torch::jit::Module& module, std::vect
   return results;
 }
 
+const torch::Tensor& output_tensor(const std::vector<torch::Tensor>& results, const ModelOutput& o, std::int64_t n,
+                                   const Location& where) {
+  if (o.index >= static_cast<int>(results.size()) || !results[o.index].defined())
+    throw InputError(where, fmt::format("output '{}' is element {} of what forward returns, which has {} tensor(s)",
+                                        o.name, o.index, results.size()));
+  const torch::Tensor& t = results[o.index];
+  if (t.dim() < 1 || t.size(0) != n || t.numel() != n * o.dim)
+    throw InputError(where, fmt::format("output '{}' has shape {} for a batch of {}; the sidecar says dim {}", o.name,
+                                        shape_text(t), n, o.dim));
+  return t;
+}
+
 }  // namespace detail
 }  // namespace chexgen::deep
