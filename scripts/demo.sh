@@ -14,15 +14,27 @@ echo "== chexgen resize: one radiograph to 299x299 the way CheXGenBench feeds In
 "$chexgen" resize data/sample/images/00000061_012.png out/demo/00000061_012_299.png --size 299 --filter bilinear
 
 echo
-echo "== chexgen frd: radiomics of the 80 'No Finding' radiographs against the 80 'Pneumonia' ones"
-echo "   (CheXGenBench's FRD-v1 configuration; features are kept in out/demo/store, so a rerun is instant)"
-# Two manifests cut from the sample's labels.csv by its last column ("No Finding"), header kept.
-awk -F, 'NR == 1 || $NF == 1' data/sample/labels.csv > out/demo/no_finding.csv
-awk -F, 'NR == 1 || $NF == 0' data/sample/labels.csv > out/demo/pneumonia.csv
-"$chexgen" frd --real out/demo/no_finding.csv --synthetic out/demo/pneumonia.csv \
-  --real-format onehot --real-label-set nih --real-image-root data/sample \
-  --synthetic-format onehot --synthetic-label-set nih --synthetic-image-root data/sample \
-  --size 256 --paper-log --store out/demo/store --json out/demo/frd.json
+echo "== chexgen baselines: the sample split by patient into a reference half and 'generators' made from the other"
+echo "   half: held-out real images, copies of the reference, and blurred / noisy / down-up-sampled images"
+"$chexgen" -q baselines data/sample/labels.csv --format onehot --label-set nih --out out/demo/baselines
 
 echo
-echo "demo: results in out/demo/ (inspect.json, 00000061_012_299.png, frd.json)"
+echo "== chexgen fidelity: every generator against the reference, on radiomic features (no network weights are"
+echo "   bundled: FRD, and FID/KID/PRDC on standardised radiomic features, labelled '(Radiomics)')"
+echo "   features are kept in out/demo/store, so a rerun is instant"
+generators=(held-out copies blur-1 blur-2 blur-4 noise-8 noise-16 noise-32 downup-2 downup-4 downup-8)
+for g in "${generators[@]}"; do
+  "$chexgen" -q fidelity --real out/demo/baselines/reference/metadata.jsonl \
+    --synthetic "out/demo/baselines/$g/metadata.jsonl" --real-label-set nih --synthetic-label-set nih \
+    --conditional --size 256 \
+    --store out/demo/store --out "out/demo/fidelity/$g" > "out/demo/fidelity_$g.txt"
+  echo "   $g: $(grep -E '^  FRD ' "out/demo/fidelity_$g.txt" | tr -s ' ')"
+done
+
+echo
+echo "== chexgen leaderboard"
+"$chexgen" leaderboard "${generators[@]/#/out/demo/fidelity/}" --csv out/demo/leaderboard.csv
+
+echo
+echo "demo: results in out/demo/ (inspect.json, 00000061_012_299.png, baselines/, fidelity/<generator>/results.json"
+echo "and CheXGenBench's CSV tables, leaderboard.csv)"

@@ -19,5 +19,8 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_c
 void add_radiomics_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_frd_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_fidelity_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_leaderboard_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_baselines_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli

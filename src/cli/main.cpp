@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   chexgen::cli::add_radiomics_command(app, global, exit_code);
   chexgen::cli::add_frd_command(app, global, exit_code);
   chexgen::cli::add_extract_command(app, global, exit_code);
+  chexgen::cli::add_fidelity_command(app, global, exit_code);
+  chexgen::cli::add_leaderboard_command(app, global, exit_code);
+  chexgen::cli::add_baselines_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -37,6 +37,20 @@ struct FrdResult {
   std::vector<std::string> dropped_columns;               // step 4, by name
 };
 
+// Steps 3 and 4 on their own, for the given rows (no NaN among them): both sets z-scored with the real rows' column
+// means and population standard deviations, keeping the columns that are finite in both afterwards. FRD uses it, and
+// so do FID, KID and PRDC on radiomic features (docs/fidelity.md).
+struct StandardisedFeatures {
+  MatrixD real, synthetic;                  // rows in the order given, columns_used.size() columns
+  std::vector<std::size_t> columns_used;    // indices into the input columns
+  std::vector<std::size_t> columns_dropped;
+};
+StandardisedFeatures standardise_with_real(MatrixViewD real, std::span<const std::size_t> real_rows,
+                                           MatrixViewD synthetic, std::span<const std::size_t> synthetic_rows);
+
+// The rows of x without a NaN; `with_nan` (when given) receives the others.
+std::vector<std::size_t> rows_without_nan(MatrixViewD x, std::vector<std::size_t>* with_nan = nullptr);
+
 // real: n1 x d, synthetic: n2 x d, column_names: d names. Throws InputError ("real" / "synthetic") when fewer than
 // 2 rows remain in a set, when no column survives, or when the dimensions differ.
 FrdResult compute_frd(MatrixViewD real, MatrixViewD synthetic, std::span<const std::string> column_names,

@@ -1,0 +1,437 @@
+#include "chexgen/fidelity/baselines.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <random>
+#include <set>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "chexgen/core/files.h"
+#include "chexgen/core/parallel.h"
+#include "chexgen/core/version.h"
+#include "chexgen/image/decode.h"
+#include "chexgen/image/resize.h"
+#include "chexgen/metrics/sampling.h"
+
+namespace chexgen::fidelity {
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// scipy.ndimage's 'reflect' extension of index i into [0, n): half-sample symmetric, period 2n, so a kernel wider
+// than the image keeps reflecting.
+int reflect_index(long i, int n) {
+  const long period = 2L * n;
+  long m = i % period;
+  if (m < 0) m += period;
+  return static_cast<int>(m < n ? m : period - 1 - m);
+}
+
+// One channel of a separable blur, in double: rows first, then columns.
+template <class T>
+std::vector<double> blur_channel(const Image<T>& image, int channel, const std::vector<double>& kernel) {
+  const int w = image.width, h = image.height;
+  const int radius = static_cast<int>(kernel.size() / 2);
+  std::vector<double> row_pass(static_cast<std::size_t>(w) * h);
+  std::vector<int> taps_x(static_cast<std::size_t>(w + 2 * radius));
+  for (int i = 0; i < w + 2 * radius; ++i) taps_x[i] = reflect_index(i - radius, w);
+  std::vector<int> taps_y(static_cast<std::size_t>(h + 2 * radius));
+  for (int i = 0; i < h + 2 * radius; ++i) taps_y[i] = reflect_index(i - radius, h);
+
+  std::vector<double> line(static_cast<std::size_t>(w + 2 * radius));
+  for (int y = 0; y < h; ++y) {
+    for (int i = 0; i < w + 2 * radius; ++i) line[i] = static_cast<double>(image.at(taps_x[i], y, channel));
+    for (int x = 0; x < w; ++x) {
+      double sum = 0;
+      for (std::size_t k = 0; k < kernel.size(); ++k) sum += kernel[k] * line[x + k];
+      row_pass[static_cast<std::size_t>(y) * w + x] = sum;
+    }
+  }
+  std::vector<double> out(static_cast<std::size_t>(w) * h);
+  std::vector<double> column(static_cast<std::size_t>(h + 2 * radius));
+  for (int x = 0; x < w; ++x) {
+    for (int i = 0; i < h + 2 * radius; ++i) column[i] = row_pass[static_cast<std::size_t>(taps_y[i]) * w + x];
+    for (int y = 0; y < h; ++y) {
+      double sum = 0;
+      for (std::size_t k = 0; k < kernel.size(); ++k) sum += kernel[k] * column[y + k];
+      out[static_cast<std::size_t>(y) * w + x] = sum;
+    }
+  }
+  return out;
+}
+
+std::uint8_t to_u8(double v) {
+  const double r = std::floor(v + 0.5);
+  return static_cast<std::uint8_t>(std::clamp(r, 0.0, 255.0));
+}
+
+// SplitMix64's finaliser: spreads (seed, stream) pairs over unrelated mt19937_64 seeds.
+std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::string format_parameter(double p) { return fmt::format("{:g}", p); }
+
+InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
+  if (s.row == 0) return InputError(sample_location(dataset, s), reason);
+  return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
+}
+
+ojson label_value_json(LabelValue v) {
+  switch (v) {
+    case LabelValue::positive: return 1;
+    case LabelValue::negative: return 0;
+    case LabelValue::uncertain: return -1;
+    case LabelValue::missing: return nullptr;
+  }
+  return nullptr;
+}
+
+std::string kind_name(BaselineKind k) {
+  switch (k) {
+    case BaselineKind::held_out: return "held-out";
+    case BaselineKind::copies: return "copies";
+    case BaselineKind::blur: return "blur";
+    case BaselineKind::noise: return "noise";
+    case BaselineKind::downup: return "downup";
+  }
+  return "?";
+}
+
+ojson generator_parameters(const BaselineGenerator& g) {
+  switch (g.kind) {
+    case BaselineKind::blur:
+      return ojson{{"sigma_px", g.parameter}, {"truncate_sigmas", kBlurTruncate}, {"edges", "reflect"}};
+    case BaselineKind::noise: return ojson{{"sd_gray_levels", g.parameter}};
+    case BaselineKind::downup:
+      return ojson{{"factor", static_cast<int>(g.parameter)}, {"filter", "bilinear (Pillow)"}};
+    default: return ojson::object();
+  }
+}
+
+// Filesystem calls whose failure is an output error naming the path.
+void checked(const char* what, const fs::path& p, const std::error_code& ec) {
+  if (ec) throw OutputError(fmt::format("{}: cannot {}: {}", p.string(), what, ec.message()));
+}
+
+void remove_tree(const fs::path& p) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  checked("remove", p, ec);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- degradations
+
+std::vector<double> gaussian_kernel(double sigma, double truncate) {
+  if (!(sigma > 0)) return {1.0};
+  const int radius = static_cast<int>(truncate * sigma + 0.5);
+  std::vector<double> k(static_cast<std::size_t>(2 * radius + 1));
+  double sum = 0;
+  for (int i = -radius; i <= radius; ++i) {
+    k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+    sum += k[i + radius];
+  }
+  for (double& v : k) v /= sum;
+  return k;
+}
+
+ImageF gaussian_blur(const ImageF& image, double sigma, double truncate) {
+  if (!(sigma > 0) || image.empty()) return image;
+  const auto kernel = gaussian_kernel(sigma, truncate);
+  ImageF out(image.width, image.height, image.channels);
+  for (int c = 0; c < image.channels; ++c) {
+    const auto plane = blur_channel(image, c, kernel);
+    for (std::size_t i = 0; i < plane.size(); ++i) out.data[i * image.channels + c] = static_cast<float>(plane[i]);
+  }
+  return out;
+}
+
+Image8 gaussian_blur(const Image8& image, double sigma, double truncate) {
+  if (!(sigma > 0) || image.empty()) return image;
+  const auto kernel = gaussian_kernel(sigma, truncate);
+  Image8 out(image.width, image.height, image.channels);
+  for (int c = 0; c < image.channels; ++c) {
+    const auto plane = blur_channel(image, c, kernel);
+    for (std::size_t i = 0; i < plane.size(); ++i) out.data[i * image.channels + c] = to_u8(plane[i]);
+  }
+  return out;
+}
+
+Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, std::uint64_t stream) {
+  std::mt19937_64 engine(mix64(seed ^ mix64(stream)));
+  constexpr double two_pow_53 = 9007199254740992.0;
+  Image8 out = image;
+  // Box-Muller: each pair of uniforms gives two independent standard normals.
+  for (std::size_t i = 0; i < out.data.size(); i += 2) {
+    const double u1 = static_cast<double>((engine() >> 11) + 1) / two_pow_53;  // (0, 1]: log is finite
+    const double u2 = static_cast<double>(engine() >> 11) / two_pow_53;        // [0, 1)
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double angle = 2.0 * std::numbers::pi * u2;
+    out.data[i] = to_u8(image.data[i] + sd * r * std::cos(angle));
+    if (i + 1 < out.data.size()) out.data[i + 1] = to_u8(image.data[i + 1] + sd * r * std::sin(angle));
+  }
+  return out;
+}
+
+Image8 down_up(const Image8& image, int factor) {
+  if (factor < 1) throw UsageError(fmt::format("down-up factor must be 1 or more, got {}", factor));
+  if (factor == 1) return image;
+  const Image8 small = resize(image, std::max(1, image.width / factor), std::max(1, image.height / factor),
+                              ResampleFilter::bilinear);
+  return resize(small, image.width, image.height, ResampleFilter::bilinear);
+}
+
+// ---------------------------------------------------------------- split
+
+std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed) {
+  return metrics::IndexSampler(seed).without_replacement(n, n);
+}
+
+Split split_by_patient(const Dataset& dataset, std::uint64_t seed) {
+  Split split;
+  const std::size_t n = dataset.samples.size();
+  for (const auto& s : dataset.samples) split.n_without_patient += s.patient_id ? 0 : 1;
+  split.by_patient = split.n_without_patient < n;
+
+  // Group keys: the patient id, or the sample id for a sample without one. The two kinds cannot collide.
+  std::map<std::pair<bool, std::string>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& s = dataset.samples[i];
+    groups[s.patient_id ? std::pair{true, *s.patient_id} : std::pair{false, s.id}].push_back(i);
+  }
+  if (groups.size() < 2) {
+    throw InputError(Location{dataset.source.string()},
+                     n == 0 ? "cannot split an empty dataset into a reference and a held-out half"
+                            : fmt::format("cannot split {} image(s) of a single {} into two halves", n,
+                                          split.by_patient ? "patient" : "sample"));
+  }
+  std::vector<const std::vector<std::size_t>*> ordered;
+  for (const auto& [key, members] : groups) ordered.push_back(&members);
+
+  const std::size_t target = n / 2;
+  std::size_t in_reference = 0;
+  std::vector<bool> reference(n, false);
+  for (const std::size_t g : seeded_permutation(ordered.size(), seed)) {
+    const std::size_t size = ordered[g]->size();
+    // Join when the reference ends up nearer the target than it is now.
+    const auto distance = [&](std::size_t count) { return count > target ? count - target : target - count; };
+    const bool join = distance(in_reference + size) < distance(in_reference);
+    if (join) {
+      in_reference += size;
+      ++split.n_reference_patients;
+      for (const std::size_t i : *ordered[g]) reference[i] = true;
+    } else {
+      ++split.n_held_out_patients;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) (reference[i] ? split.reference : split.held_out).push_back(i);
+  CHEXGEN_ASSERT(!split.reference.empty() && !split.held_out.empty(), "split left a half empty");
+  return split;
+}
+
+// ---------------------------------------------------------------- generators
+
+std::vector<BaselineGenerator> standard_baselines() {
+  std::vector<BaselineGenerator> g;
+  g.push_back({"held-out", BaselineKind::held_out, 0,
+               "the held-out real images unchanged: the best a generator can do"});
+  g.push_back({"copies", BaselineKind::copies, 0,
+               "the reference images themselves: a generator that memorised its training set; fidelity metrics "
+               "cannot tell, privacy metrics can"});
+  for (const double sigma : {1.0, 2.0, 4.0}) {
+    g.push_back({fmt::format("blur-{}", format_parameter(sigma)), BaselineKind::blur, sigma,
+                 fmt::format("held-out images, Gaussian blur of sigma {} px", format_parameter(sigma))});
+  }
+  for (const double sd : {8.0, 16.0, 32.0}) {
+    g.push_back({fmt::format("noise-{}", format_parameter(sd)), BaselineKind::noise, sd,
+                 fmt::format("held-out images plus Gaussian noise of sd {} gray levels, clipped to 0..255",
+                             format_parameter(sd))});
+  }
+  for (const int f : {2, 4, 8}) {
+    g.push_back({fmt::format("downup-{}", f), BaselineKind::downup, static_cast<double>(f),
+                 fmt::format("held-out images resized down {}x and back up (Pillow bilinear)", f)});
+  }
+  return g;
+}
+
+Image8 apply_baseline(const BaselineGenerator& generator, const Image8& source, std::uint64_t seed, std::size_t index) {
+  switch (generator.kind) {
+    case BaselineKind::held_out:
+    case BaselineKind::copies: return source;
+    case BaselineKind::blur: return gaussian_blur(source, generator.parameter);
+    case BaselineKind::noise: return add_gaussian_noise(source, generator.parameter, seed, index);
+    case BaselineKind::downup: return down_up(source, static_cast<int>(generator.parameter));
+  }
+  CHEXGEN_ASSERT(false, "unknown BaselineKind");
+}
+
+// ---------------------------------------------------------------- the whole run
+
+std::vector<std::string> output_file_names(const Dataset& dataset) {
+  std::vector<std::string> names;
+  std::set<std::string> used;
+  names.reserve(dataset.samples.size());
+  for (const auto& s : dataset.samples) {
+    std::string stem = fs::path(s.image_ref).stem().string();
+    if (stem.empty()) stem = "image";
+    std::string name = stem + ".png";
+    for (int k = 2; used.count(name) > 0; ++k) name = fmt::format("{}_{}.png", stem, k);
+    used.insert(name);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+BaselineRun write_baselines(const Dataset& dataset, const fs::path& out_dir, const BaselineOptions& options,
+                            ErrorReport& errors, Progress* progress) {
+  BaselineRun run;
+  run.split = split_by_patient(dataset, options.seed);
+  run.file_names = output_file_names(dataset);
+  const auto generators = standard_baselines();
+  run.sets.push_back({"reference", run.split.reference});
+  for (const auto& g : generators) {
+    run.sets.push_back({g.name, g.kind == BaselineKind::copies ? run.split.reference : run.split.held_out});
+  }
+
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  checked("create the folder", out_dir, ec);
+  const auto partial = [&](const std::string& name) { return out_dir / (name + ".partial"); };
+  for (const auto& set : run.sets) {
+    remove_tree(partial(set.name));
+    fs::create_directories(partial(set.name), ec);
+    checked("create the folder", partial(set.name), ec);
+  }
+  const auto discard_partials = [&] {
+    for (const auto& set : run.sets) fs::remove_all(partial(set.name), ec);
+  };
+
+  // One task per source image, in manifest order (so that the progress rate is even): decode once, write every
+  // output made from it. A held-out image's position in its half seeds its noise.
+  std::vector<std::optional<std::size_t>> held_out_position(dataset.samples.size());
+  for (std::size_t k = 0; k < run.split.held_out.size(); ++k) held_out_position[run.split.held_out[k]] = k;
+  std::vector<std::optional<InputError>> failures(dataset.samples.size());
+  try {
+    parallel_for(
+        dataset.samples.size(), options.threads,
+        [&](std::size_t i) {
+          const Sample& s = dataset.samples[i];
+          Image8 image;
+          try {
+            image = read_image_u8(s.image_path, ColorMode::gray);
+          } catch (const InputError& e) {
+            failures[i] = sample_error(dataset, s, e.reason());
+            return;
+          }
+          const std::string& file = run.file_names[i];
+          if (!held_out_position[i]) {
+            write_png(partial("reference") / file, image);
+            write_png(partial("copies") / file, image);
+            return;
+          }
+          for (const auto& g : generators) {
+            if (g.kind == BaselineKind::copies) continue;
+            write_png(partial(g.name) / file, apply_baseline(g, image, options.seed, *held_out_position[i]));
+          }
+        },
+        progress);
+  } catch (...) {
+    discard_partials();
+    throw;
+  }
+  std::optional<InputError> first;
+  for (auto& f : failures) {
+    if (!f) continue;
+    errors.add(*f);
+    if (!first) first = *f;
+  }
+  if (first) {
+    discard_partials();
+    throw *first;
+  }
+
+  bool any_prompt = false;
+  for (const auto& s : dataset.samples) any_prompt = any_prompt || s.prompt.has_value();
+  for (const auto& set : run.sets) {
+    std::string text;
+    for (const std::size_t i : set.samples) {
+      const Sample& s = dataset.samples[i];
+      ojson line{{"file_name", run.file_names[i]}};
+      if (any_prompt) line["prompt"] = s.prompt ? ojson(*s.prompt) : ojson(nullptr);
+      if (s.patient_id) line["patient_id"] = *s.patient_id;
+      if (!dataset.labels.empty()) {
+        ojson labels = ojson::object();
+        for (std::size_t k = 0; k < dataset.labels.size(); ++k) {
+          labels[dataset.labels.name(k)] = label_value_json(s.labels[k]);
+        }
+        line["labels_dict"] = std::move(labels);
+      }
+      line["source_id"] = s.id;
+      text += line.dump() + "\n";
+    }
+    write_file_atomically(partial(set.name) / "metadata.jsonl", text);
+  }
+
+  for (const auto& set : run.sets) {
+    const fs::path final_dir = out_dir / set.name;
+    remove_tree(final_dir);
+    fs::rename(partial(set.name), final_dir, ec);
+    checked("rename the folder into place", final_dir, ec);
+  }
+
+  const auto set_json = [&](const BaselineSet& set, const std::string& kind, const std::string& source,
+                            const ojson& parameters, const std::string& description) {
+    return ojson{{"name", set.name},
+                 {"kind", kind},
+                 {"made_from", source},
+                 {"parameters", parameters},
+                 {"n_images", set.samples.size()},
+                 {"manifest", set.name + "/metadata.jsonl"},
+                 {"description", description}};
+  };
+  ojson generators_json = ojson::array();
+  for (std::size_t g = 0; g < generators.size(); ++g) {
+    const auto& gen = generators[g];
+    generators_json.push_back(set_json(run.sets[g + 1], kind_name(gen.kind),
+                                       gen.kind == BaselineKind::copies ? "reference" : "held-out",
+                                       generator_parameters(gen), gen.description));
+  }
+  const Split& sp = run.split;
+  const ojson j{
+      {"tool", "chexgen baselines"},
+      {"version", version_string().substr(0, version_string().find('\n'))},
+      {"manifest", dataset.source.string()},
+      {"format", manifest_format_name(dataset.format)},
+      {"seed", options.seed},
+      {"labels", dataset.labels.names()},
+      {"split",
+       ojson{{"by", sp.by_patient ? "patient" : "sample"},
+             {"n_images", dataset.samples.size()},
+             {"n_without_patient_id", sp.n_without_patient},
+             {"reference", ojson{{"n_images", sp.reference.size()}, {"n_groups", sp.n_reference_patients}}},
+             {"held_out", ojson{{"n_images", sp.held_out.size()}, {"n_groups", sp.n_held_out_patients}}},
+             {"rule", "groups (patients; a sample without a patient id is its own group) sorted by key, shuffled "
+                      "with the seed (mt19937_64, Fisher-Yates), each joining the reference half when that brings "
+                      "it nearer half of the images"}}},
+      {"reference", ojson{{"name", "reference"},
+                          {"n_images", sp.reference.size()},
+                          {"manifest", "reference/metadata.jsonl"},
+                          {"description", "the real reference set: the first half's images as 8-bit gray PNG"}}},
+      {"generators", generators_json},
+  };
+  write_file_atomically(out_dir / "baselines.json", j.dump(2) + "\n");
+  return run;
+}
+
+}  // namespace chexgen::fidelity

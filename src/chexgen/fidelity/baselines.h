@@ -1,0 +1,117 @@
+// Baseline "generators" made from a real dataset, for checking that fidelity metrics order generators sensibly
+// (docs/baselines.md): the real set is split into a reference half and a held-out half by patient; each generator
+// turns the held-out half (or, for `copies`, the reference half) into a synthetic set of known quality.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chexgen/core/error.h"
+#include "chexgen/data/manifest.h"
+#include "chexgen/image/image.h"
+
+namespace chexgen {
+class Progress;
+}
+
+namespace chexgen::fidelity {
+
+// ---- The image degradations ----
+
+// Gaussian blur with standard deviation `sigma` pixels, as scipy.ndimage.gaussian_filter(x, sigma, mode='reflect',
+// truncate=truncate): a separable kernel of radius round(truncate * sigma), normalised to sum 1, borders mirrored
+// about the edge (d c b a | a b c d | d c b a). Every channel independently; sums in double. sigma <= 0 copies.
+inline constexpr double kBlurTruncate = 4.0;
+std::vector<double> gaussian_kernel(double sigma, double truncate = kBlurTruncate);  // 2 * radius + 1 taps
+ImageF gaussian_blur(const ImageF& image, double sigma, double truncate = kBlurTruncate);
+// The same on 8 bits: computed in double, rounded to nearest (halves up) and clipped to 0..255.
+Image8 gaussian_blur(const Image8& image, double sigma, double truncate = kBlurTruncate);
+
+// Adds independent Gaussian noise of standard deviation `sd` gray levels to every sample, rounded to nearest and
+// clipped to 0..255. The noise is a pure function of (seed, stream): mt19937_64 (fixed by the standard) and a
+// Box-Muller transform written here, not std::normal_distribution, whose algorithm differs between standard
+// libraries; only a last-bit difference in a libm's log or cos could move a pixel across a rounding boundary.
+Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, std::uint64_t stream);
+
+// Pillow-exact bilinear resize down to max(1, size / factor) per side and back up to the original size.
+// factor 1 returns a copy; factor < 1 is a UsageError.
+Image8 down_up(const Image8& image, int factor);
+
+// ---- The split ----
+
+// A seeded Fisher-Yates shuffle of 0..n-1 on mt19937_64 with unbiased bounded draws: the same permutation from
+// every standard library (std::shuffle and std::uniform_int_distribution are implementation-defined).
+std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed);
+
+struct Split {
+  std::vector<std::size_t> reference;  // Dataset::samples indices, in manifest order
+  std::vector<std::size_t> held_out;   // the same
+  bool by_patient = false;             // false: no sample had a patient id, split by sample
+  std::size_t n_reference_patients = 0, n_held_out_patients = 0;  // groups on each side (samples when !by_patient)
+  std::size_t n_without_patient = 0;   // samples without a patient id (each its own group when by_patient)
+};
+
+// Splits the samples into two disjoint halves, every patient's images on one side. Groups (patients; samples that
+// have no patient id are groups of one) are sorted by key, shuffled with seeded_permutation(seed), then each in turn
+// joins the reference half if that brings its image count closer to floor(n / 2), else the held-out half.
+// Fewer than two groups is an InputError naming the manifest.
+Split split_by_patient(const Dataset& dataset, std::uint64_t seed);
+
+// ---- The generators ----
+
+enum class BaselineKind {
+  held_out,  // the held-out images unchanged
+  copies,    // the reference images themselves (a memorising generator)
+  blur,      // gaussian_blur of the held-out images, parameter = sigma in pixels
+  noise,     // add_gaussian_noise of the held-out images, parameter = sd in gray levels
+  downup,    // down_up of the held-out images, parameter = factor
+};
+
+struct BaselineGenerator {
+  std::string name;  // the output folder: "held-out", "copies", "blur-2", ...
+  BaselineKind kind = BaselineKind::held_out;
+  double parameter = 0;
+  std::string description;
+};
+
+// held-out, copies, blur-1, blur-2, blur-4, noise-8, noise-16, noise-32, downup-2, downup-4, downup-8.
+std::vector<BaselineGenerator> standard_baselines();
+
+// The generator's image for one source image; `index` is the image's position in the set the generator draws from
+// (it seeds the noise).
+Image8 apply_baseline(const BaselineGenerator& generator, const Image8& source, std::uint64_t seed, std::size_t index);
+
+// ---- The whole run ----
+
+struct BaselineOptions {
+  std::uint64_t seed = 42;
+  int threads = 0;  // 0 = all cores
+};
+
+struct BaselineSet {
+  std::string name;  // "reference" or a generator's name
+  std::vector<std::size_t> samples;  // source Dataset::samples indices
+};
+
+struct BaselineRun {
+  Split split;
+  std::vector<std::string> file_names;  // per source sample: the PNG name written for it ("" if not used)
+  std::vector<BaselineSet> sets;        // reference first, then each generator
+};
+
+// The PNG names for the samples: each image's file name with the extension .png; a name taken by an earlier
+// sample gets "_2", "_3", ... before the extension.
+std::vector<std::string> output_file_names(const Dataset& dataset);
+
+// Writes out_dir/reference/ and out_dir/<generator>/ (PNG images + metadata.jsonl each) and out_dir/baselines.json.
+// Each folder is built as out_dir/<name>.partial and then replaces out_dir/<name>, so a rerun never mixes old and new
+// files. Images are read as 8-bit gray on options.threads workers. Unreadable images are added to `errors` (manifest,
+// row, image column) and, if any, the first one is thrown after every image was tried; nothing is replaced then.
+BaselineRun write_baselines(const Dataset& dataset, const std::filesystem::path& out_dir,
+                            const BaselineOptions& options, ErrorReport& errors, Progress* progress = nullptr);
+
+}  // namespace chexgen::fidelity
