@@ -142,14 +142,35 @@ int ModelSpec::column_offset(const std::string& output) const {
   throw UsageError(fmt::format("model '{}' has no output '{}' (it has: {})", name, output, known));
 }
 
+namespace {
+
+// What every sidecar shares: it sits beside the model as M.json, says its format, and may rename the model.
+std::filesystem::path sidecar_of(const std::filesystem::path& model) {
+  std::filesystem::path sidecar = model;
+  sidecar.replace_extension(".json");
+  return sidecar;
+}
+
+void check_format(const json& j, const Location& where) {
+  if (!j.contains("format") || j["format"] != "chexgen-model/1")
+    throw InputError(where, "\"format\" must be \"chexgen-model/1\"");
+}
+
+std::string name_in(const json& j, const Location& where, std::string fallback) {
+  if (!j.contains("name")) return fallback;
+  if (!j["name"].is_string() || j["name"].get<std::string>().empty())
+    throw InputError(where, "\"name\" must be a non-empty string");
+  return j["name"].get<std::string>();
+}
+
+}  // namespace
+
 ModelSpec load_model_spec(const std::filesystem::path& model, const std::optional<std::string>& preset) {
   ModelSpec spec;
   spec.model_path = model;
   spec.weights_sha256 = file_sha256(model);
   spec.name = model.stem().string();
-
-  std::filesystem::path sidecar = model;
-  sidecar.replace_extension(".json");
+  const std::filesystem::path sidecar = sidecar_of(model);
   const Location where{sidecar.string()};
   if (!std::filesystem::exists(sidecar)) {
     if (!preset)
@@ -168,15 +189,10 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
       throw InputError(where, fmt::format("unknown key '{}' (known: format, name, preprocess, outputs, batch_size, "
                                           "kind, source)",
                                           key));
-  if (!j.contains("format") || j["format"] != "chexgen-model/1")
-    throw InputError(where, "\"format\" must be \"chexgen-model/1\"");
+  check_format(j, where);
   if (kind != "image")
     throw InputError(where, fmt::format("this is a '{}' model; chexgen extract runs image models", kind));
-  if (j.contains("name")) {
-    if (!j["name"].is_string() || j["name"].get<std::string>().empty())
-      throw InputError(where, "\"name\" must be a non-empty string");
-    spec.name = j["name"].get<std::string>();
-  }
+  spec.name = name_in(j, where, spec.name);
   if (!j.contains("preprocess")) throw InputError(where, "\"preprocess\" is missing (a preset name or an object)");
   const json& pre = j["preprocess"];
   if (pre.is_string()) {
@@ -218,16 +234,13 @@ TextModelSpec load_text_model_spec(const std::filesystem::path& model) {
   spec.model_path = model;
   spec.weights_sha256 = file_sha256(model);
   spec.name = model.stem().string();
-
-  std::filesystem::path sidecar = model;
-  sidecar.replace_extension(".json");
+  const std::filesystem::path sidecar = sidecar_of(model);
   const Location where{sidecar.string()};
   if (!std::filesystem::exists(sidecar))
     throw InputError(where, "not found: a text model needs its sidecar, with \"kind\": \"text\" and a "
                             "\"tokenizer\" (docs/models.md, \"Text models\")");
   const json j = read_sidecar(sidecar, where);
-  if (!j.contains("format") || j["format"] != "chexgen-model/1")
-    throw InputError(where, "\"format\" must be \"chexgen-model/1\"");
+  check_format(j, where);
   if (const std::string kind = kind_of(j, where); kind != "text")
     throw InputError(where, fmt::format("this sidecar is for a '{}' model; a text encoder's says \"kind\": \"text\"",
                                         kind));
@@ -237,11 +250,7 @@ TextModelSpec load_text_model_spec(const std::filesystem::path& model) {
       throw InputError(where, fmt::format("unknown key '{}' (known for text models: format, name, kind, tokenizer, "
                                           "outputs, batch_size, source)",
                                           key));
-  if (j.contains("name")) {
-    if (!j["name"].is_string() || j["name"].get<std::string>().empty())
-      throw InputError(where, "\"name\" must be a non-empty string");
-    spec.name = j["name"].get<std::string>();
-  }
+  spec.name = name_in(j, where, spec.name);
   if (!j.contains("tokenizer")) throw InputError(where, "\"tokenizer\" is missing (a text model needs its vocabulary)");
   spec.tokenizer = parse_tokenizer(j["tokenizer"], sidecar, where);
   if (!j.contains("outputs")) throw InputError(where, "\"outputs\" is missing (the text embedding's index and dim)");
