@@ -1,6 +1,8 @@
 // chexgen fidelity: every fidelity metric of a synthetic set against a real set, overall and per label, in
 // CheXGenBench's tables (docs/fidelity.md). Replaces CheXGenBench's fid.py, frd.py and img_text_alignment_scores.py.
 #include <algorithm>
+#include <cstdint>
+#include <span>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -13,6 +15,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
+#include "chexgen/core/hash.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/core/version.h"
@@ -93,6 +96,44 @@ std::string table_suffix(const std::string& preset, const std::string& name) {
   if (preset == "inception-fid") return "";
   if (preset == "raddino") return " (RadDino)";
   return " (" + name + ")";
+}
+
+// Prompt embeddings through the feature store, keyed by the SHA-256 of the prompt's bytes under the text model's id:
+// a second evaluation of the same prompts (another generator, another seed) embeds nothing again.
+metrics::MatrixD embed_prompts(deep::TextModel& text, const std::vector<std::string>& prompts,
+                               const std::vector<Location>& where, const std::filesystem::path& store_dir,
+                               const GlobalOptions& global) {
+  std::vector<std::string> columns;
+  for (int i = 0; i < text.dim(); ++i) columns.push_back(fmt::format("text_{}", i));
+  features::FeatureStore store(store_dir, text.extractor_id(), columns);
+  const auto key_of = [](const std::string& prompt) {
+    return sha256({reinterpret_cast<const std::uint8_t*>(prompt.data()), prompt.size()});
+  };
+  metrics::MatrixD out(prompts.size(), columns.size());
+  std::vector<std::string> missing;
+  std::vector<Location> missing_where;
+  std::vector<std::size_t> missing_rows;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (auto row = store.find(key_of(prompts[i]))) {
+      std::copy(row->begin(), row->end(), out.row(i));
+    } else {
+      missing.push_back(prompts[i]);
+      missing_where.push_back(where[i]);
+      missing_rows.push_back(i);
+    }
+  }
+  if (!global.quiet)
+    fmt::print(stderr, "fidelity: prompts: {} to embed with {}, {} from the store\n", missing.size(), text.name(),
+               prompts.size() - missing.size());
+  if (!missing.empty()) {
+    const metrics::MatrixD fresh = text.embed(missing, missing_where);
+    for (std::size_t k = 0; k < missing.size(); ++k) {
+      std::copy_n(fresh.row(k), fresh.cols(), out.row(missing_rows[k]));
+      store.put(key_of(missing[k]), std::span<const double>(fresh.row(k), fresh.cols()));
+    }
+    store.flush();
+  }
+  return out;
 }
 
 int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
@@ -245,8 +286,7 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
       prompts.push_back(*sample.prompt);
       where.push_back(sample_location(synthetic, sample));
     }
-    if (!global.quiet) fmt::print(stderr, "fidelity: embedding {} prompts with {}\n", prompts.size(), text.name());
-    const metrics::MatrixD texts = text.embed(prompts, where);
+    const metrics::MatrixD texts = embed_prompts(text, prompts, where, store_dir, global);
     const metrics::MatrixD images = rows_for(alignment_images->synthetic, in.synthetic_samples, 0,
                                              static_cast<std::size_t>(alignment_images->model->spec().outputs[0].dim));
     in.alignment = metrics::image_text_alignment(images.view(), texts.view(), "synthetic BioViL-T image embeddings",

@@ -165,6 +165,13 @@ TEST(FidelityCli, AlignmentScoreMatchesTheReferencePerImage) {
   }
   // The BioViL-T image model serves the alignment only: no FID column of its own.
   EXPECT_FALSE(j["overall"].contains("FID (tiny_biovil)"));
+  EXPECT_THAT(r.err, HasSubstr("prompts: 12 to embed with tiny_text128, 0 from the store"));
+  // Again: the prompt embeddings come from the store, the score is the same.
+  const auto again = run_chexgen(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("prompts: 0 to embed with tiny_text128, 12 from the store"));
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir / "out/results.json"))["overall"]["Alignment_score"],
+            j["overall"]["Alignment_score"]);
 }
 
 TEST(FidelityCli, MistakesAreNamed) {
