@@ -56,7 +56,7 @@ struct FidelityArgs {
 
 // One image extractor's features over the real and the synthetic set.
 struct Extracted {
-  std::string name, suffix, prdc_suffix, id, preset;
+  std::string name, suffix, id, preset;
   bool radiomic = false;
   std::vector<std::string> columns;
   features::DatasetFeatures real, synthetic;
@@ -246,6 +246,14 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
       if (any_deep && !a.radiomics_metrics) continue;  // radiomics gives FRD only, unless asked for more
     }
     in.blocks.push_back(std::move(b));
+    // PRDC on RadDino as CheXGenBench; else on the first deep extractor; else on radiomic features.
+    if (e.preset == "raddino" || !in.prdc_block) {
+      if (in.prdc_block) in.blocks[*in.prdc_block].prdc_suffix.clear();
+      in.prdc_block = in.blocks.size() - 1;
+      in.blocks.back().prdc_suffix = e.preset == "raddino"         ? ""
+                                     : e.preset == "inception-fid" ? " (Inception)"
+                                                                   : e.suffix;
+    }
     if (e.preset == "inception-fid") {
       const deep::ModelSpec& spec = e.model->spec();
       const bool pool = a.is_from == "pool";
@@ -260,14 +268,6 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
     }
   }
   if (in.blocks.empty() && !in.frd) throw UsageError("no metric to compute");
-  // PRDC on RadDino as CheXGenBench; else on the first deep extractor; else on radiomic features.
-  for (std::size_t b = 0; b < in.blocks.size(); ++b)
-    if (in.blocks[b].suffix == " (RadDino)") in.prdc_block = b;
-  if (!in.prdc_block && !in.blocks.empty()) in.prdc_block = 0;
-  if (in.prdc_block) {
-    auto& b = in.blocks[*in.prdc_block];
-    b.prdc_suffix = b.suffix == " (RadDino)" ? "" : b.suffix.empty() ? " (Inception)" : b.suffix;
-  }
 
   // ---- image-text alignment ----
   std::optional<std::string> text_model_id;

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <system_error>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -146,27 +147,29 @@ std::vector<double> gaussian_kernel(double sigma, double truncate) {
   return k;
 }
 
-ImageF gaussian_blur(const ImageF& image, double sigma, double truncate) {
+namespace {
+
+// Both pixel types blur the same way, in double; only the final store differs (float as is, 8 bits rounded).
+template <class T>
+Image<T> blur_image(const Image<T>& image, double sigma, double truncate) {
   if (!(sigma > 0) || image.empty()) return image;
   const auto kernel = gaussian_kernel(sigma, truncate);
-  ImageF out(image.width, image.height, image.channels);
+  Image<T> out(image.width, image.height, image.channels);
   for (int c = 0; c < image.channels; ++c) {
     const auto plane = blur_channel(image, c, kernel);
-    for (std::size_t i = 0; i < plane.size(); ++i) out.data[i * image.channels + c] = static_cast<float>(plane[i]);
+    for (std::size_t i = 0; i < plane.size(); ++i) {
+      if constexpr (std::is_same_v<T, float>) out.data[i * image.channels + c] = static_cast<float>(plane[i]);
+      else out.data[i * image.channels + c] = to_u8(plane[i]);
+    }
   }
   return out;
 }
 
-Image8 gaussian_blur(const Image8& image, double sigma, double truncate) {
-  if (!(sigma > 0) || image.empty()) return image;
-  const auto kernel = gaussian_kernel(sigma, truncate);
-  Image8 out(image.width, image.height, image.channels);
-  for (int c = 0; c < image.channels; ++c) {
-    const auto plane = blur_channel(image, c, kernel);
-    for (std::size_t i = 0; i < plane.size(); ++i) out.data[i * image.channels + c] = to_u8(plane[i]);
-  }
-  return out;
-}
+}  // namespace
+
+ImageF gaussian_blur(const ImageF& image, double sigma, double truncate) { return blur_image(image, sigma, truncate); }
+
+Image8 gaussian_blur(const Image8& image, double sigma, double truncate) { return blur_image(image, sigma, truncate); }
 
 Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, std::uint64_t stream) {
   std::mt19937_64 engine(mix64(seed ^ mix64(stream)));

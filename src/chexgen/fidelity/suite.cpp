@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -246,7 +245,6 @@ SuiteResult run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Pro
       R.push_back(r);
       if (const auto& p = real.samples[in.real_samples[r]].prompt) prompts.insert(*p);
     }
-    SubsetResult sub;
     const bool own_labels = syn.labels.index(label).has_value();
     for (std::size_t s = 0; s < in.synthetic_samples.size(); ++s) {
       const Sample& sample = syn.samples[in.synthetic_samples[s]];
@@ -254,7 +252,7 @@ SuiteResult run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Pro
                                         : (sample.prompt && prompts.count(*sample.prompt) > 0);
       if (in_subset) S.push_back(s);
     }
-    sub = evaluate_subset(in, o, result.columns, R, S, false);
+    SubsetResult sub = evaluate_subset(in, o, result.columns, R, S, false);
     sub.label = label;
     sub.synthetic_rule = own_labels ? "synthetic samples labelled positive"
                                     : "synthetic samples whose prompt is one of the real subset's prompts";
