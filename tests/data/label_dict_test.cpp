@@ -97,3 +97,25 @@ TEST(LabelDict, ErrorNamesTheCharacter) {
 
 }  // namespace
 }  // namespace chexgen
+
+namespace chexgen {
+namespace {
+
+TEST(FormatLabelDict, WritesCheXGenBenchStyleAndReadsBack) {
+  const LabelSet labels({"Atelectasis", "No Finding", "Pleural Effusion", "O'Brien\\sign"});
+  const std::vector<LabelValue> values{LabelValue::positive, LabelValue::negative, LabelValue::uncertain,
+                                       LabelValue::missing};
+  const std::string text = format_label_dict(labels, values);
+  EXPECT_EQ(text, "{'Atelectasis': 1.0, 'No Finding': 0.0, 'Pleural Effusion': -1.0, 'O\\'Brien\\\\sign': None}");
+  const auto parsed = parse_label_dict(text, Location("x.csv", 2));
+  ASSERT_EQ(parsed.size(), 4u);
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(parsed[k].first, labels.name(k));
+    EXPECT_EQ(parsed[k].second, values[k]);
+  }
+  EXPECT_EQ(label_dict_json(labels, values).dump(),
+            "{\"Atelectasis\":1,\"No Finding\":0,\"Pleural Effusion\":-1,\"O'Brien\\\\sign\":null}");
+}
+
+}  // namespace
+}  // namespace chexgen

@@ -152,4 +152,39 @@ std::vector<std::pair<std::string, LabelValue>> parse_label_dict(std::string_vie
   return DictParser(text, where).parse();
 }
 
+std::string format_label_dict(const LabelSet& labels, std::span<const LabelValue> values) {
+  CHEXGEN_ASSERT(values.size() == labels.size(), "one value per label");
+  std::string out = "{";
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    if (k > 0) out += ", ";
+    out += '\'';
+    for (const char c : labels.name(k)) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    out += "': ";
+    switch (values[k]) {
+      case LabelValue::positive: out += "1.0"; break;
+      case LabelValue::negative: out += "0.0"; break;
+      case LabelValue::uncertain: out += "-1.0"; break;
+      case LabelValue::missing: out += "None"; break;
+    }
+  }
+  return out + "}";
+}
+
+nlohmann::ordered_json label_dict_json(const LabelSet& labels, std::span<const LabelValue> values) {
+  CHEXGEN_ASSERT(values.size() == labels.size(), "one value per label");
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    switch (values[k]) {
+      case LabelValue::positive: out[labels.name(k)] = 1; break;
+      case LabelValue::negative: out[labels.name(k)] = 0; break;
+      case LabelValue::uncertain: out[labels.name(k)] = -1; break;
+      case LabelValue::missing: out[labels.name(k)] = nullptr; break;
+    }
+  }
+  return out;
+}
+
 }  // namespace chexgen

@@ -15,6 +15,7 @@
 #include "chexgen/core/files.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/version.h"
+#include "chexgen/data/label_dict.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/image/resize.h"
 #include "chexgen/metrics/sampling.h"
@@ -85,16 +86,6 @@ std::string format_parameter(double p) { return fmt::format("{:g}", p); }
 InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
   if (s.row == 0) return InputError(sample_location(dataset, s), reason);
   return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
-}
-
-ojson label_value_json(LabelValue v) {
-  switch (v) {
-    case LabelValue::positive: return 1;
-    case LabelValue::negative: return 0;
-    case LabelValue::uncertain: return -1;
-    case LabelValue::missing: return nullptr;
-  }
-  return nullptr;
 }
 
 std::string kind_name(BaselineKind k) {
@@ -374,11 +365,7 @@ BaselineRun write_baselines(const Dataset& dataset, const fs::path& out_dir, con
       if (any_prompt) line["prompt"] = s.prompt ? ojson(*s.prompt) : ojson(nullptr);
       if (s.patient_id) line["patient_id"] = *s.patient_id;
       if (!dataset.labels.empty()) {
-        ojson labels = ojson::object();
-        for (std::size_t k = 0; k < dataset.labels.size(); ++k) {
-          labels[dataset.labels.name(k)] = label_value_json(s.labels[k]);
-        }
-        line["labels_dict"] = std::move(labels);
+        line["labels_dict"] = label_dict_json(dataset.labels, s.labels);
       }
       line["source_id"] = s.id;
       text += line.dump() + "\n";

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "chexgen/image/image.h"
@@ -37,7 +38,10 @@ Image8 decode_image_u8(std::span<const std::uint8_t> bytes, std::string_view sou
 ImageF decode_image_float(std::span<const std::uint8_t> bytes, std::string_view source_name, ColorMode mode,
                           const DecodeLimits& limits);
 
-// Writes an 8-bit gray or RGB image as PNG; failure is an OutputError naming the path.
+// Encodes an 8-bit gray or RGB image as PNG bytes.
+std::string encode_png(const Image8& image);
+// Writes an 8-bit gray or RGB image as PNG, atomically (a reader never sees half a file); failure is an
+// OutputError naming the path.
 void write_png(const std::filesystem::path& path, const Image8& image);
 
 }  // namespace chexgen

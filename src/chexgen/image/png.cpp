@@ -11,10 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/files.h"
 #include "chexgen/image/decode_pvt.h"
 
 namespace chexgen {
@@ -173,9 +176,20 @@ extern "C" void png_on_write_error(png_structp png, png_const_charp message) {
   png_longjmp(png, 1);
 }
 
-bool write_png_rows(png_structp png, png_infop info, std::FILE* file, const Image8& image, png_bytepp rows) {
+struct PngBuffer {
+  std::string bytes;
+};
+
+extern "C" void png_on_write_data(png_structp png, png_bytep data, png_size_t length) {
+  auto* buffer = static_cast<PngBuffer*>(png_get_io_ptr(png));
+  buffer->bytes.append(reinterpret_cast<const char*>(data), length);
+}
+
+extern "C" void png_on_flush(png_structp) {}
+
+bool write_png_rows(png_structp png, png_infop info, PngBuffer* buffer, const Image8& image, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
-  png_init_io(png, file);
+  png_set_write_fn(png, buffer, png_on_write_data, png_on_flush);
   png_set_IHDR(png, info, static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height), 8,
                image.channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -191,26 +205,15 @@ struct PngWriteGuard {
   ~PngWriteGuard() { png_destroy_write_struct(&png, info != nullptr ? &info : nullptr); }
 };
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 }  // namespace
 }  // namespace detail
 
-void write_png(const std::filesystem::path& path, const Image8& image) {
+std::string encode_png(const Image8& image) {
   using namespace detail;
-  if (image.width <= 0 || image.height <= 0) {
-    throw OutputError(fmt::format("{}: cannot write an empty ({} x {}) image as PNG", path.string(), image.width,
-                                  image.height));
-  }
-  CHEXGEN_ASSERT(image.channels == 1 || image.channels == 3, "write_png takes gray or RGB images");
+  CHEXGEN_ASSERT(image.width > 0 && image.height > 0, "encode_png takes a non-empty image");
+  CHEXGEN_ASSERT(image.channels == 1 || image.channels == 3, "encode_png takes gray or RGB images");
   CHEXGEN_ASSERT(image.data.size() == static_cast<std::size_t>(image.width) * image.height * image.channels,
                  "image data size does not match its dimensions");
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-  if (!file) {
-    throw OutputError(fmt::format("{}: cannot open for writing: {}", path.string(), std::strerror(errno)));
-  }
   PngWriteState state;
   PngWriteGuard guard;
   guard.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, png_on_write_error, png_on_warning);
@@ -224,21 +227,19 @@ void write_png(const std::filesystem::path& path, const Image8& image) {
   auto* base = const_cast<std::uint8_t*>(image.data.data());
   for (int y = 0; y < image.height; ++y) rows[y] = base + y * row_bytes;
 
-  bool ok = write_png_rows(guard.png, guard.info, file.get(), image, rows.data());
-  std::string reason = state.message;
-  if (ok && std::fflush(file.get()) != 0) {
-    ok = false;
-    reason = std::strerror(errno);
+  PngBuffer buffer;
+  // Writing to memory fails only if libpng itself does (out of memory): not a user error.
+  const bool ok = write_png_rows(guard.png, guard.info, &buffer, image, rows.data());
+  CHEXGEN_ASSERT(ok, std::string("libpng could not encode the image: ") + state.message);
+  return std::move(buffer.bytes);
+}
+
+void write_png(const std::filesystem::path& path, const Image8& image) {
+  if (image.width <= 0 || image.height <= 0) {
+    throw OutputError(fmt::format("{}: cannot write an empty ({} x {}) image as PNG", path.string(), image.width,
+                                  image.height));
   }
-  if (std::fclose(file.release()) != 0 && ok) {
-    ok = false;
-    reason = std::strerror(errno);
-  }
-  if (!ok) {
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);  // no half-written PNG is left behind
-    throw OutputError(fmt::format("{}: cannot write PNG: {}", path.string(), reason));
-  }
+  write_file_atomically(path, encode_png(image));
 }
 
 }  // namespace chexgen
