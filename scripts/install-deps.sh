@@ -10,6 +10,7 @@ packages=(
   libpng-dev libjpeg62-turbo-dev libdcmtk-dev
   libcsv-dev libcli11-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libopenblas-dev libeigen3-dev libutf8proc-dev
+  libcurl4-openssl-dev libcpp-httplib-dev
   libtorch-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

@@ -21,6 +21,7 @@ enum class ExitCode : int {
   usage = 2,      // bad command line
   bad_input = 3,  // one or more input files, rows or values are unusable
   output = 4,     // a result could not be written
+  service = 5,    // a remote service (text-to-image or VLM server) refused or kept failing a request
 };
 
 // Where a problem was found: a file, optionally a 1-based row (a line, or a record of a table)
@@ -56,6 +57,13 @@ class UsageError : public std::runtime_error {
 
 // A result file could not be written.
 class OutputError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A remote service refused a request for a reason retrying cannot fix (HTTP 4xx other than 408 and 429: a wrong
+// model name, a missing API key, a request it cannot read), or kept failing it after every retry. The message names
+// the URL, the status and what the service said.
+class ServiceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
