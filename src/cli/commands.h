@@ -22,5 +22,8 @@ void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_c
 void add_fidelity_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_leaderboard_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_baselines_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_generate_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_filter_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_export_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   chexgen::cli::add_fidelity_command(app, global, exit_code);
   chexgen::cli::add_leaderboard_command(app, global, exit_code);
   chexgen::cli::add_baselines_command(app, global, exit_code);
+  chexgen::cli::add_generate_command(app, global, exit_code);
+  chexgen::cli::add_filter_command(app, global, exit_code);
+  chexgen::cli::add_export_command(app, global, exit_code);
 
   try {
     app.parse(argc, argv);
@@ -44,6 +47,9 @@ int main(int argc, char** argv) {
   } catch (const chexgen::OutputError& e) {
     fmt::print(stderr, "chexgen: cannot write output: {}\n", e.what());
     return static_cast<int>(ExitCode::output);
+  } catch (const chexgen::ServiceError& e) {
+    fmt::print(stderr, "chexgen: service error: {}\n", e.what());
+    return static_cast<int>(ExitCode::service);
   } catch (const std::exception& e) {
     fmt::print(stderr, "chexgen: internal error: {}\n", e.what());
     return static_cast<int>(ExitCode::internal);

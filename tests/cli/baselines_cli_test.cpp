@@ -37,14 +37,6 @@ std::vector<std::string> baselines_args(const fs::path& manifest, const fs::path
           "--image-root", (kRoot / "data/sample").string()};
 }
 
-std::vector<nlohmann::json> read_jsonl(const fs::path& p) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
 TEST(BaselinesCli, WritesSetsThatInspectReadsBackWithTheLabels) {
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_subset(dir, 12);

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace chexgen::testing {
 
 struct CommandResult {
@@ -20,5 +22,8 @@ std::string make_temp_dir();
 
 // The whole content of a file ("" when it cannot be read).
 std::string read_text(const std::string& path);
+
+// The records of a JSON Lines file (a journal, a metadata.jsonl), blank lines skipped; none when it cannot be read.
+std::vector<nlohmann::json> read_jsonl(const std::string& path);
 
 }  // namespace chexgen::testing
