@@ -255,11 +255,7 @@ int run_leaderboard(const LeaderboardArgs& a) {
 
   if (!a.csv_path.empty()) {
     std::vector<std::string> lines;
-    for (const auto& line : table(true)) {
-      std::string l;
-      for (std::size_t c = 0; c < line.size(); ++c) l += (c > 0 ? "," : "") + csv_field(line[c]);
-      lines.push_back(std::move(l));
-    }
+    for (const auto& line : table(true)) lines.push_back(csv_record(line));
     write_lines(a.csv_path, lines);
   }
   return 0;

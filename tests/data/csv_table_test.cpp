@@ -95,3 +95,20 @@ TEST(Csv, UnreadableFileNamesThePath) {
 
 }  // namespace
 }  // namespace chexgen
+
+namespace chexgen {
+namespace {
+
+TEST(CsvRecord, QuotesWhatNeedsItAndParsesBack) {
+  const std::vector<std::string> fields{"plain", "a,b", "say \"hi\"", "two\nlines", ""};
+  const std::string record = csv_record(fields);
+  EXPECT_EQ(record, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",");
+  ErrorReport errors;
+  const CsvTable table = parse_csv("h1,h2,h3,h4,h5\n" + record + "\n", "t.csv", errors);
+  ASSERT_EQ(table.records.size(), 1u);
+  EXPECT_EQ(table.records[0].fields, fields);
+  EXPECT_EQ(csv_record({}), "");
+}
+
+}  // namespace
+}  // namespace chexgen

@@ -356,15 +356,6 @@ InputRows input_rows(const Dataset& dataset) {
   return rows;
 }
 
-std::string csv_line(const std::vector<std::string>& cells) {
-  std::string line;
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    if (i > 0) line += ',';
-    line += csv_field(cells[i]);
-  }
-  return line + "\n";
-}
-
 }  // namespace
 
 nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const FilterRun& run, const FilterOptions& options,
@@ -382,7 +373,7 @@ nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const Filter
   graded_header.insert(graded_header.end(), {"quality", "quality_reason", "reply"});
   std::vector<std::string> kept_header = rows.header;
   kept_header.push_back("quality");
-  std::string graded = csv_line(graded_header), kept = csv_line(kept_header);
+  std::string graded = csv_record(graded_header) + "\n", kept = csv_record(kept_header) + "\n";
 
   ojson counts = ojson::object();
   for (const std::string& name : quality_names()) counts[name] = 0;
@@ -395,11 +386,11 @@ nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const Filter
     cells.push_back(label);
     if (is_kept(r, options)) {
       ++n_kept;
-      kept += csv_line(cells);
+      kept += csv_record(cells) + "\n";
     }
     cells.push_back(r.reason);
     cells.push_back(r.reply);
-    graded += csv_line(cells);
+    graded += csv_record(cells) + "\n";
   }
 
   ojson keep = ojson::array();

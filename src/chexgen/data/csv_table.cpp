@@ -164,4 +164,13 @@ std::string csv_field(std::string_view text) {
   return quoted + "\"";
 }
 
+std::string csv_record(const std::vector<std::string>& fields) {
+  std::string record;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) record += ',';
+    record += csv_field(fields[i]);
+  }
+  return record;
+}
+
 }  // namespace chexgen

@@ -45,6 +45,8 @@ CsvTable read_csv_file(const std::filesystem::path& path, ErrorReport& row_error
 // One field for a CSV file that parse_csv (and any RFC 4180 reader) reads back as `text`: quoted, with quotes
 // doubled, when it holds a comma, a quote or a line break.
 std::string csv_field(std::string_view text);
+// One record: the fields through csv_field, joined by commas (no line end).
+std::string csv_record(const std::vector<std::string>& fields);
 
 // Strips a leading UTF-8 byte-order mark (EF BB BF).
 std::string_view strip_utf8_bom(std::string_view text);
