@@ -155,8 +155,7 @@ std::string reply_content(const nlohmann::json& reply) {
   return message["content"].get<std::string>();
 }
 
-std::string image_as_png(const std::filesystem::path& path, std::string_view source_name) {
-  const std::string bytes = read_file_bytes(path);
+std::string image_as_png(std::string bytes, std::string_view source_name) {
   const ImageFormat format = sniff_image_format(as_bytes(bytes));
   if (format == ImageFormat::png) {
     (void)decode_image_u8(as_bytes(bytes), source_name, ColorMode::gray);  // corrupt files are errors, not requests
@@ -213,7 +212,7 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
     ImageResult& result = run.results[i];
     std::string png;
     try {
-      const std::string bytes = read_file_bytes(s.image_path);
+      std::string bytes = read_file_bytes(s.image_path);
       result.image_sha256 = sha256_hex(as_bytes(bytes));
       const auto found = earlier.find(s.id);
       if (found != earlier.end() && found->second.image_sha256 == result.image_sha256) {
@@ -221,7 +220,7 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
         reused.fetch_add(1);
         return;
       }
-      png = image_as_png(s.image_path, s.image_path.string());
+      png = image_as_png(std::move(bytes), s.image_path.string());
     } catch (const InputError& e) {
       result.outcome = Outcome::error;
       result.reason = fmt::format("{}: {}", where.render(), e.what());

@@ -77,9 +77,9 @@ nlohmann::json grading_request(const FilterOptions& options, std::string_view qu
 // choices[0].message.content of a chat-completions reply; MalformedReply when the reply has no such string.
 std::string reply_content(const nlohmann::json& reply);
 
-// The image bytes to send: a PNG file as it is; any other format chexgen reads decoded and encoded as PNG.
-// A missing or corrupt image is an InputError naming it.
-std::string image_as_png(const std::filesystem::path& path, std::string_view source_name);
+// The image bytes to send, from a file's bytes: a PNG as it is; any other format chexgen reads decoded and encoded
+// as PNG. A corrupt image is an InputError naming `source_name`.
+std::string image_as_png(std::string bytes, std::string_view source_name);
 
 // Grades every sample of `dataset` (each must have a prompt: an InputError naming the row otherwise,
 // before any request). Images whose journal record says graded or unparsed, for the same sample id and
