@@ -338,6 +338,7 @@ TEST(FakeServer, ServesSixteenRequestsAtOnce) {
       client.set_read_timeout(60, 0);
       const auto res = client.Post("/v1/chat/completions", "client " + std::to_string(i), "application/json");
       if (res) replies[i] = json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>();
+      else replies[i] = "error " + httplib::to_string(res.error());
     });
   }
   for (auto& t : clients) t.join();

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -113,6 +115,7 @@ struct FakeOpenAiServer::Impl {
   httplib::Server server;
   std::thread thread;
   int port = 0;
+  int listen_fd = -1;  // the listening socket, to raise httplib's listen backlog
   std::atomic<bool> stopping{false};
 
   mutable std::mutex mutex;  // guards everything below
@@ -201,8 +204,18 @@ FakeOpenAiServer::FakeOpenAiServer() : impl_(std::make_unique<Impl>()) {
   impl.server.Put(".*", unknown);
   impl.server.Delete(".*", unknown);
 
+  // httplib 0.11 listens with a backlog of 5: under load the kernel drops further connection attempts, and a
+  // dropped client's request can arrive after the server has stopped waiting for it. Tests open more connections
+  // than that at once, so the backlog is raised to 128 once the socket listens (listen() again only resizes it).
+  impl.server.set_socket_options([&impl](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl.listen_fd = sock;
+  });
   impl.port = impl.server.bind_to_any_port("127.0.0.1");
   if (impl.port <= 0) throw std::runtime_error("FakeOpenAiServer: cannot bind a port on 127.0.0.1");
+  if (impl.listen_fd < 0 || ::listen(impl.listen_fd, 128) != 0) {
+    throw std::runtime_error("FakeOpenAiServer: cannot raise the listen backlog");
+  }
   impl.thread = std::thread([&impl] { impl.server.listen_after_bind(); });
 }
 
