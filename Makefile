@@ -28,7 +28,9 @@ demo: build
 # The whole test suite: unit and command-line tests in Debug with AddressSanitizer + UBSan, then the fuzzers briefly.
 test: unit fuzz
 
-unit: deps
+# The tests also install Debian's Python packages (reference-deps): some tests compute their reference on the machine
+# itself (bit-identity with torch depends on the CPU's BLAS kernels), and are skipped, saying why, without them.
+unit: deps reference-deps
 	$(CMAKE) -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHEXGEN_SANITIZE=ON
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
@@ -42,7 +44,8 @@ bench: deps
 	$(CMAKE) -S . -B $(BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHEXGEN_TESTS=OFF -DCHEXGEN_BENCH=ON
 	$(CMAKE) --build $(BENCH) -j$(JOBS)
 
-# Python packages for regenerating golden files (tests/fixtures/*.py); not needed to build or test.
+# Python packages for regenerating golden files (tests/fixtures/*.py) and for the same-machine references of the tests;
+# not needed to build.
 reference-deps:
 	@scripts/install-deps.sh --reference
 

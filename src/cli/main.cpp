@@ -6,6 +6,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/version.h"
+#include "chexgen/metrics/blas_info.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"chexgen: evaluate and curate synthetic chest X-rays (docs/ in the source tree)", "chexgen"};
   app.require_subcommand(1);
   app.fallthrough();  // --threads and --quiet may also follow the subcommand name
-  app.set_version_flag("--version", chexgen::version_string());
+  app.set_version_flag("--version", chexgen::version_string() + "\n  " + chexgen::metrics::blas_description());
 
   chexgen::cli::GlobalOptions global;
   app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")->default_val(0);

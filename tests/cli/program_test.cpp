@@ -1,4 +1,6 @@
 // The chexgen program as a whole: version, help, usage errors and exit codes (docs/errors.md).
+#include <cstdlib>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +16,17 @@ TEST(Program, VersionNamesTheProgramAndItsLibraries) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("chexgen 0."));
   EXPECT_THAT(r.out, HasSubstr("fmt"));
+  EXPECT_THAT(r.out, HasSubstr("OpenBLAS 0."));
+}
+
+// The BLAS kernel set decides the last bits of floating-point results (docs/models.md): --version says which one
+// runs, and OPENBLAS_CORETYPE changes it.
+TEST(Program, VersionNamesTheBlasKernelsInUse) {
+  setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  const auto r = run_chexgen({"--version"});
+  unsetenv("OPENBLAS_CORETYPE");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(kernels: Prescott)"));
 }
 
 TEST(Program, HelpListsEverySubcommand) {

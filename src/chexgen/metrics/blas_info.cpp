@@ -1,0 +1,16 @@
+#include "chexgen/metrics/blas_info.h"
+
+#include <fmt/format.h>
+
+extern "C" {
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace chexgen::metrics {
+
+std::string blas_description() {
+  return fmt::format("{} (kernels: {})", openblas_get_config(), openblas_get_corename());
+}
+
+}  // namespace chexgen::metrics
