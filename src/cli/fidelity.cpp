@@ -56,7 +56,7 @@ struct FidelityArgs {
 
 // One image extractor's features over the real and the synthetic set.
 struct Extracted {
-  std::string name, suffix, id, preset;
+  std::string name, id, preset;
   bool radiomic = false;
   std::vector<std::string> columns;
   features::DatasetFeatures real, synthetic;
@@ -90,12 +90,6 @@ std::vector<std::size_t> measured_by_all(std::size_t n, const std::vector<const 
   for (std::size_t i = 0; i < n; ++i)
     if (count[i] == static_cast<int>(sets.size())) out.push_back(i);
   return out;
-}
-
-std::string table_suffix(const std::string& preset, const std::string& name) {
-  if (preset == "inception-fid") return "";
-  if (preset == "raddino") return " (RadDino)";
-  return " (" + name + ")";
 }
 
 // Prompt embeddings through the feature store, keyed by the SHA-256 of the prompt's bytes under the text model's id:
@@ -186,14 +180,12 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
         spec, deep::RunOptions{deep::parse_device(a.device), global.threads, !a.no_optimize});
     e.preset = spec.preprocessing.preset;
     e.name = e.preset == "inception-fid" ? "Inception" : e.preset == "raddino" ? "RadDino" : spec.name;
-    e.suffix = table_suffix(e.preset, e.name);
     run_extractor(e, deep::as_image_extractor(e.model));
     extracted.push_back(std::move(e));
   }
   if (!a.no_radiomics) {
     Extracted e;
     e.name = "Radiomics";
-    e.suffix = " (Radiomics)";
     e.radiomic = true;
     e.preset = "radiomics";
     run_extractor(e, as_image_extractor(std::make_shared<const radiomics::RadiomicsExtractor>(
@@ -234,8 +226,7 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
     }
     const std::size_t cols = e.model ? static_cast<std::size_t>(e.model->spec().outputs.front().dim) : e.columns.size();
     fidelity::FeatureBlock b;
-    b.name = e.name;
-    b.suffix = e.suffix;
+    b.space = e.name;
     b.extractor_id = e.id;
     b.radiomic = e.radiomic;
     b.real = rows_for(e.real, in.real_samples, 0, cols);
@@ -247,13 +238,7 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
     }
     in.blocks.push_back(std::move(b));
     // PRDC on RadDino as CheXGenBench; else on the first deep extractor; else on radiomic features.
-    if (e.preset == "raddino" || !in.prdc_block) {
-      if (in.prdc_block) in.blocks[*in.prdc_block].prdc_suffix.clear();
-      in.prdc_block = in.blocks.size() - 1;
-      in.blocks.back().prdc_suffix = e.preset == "raddino"         ? ""
-                                     : e.preset == "inception-fid" ? " (Inception)"
-                                                                   : e.suffix;
-    }
+    if (e.preset == "raddino" || !in.prdc_block) in.prdc_block = in.blocks.size() - 1;
     if (e.preset == "inception-fid") {
       const deep::ModelSpec& spec = e.model->spec();
       const bool pool = a.is_from == "pool";
@@ -304,19 +289,18 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
   o.threads = global.threads;
   const std::size_t comparisons = 1 + (a.conditional ? real.labels.size() : 0);
   Progress progress("fidelity: metrics", comparisons, ProgressOptions{.enabled = !global.quiet});
-  const fidelity::SuiteResult result = fidelity::run_fidelity_suite(in, o, &progress);
+  results::Results result = fidelity::run_fidelity_suite(in, o, &progress);
   progress.finish();
 
   // ---- outputs ----
-  const std::string extra_info =
+  result.generator =
       a.extra_info.empty() ? std::filesystem::path(a.synthetic).parent_path().filename().string() : a.extra_info;
   const std::filesystem::path out(a.out);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
-  ojson j;
+  ojson& j = result.provenance;
   j["chexgen_version"] = version_string();
-  j["extra_info"] = extra_info;
   j["options"] = {{"conditional", a.conditional},
                   {"bootstrap", a.bootstrap},
                   {"seed", a.seed},
@@ -339,17 +323,10 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
   j["extractors"] = extractors;
   if (text_model_id) j["text_model"] = {{"model", a.text_model}, {"id", *text_model_id}};
   j["store"] = store_dir.string();
-  j["columns"] = result.columns;
-  j["overall"] = fidelity::to_json(result.overall);
-  if (a.conditional) {
-    j["conditional"] = ojson::object();
-    for (const auto& c : result.conditional) j["conditional"][c.label] = fidelity::to_json(c);
-  }
-  write_file_atomically(out / "results.json", j.dump(2) + "\n");
-  write_file_atomically(out / "image_generation_metrics.csv", fidelity::overall_table_csv(result, extra_info));
+  results::write_results(out / "results.json", result);
+  write_file_atomically(out / "image_generation_metrics.csv", fidelity::overall_table_csv(result));
   if (a.conditional)
-    write_file_atomically(out / "conditional_image_generation_metrics.csv",
-                          fidelity::conditional_table_csv(result, extra_info));
+    write_file_atomically(out / "conditional_image_generation_metrics.csv", fidelity::conditional_table_csv(result));
   if (in.alignment) {  // per image, as CheXGenBench's loop computes them (unrounded)
     std::vector<std::string> lines = {"id,image,prompt,alignment_score"};
     for (std::size_t r = 0; r < in.synthetic_samples.size(); ++r) {
@@ -360,13 +337,16 @@ int run_fidelity(const FidelityArgs& a, const GlobalOptions& global) {
     write_lines(out / "alignment_scores.csv", lines);
   }
 
-  fmt::print("{}: {} real and {} synthetic images\n", extra_info, in.real_samples.size(), in.synthetic_samples.size());
-  for (const auto& [column, value] : result.overall.values) fmt::print("  {:<24} {:.6g}\n", column, value);
+  fmt::print("{}: {} real and {} synthetic images\n", result.generator, in.real_samples.size(),
+             in.synthetic_samples.size());
+  for (const auto& r : result.overall.records)
+    fmt::print("  {:<24} {:.6g}\n", results::column_title(r.key), *r.value);
   if (a.conditional) {
     std::size_t skipped = 0;
-    for (const auto& c : result.conditional) skipped += c.skipped.empty() ? 0 : 1;
+    for (const auto& c : result.per_label)
+      skipped += std::any_of(c.records.begin(), c.records.end(), [](const auto& r) { return !r.value; }) ? 1 : 0;
     fmt::print("  conditional: {} labels, {} with a metric skipped for a small subset (see results.json)\n",
-               result.conditional.size(), skipped);
+               result.per_label.size(), skipped);
   }
   fmt::print("  results: {}\n", (out / "results.json").string());
   return static_cast<int>(ExitCode::success);

@@ -11,12 +11,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/results/results.h"
 #include "run_command.h"
 
 namespace chexgen::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using results::Metric;
 namespace fs = std::filesystem;
 
 const fs::path kRoot(CHEXGEN_SOURCE_DIR);
@@ -67,12 +69,18 @@ TEST(FidelityCli, DeepModelsGiveCheXGenBenchsTablesAndAgreeWithChexgenMetrics) {
   const std::string cond = read_text(dir / "out/conditional_image_generation_metrics.csv");
   EXPECT_THAT(cond, HasSubstr(",Extra Info,Pathology\n"));
   EXPECT_THAT(cond, HasSubstr(",tiny models,Effusion\n"));
-  const auto j = nlohmann::json::parse(read_text(dir / "out/results.json"));
-  EXPECT_EQ(j["real"]["duplicate_prompts_left_out"], 4);
-  EXPECT_EQ(j["overall"]["n_real"], 24);
-  EXPECT_EQ(j["overall"]["n_synthetic"], 20);
-  EXPECT_EQ(j["conditional"]["Effusion"]["synthetic_rule"], "synthetic samples labelled positive");
-  EXPECT_EQ(j["overall"]["details"]["Inception Score"]["splits"], 10);
+  const results::Results j = results::read_results(dir / "out");
+  EXPECT_EQ(j.generator, "tiny models");
+  EXPECT_EQ(j.provenance["real"]["duplicate_prompts_left_out"], 4);
+  EXPECT_EQ(j.overall.n_real, 24u);
+  EXPECT_EQ(j.overall.n_synthetic, 20u);
+  ASSERT_EQ(j.per_label.size(), 1u);
+  EXPECT_EQ(j.per_label[0].label, "Effusion");
+  EXPECT_EQ(j.per_label[0].synthetic_rule, "synthetic samples labelled positive");
+  const results::MetricRecord* is = j.overall.find({Metric::inception_score, "Inception"});
+  ASSERT_NE(is, nullptr);
+  EXPECT_EQ(is->details["splits"], 10);
+  const double fid_raddino = *j.overall.value({Metric::fid, "RadDino"});
 
   // The same features through `chexgen extract` (from the store, nothing recomputed) and `chexgen metrics`: the
   // suite used the first row of each prompt, rows 0..23 of the real manifest.
@@ -91,8 +99,7 @@ TEST(FidelityCli, DeepModelsGiveCheXGenBenchsTablesAndAgreeWithChexgenMetrics) {
                               (dir / "m.json").string()});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   const auto mj = nlohmann::json::parse(read_text(dir / "m.json"));
-  EXPECT_NEAR(mj["fid"].get<double>(), j["overall"]["FID (RadDino)"].get<double>(),
-              1e-9 * j["overall"]["FID (RadDino)"].get<double>());
+  EXPECT_NEAR(mj["fid"].get<double>(), fid_raddino, 1e-9 * fid_raddino);
 }
 
 // The README's main job in small: baseline generators from the bundled sample, each through the fidelity suite on
@@ -105,33 +112,34 @@ TEST(FidelityCli, BaselineOrderingsHoldOnTheSample) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<std::string> generators = {"held-out", "blur-1",   "blur-2",   "blur-4",   "noise-8", "noise-16",
                                                 "noise-32", "downup-2", "downup-4", "downup-8", "copies"};
-  std::map<std::string, std::map<std::string, double>> score;
+  std::map<std::string, std::map<Metric, double>> score;
   for (const auto& g : generators) {
     r = run_chexgen({"-q", "fidelity", "--real", (dir / "baselines/reference/metadata.jsonl").string(), "--synthetic",
                      (dir / "baselines" / g / "metadata.jsonl").string(), "--real-label-set", "nih", "--synthetic-label-set", "nih", "--size", "256", "--store",
                      (dir / "store").string(), "--out", (dir / "results" / g).string()});
     ASSERT_EQ(r.exit_code, 0) << g << ": " << r.err;
-    const auto j = nlohmann::json::parse(read_text(dir / "results" / g / "results.json"));
-    EXPECT_EQ(j["extra_info"], g);
-    for (const std::string column : {"FRD", "FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)"})
-      if (j["overall"][column].is_number()) score[g][column] = j["overall"][column].get<double>();
+    const results::Results j = results::read_results(dir / "results" / g / "results.json");
+    EXPECT_EQ(j.generator, g);
+    for (const Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::precision})
+      if (const auto v = j.overall.value({m, "Radiomics"})) score[g][m] = *v;
   }
-  for (const std::string column : {"FRD", "FID (Radiomics)"}) {
+  for (const Metric column : {Metric::frd, Metric::fid}) {
     for (const auto& g : generators) {
       if (g == "held-out" || g == "copies") continue;
-      EXPECT_LT(score["held-out"][column], score[g][column]) << column << ": held-out vs " << g;
+      EXPECT_LT(score["held-out"][column], score[g][column]) << results::column_title({column, "Radiomics"})
+                                                             << ": held-out vs " << g;
     }
     for (const std::string family : {"blur-", "noise-", "downup-"}) {
       std::vector<double> v;
       for (const auto& g : generators)
         if (g.starts_with(family)) v.push_back(score[g][column]);
       ASSERT_EQ(v.size(), 3u);
-      EXPECT_LT(v[0], v[1]) << column << " " << family;
-      EXPECT_LT(v[1], v[2]) << column << " " << family;
+      EXPECT_LT(v[0], v[1]) << results::column_title({column, "Radiomics"}) << " " << family;
+      EXPECT_LT(v[1], v[2]) << results::column_title({column, "Radiomics"}) << " " << family;
     }
   }
   // Perfect copies look perfect to fidelity metrics (which is why the privacy suite exists).
-  EXPECT_LT(score["copies"]["FID (Radiomics)"], 1e-6);
+  EXPECT_LT(score["copies"][Metric::fid], 1e-6);
   const auto board = run_chexgen({"leaderboard", (dir / "results/held-out").string(),
                                   (dir / "results/blur-4").string(), (dir / "results/noise-32").string()});
   ASSERT_EQ(board.exit_code, 0) << board.err;
@@ -153,8 +161,9 @@ TEST(FidelityCli, AlignmentScoreMatchesTheReferencePerImage) {
   const auto r = run_chexgen(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto expected = nlohmann::json::parse(read_text(golden / "expected.json"));
-  const auto j = nlohmann::json::parse(read_text(dir / "out/results.json"));
-  EXPECT_NEAR(j["overall"]["Alignment_score"].get<double>(), expected["Alignment_score"].get<double>(), 1e-6);
+  const results::Results j = results::read_results(dir / "out");
+  const results::MetricKey alignment{Metric::alignment, "BioViL-T"};
+  EXPECT_NEAR(*j.overall.value(alignment), expected["Alignment_score"].get<double>(), 1e-6);
   std::ifstream scores(dir / "out/alignment_scores.csv");
   std::string line;
   std::getline(scores, line);
@@ -164,14 +173,13 @@ TEST(FidelityCli, AlignmentScoreMatchesTheReferencePerImage) {
     EXPECT_NEAR(std::stod(line.substr(line.rfind(',') + 1)), want.get<double>(), 1e-6) << line;
   }
   // The BioViL-T image model serves the alignment only: no FID column of its own.
-  EXPECT_FALSE(j["overall"].contains("FID (tiny_biovil)"));
+  EXPECT_EQ(j.overall.find({Metric::fid, "tiny_biovil"}), nullptr);
   EXPECT_THAT(r.err, HasSubstr("prompts: 12 to embed with tiny_text128, 0 from the store"));
   // Again: the prompt embeddings come from the store, the score is the same.
   const auto again = run_chexgen(args);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.err, HasSubstr("prompts: 0 to embed with tiny_text128, 12 from the store"));
-  EXPECT_EQ(nlohmann::json::parse(read_text(dir / "out/results.json"))["overall"]["Alignment_score"],
-            j["overall"]["Alignment_score"]);
+  EXPECT_EQ(results::read_results(dir / "out").overall.value(alignment), j.overall.value(alignment));
 }
 
 TEST(FidelityCli, MistakesAreNamed) {

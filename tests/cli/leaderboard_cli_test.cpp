@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "run_command.h"
 
@@ -28,20 +29,47 @@ void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// A results.json as chexgen writes it (docs/results.md), with these overall records: {metric id, space, value}; a
+// value of null makes a skipped record.
+struct Value {
+  const char* metric;
+  const char* space;
+  nlohmann::json value;
+};
+void write_run(const fs::path& file, const std::string& generator, const std::vector<Value>& values,
+               int n_real = 80, int n_synthetic = 80) {
+  nlohmann::json records = nlohmann::json::array();
+  for (const Value& v : values) {
+    nlohmann::json r = {{"metric", v.metric}, {"space", v.space}};
+    if (v.value.is_null())
+      r["skipped"] = "a reason";
+    else
+      r["value"] = v.value;
+    records.push_back(r);
+  }
+  write_text(file, nlohmann::json{{"format", "chexgen-results/1"},
+                                  {"evaluation", "fidelity"},
+                                  {"generator", generator},
+                                  {"columns", nlohmann::json::array()},
+                                  {"overall", {{"n_real", n_real}, {"n_synthetic", n_synthetic}, {"records", records}}}}
+                       .dump(2));
+}
+
 // Three generators: held-out best by FRD and FID, blur-4 worst; noise-32 has the highest coverage.
 fs::path write_results(const fs::path& dir) {
-  write_text(dir / "held-out/results.json", R"J({"extra_info": "held-out", "overall": {
-      "FID (Radiomics)": 1.234567, "KID (Radiomics)": 0.0123456, "Precision (Radiomics)": 0.8,
-      "Recall (Radiomics)": 0.7,
-      "Density (Radiomics)": 0.9, "Coverage (Radiomics)": 0.8, "FRD": 2.1, "n_real": 80, "n_synthetic": 80,
-      "skipped": {"Inception Score": "no Inception model was given"}}, "conditional": []})J");
-  write_text(dir / "blur-4/results.json", R"J({"extra_info": "blur-4", "overall": {
-      "FID (Radiomics)": 40.5, "KID (Radiomics)": 0.5, "Precision (Radiomics)": 0.1, "Recall (Radiomics)": 0.05,
-      "Density (Radiomics)": 0.02, "Coverage (Radiomics)": 0.01, "FRD": 35.25, "n_real": 80, "n_synthetic": 80}})J");
-  write_text(dir / "noise-32/results.json", R"J({"extra_info": "noise-32", "overall": {
-      "FRD": 12.0, "FID (Radiomics)": 9.87654321, "KID (Radiomics)": 0.2, "Precision (Radiomics)": 0.5,
-      "Recall (Radiomics)": 0.6, "Density (Radiomics)": 0.4, "Coverage (Radiomics)": 0.95, "n_real": 80,
-      "n_synthetic": 78, "intervals": {"FRD": {"low": 11.0, "high": 13.0}}}})J");
+  write_run(dir / "held-out/results.json", "held-out",
+            {{"fid", "Radiomics", 1.234567}, {"kid", "Radiomics", 0.0123456}, {"precision", "Radiomics", 0.8},
+             {"recall", "Radiomics", 0.7}, {"density", "Radiomics", 0.9}, {"coverage", "Radiomics", 0.8},
+             {"frd", "Radiomics", 2.1}, {"inception_score", "Inception", nullptr}});
+  write_run(dir / "blur-4/results.json", "blur-4",
+            {{"fid", "Radiomics", 40.5}, {"kid", "Radiomics", 0.5}, {"precision", "Radiomics", 0.1},
+             {"recall", "Radiomics", 0.05}, {"density", "Radiomics", 0.02}, {"coverage", "Radiomics", 0.01},
+             {"frd", "Radiomics", 35.25}});
+  write_run(dir / "noise-32/results.json", "noise-32",
+            {{"frd", "Radiomics", 12.0}, {"fid", "Radiomics", 9.87654321}, {"kid", "Radiomics", 0.2},
+             {"precision", "Radiomics", 0.5}, {"recall", "Radiomics", 0.6}, {"density", "Radiomics", 0.4},
+             {"coverage", "Radiomics", 0.95}},
+            80, 78);
   return dir;
 }
 
@@ -74,7 +102,7 @@ TEST(LeaderboardCli, RanksByFrdAscendingByDefault) {
   EXPECT_EQ(lines[4].find("blur-4"), lines[1].find("generator"));
   EXPECT_EQ(lines[2].size(), lines[1].size());
   EXPECT_THAT(r.out, Not(HasSubstr("skipped")));
-  EXPECT_THAT(r.out, Not(HasSubstr("intervals")));
+  EXPECT_THAT(r.out, Not(HasSubstr("Inception Score")));  // skipped in the one row that has it
 }
 
 TEST(LeaderboardCli, HigherIsBetterColumnsRankDescendingAndCsvHasFullPrecision) {
@@ -107,9 +135,10 @@ TEST(LeaderboardCli, HigherIsBetterColumnsRankDescendingAndCsvHasFullPrecision) 
 
 TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
   const fs::path dir = make_temp_dir();
-  write_text(dir / "a.json", R"J({"extra_info": "a", "overall": {"FID": 10, "FID (RadDino)": 3, "Inception Score": 2.5,
-      "Precision": 0.5, "Alignment_score": 0.3, "FRD": 1.0}})J");
-  write_text(dir / "b.json", R"J({"extra_info": "b", "overall": {"FID": 5, "KID": 0.1, "Precision": null}})J");
+  write_run(dir / "a.json", "a",
+            {{"fid", "Inception", 10}, {"fid", "RadDino", 3}, {"inception_score", "Inception", 2.5},
+             {"precision", "RadDino", 0.5}, {"alignment", "BioViL-T", 0.3}, {"frd", "Radiomics", 1.0}});
+  write_run(dir / "b.json", "b", {{"fid", "Inception", 5}, {"kid", "Inception", 0.1}, {"precision", "RadDino", nullptr}});
   const auto r = run_chexgen({"leaderboard", (dir / "a.json").string(), (dir / "b.json").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = table_lines(r.out);
@@ -117,9 +146,9 @@ TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
   EXPECT_EQ(lines[0], "sorted by FID (lower is better)");  // b has no FRD
   EXPECT_THAT(lines[1], ::testing::MatchesRegex(
                             "rank +generator +FRD +FID +FID \\(RadDino\\) +KID +Inception Score +Precision "
-                            "+Alignment_score"));
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex(" *1 +b +- +5 +- +0\\.1 +- +- +-"));
-  EXPECT_THAT(lines[3], ::testing::MatchesRegex(" *2 +a +1 +10 +3 +- +2\\.5 +0\\.5 +0\\.3"));
+                            "+Alignment_score +n_real +n_synthetic"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex(" *1 +b +- +5 +- +0\\.1 +- +- +- +80 +80"));
+  EXPECT_THAT(lines[3], ::testing::MatchesRegex(" *2 +a +1 +10 +3 +- +2\\.5 +0\\.5 +0\\.3 +80 +80"));
 
   // Rows without the sort column come last, unranked.
   const auto s = run_chexgen({"leaderboard", (dir / "b.json").string(), (dir / "a.json").string(), "--sort",
@@ -131,7 +160,7 @@ TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
   EXPECT_THAT(sl[3], ::testing::MatchesRegex(" *- +b .*"));
 
   // Equal values share a rank.
-  write_text(dir / "c.json", R"J({"extra_info": "c", "overall": {"FID": 5, "FRD": 2}})J");
+  write_run(dir / "c.json", "c", {{"fid", "Inception", 5}, {"frd", "Radiomics", 2}});
   const auto t = run_chexgen({"leaderboard", (dir / "a.json").string(), (dir / "b.json").string(),
                               (dir / "c.json").string()});
   ASSERT_EQ(t.exit_code, 0) << t.err;
@@ -144,8 +173,10 @@ TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
 TEST(LeaderboardCli, BadFilesAndColumnsAreNamed) {
   const fs::path dir = write_results(make_temp_dir());
   write_text(dir / "broken.json", "{\"overall\": {\"FRD\": 1.0,");
-  write_text(dir / "no_overall.json", R"J({"extra_info": "x", "FRD": 1.0})J");
+  write_text(dir / "old.json", R"J({"extra_info": "x", "overall": {"FRD": 1.0}})J");  // before the results format
   write_text(dir / "array.json", "[1, 2]");
+  write_run(dir / "unknown.json", "x", {{"fid", "Radiomics", 1.0}, {"sharpness", "Radiomics", 2.0}});
+  write_run(dir / "text.json", "x", {{"fid", "Radiomics", "low"}});
   fs::create_directories(dir / "empty");
 
   auto r = run_chexgen({"leaderboard", (dir / "held-out").string(), (dir / "missing.json").string()});
@@ -153,14 +184,19 @@ TEST(LeaderboardCli, BadFilesAndColumnsAreNamed) {
   EXPECT_THAT(r.err, HasSubstr((dir / "missing.json").string() + ": file not found"));
   EXPECT_EQ(r.out, "");
 
-  r = run_chexgen({"leaderboard", (dir / "broken.json").string(), (dir / "no_overall.json").string(),
-                   (dir / "array.json").string(), (dir / "empty").string()});
+  r = run_chexgen({"leaderboard", (dir / "broken.json").string(), (dir / "old.json").string(),
+                   (dir / "array.json").string(), (dir / "empty").string(), (dir / "unknown.json").string(),
+                   (dir / "text.json").string()});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr((dir / "broken.json").string() + ": not valid JSON"));
-  EXPECT_THAT(r.err, HasSubstr((dir / "no_overall.json").string() + ": no \"overall\" object"));
-  EXPECT_THAT(r.err, HasSubstr((dir / "array.json").string() + ": not a results.json"));
+  EXPECT_THAT(r.err, HasSubstr((dir / "old.json").string() + ": not chexgen results: \"format\": "
+                                                             "\"chexgen-results/1\" expected"));
+  EXPECT_THAT(r.err, HasSubstr((dir / "array.json").string() + ": not chexgen results: the top level is not"));
   EXPECT_THAT(r.err, HasSubstr((dir / "empty/results.json").string() + ": no results.json in this folder"));
-  EXPECT_THAT(r.err, HasSubstr("4 of 4 results file(s) could not be used"));
+  EXPECT_THAT(r.err, HasSubstr((dir / "unknown.json").string() +
+                               ": overall.records[1].metric: unknown metric 'sharpness'"));
+  EXPECT_THAT(r.err, HasSubstr((dir / "text.json").string() + ": overall.records[0].value: not a number"));
+  EXPECT_THAT(r.err, HasSubstr("6 of 6 results file(s) could not be used"));
 
   r = run_chexgen({"leaderboard", (dir / "held-out").string(), "--sort", "FID"});
   EXPECT_EQ(r.exit_code, 2);

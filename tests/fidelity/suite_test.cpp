@@ -64,9 +64,7 @@ SuiteInputs radiomics_inputs(const Case& c) {
   for (std::size_t i = 0; i < c.real.samples.size(); ++i) in.real_samples.push_back(i);
   for (std::size_t i = 0; i < c.synthetic.samples.size(); ++i) in.synthetic_samples.push_back(i);
   FeatureBlock b;
-  b.name = "Radiomics";
-  b.suffix = " (Radiomics)";
-  b.prdc_suffix = " (Radiomics)";
+  b.space = "Radiomics";
   b.radiomic = true;
   b.real = c.real_features;
   b.synthetic = c.synthetic_features;
@@ -77,10 +75,26 @@ SuiteInputs radiomics_inputs(const Case& c) {
   return in;
 }
 
-void expect_values(const SubsetResult& r, const nlohmann::json& expected) {
+using results::Metric;
+using results::MetricKey;
+
+// The golden file names each value by CheXGenBench's column title.
+std::optional<double> value_titled(const results::Comparison& r, const std::string& title) {
+  for (const auto& rec : r.records)
+    if (results::column_title(rec.key) == title) return rec.value;
+  return std::nullopt;
+}
+
+std::vector<std::string> titles(const std::vector<MetricKey>& keys) {
+  std::vector<std::string> t;
+  for (const auto& k : keys) t.push_back(results::column_title(k));
+  return t;
+}
+
+void expect_values(const results::Comparison& r, const nlohmann::json& expected) {
   for (const auto& [column, value] : expected.items()) {
     if (column.starts_with("n_")) continue;
-    const auto ours = r.value(column);
+    const auto ours = value_titled(r, column);
     ASSERT_TRUE(ours) << column;
     const double ref = value.get<double>();
     EXPECT_NEAR(*ours, ref, 1e-9 * std::max(1.0, std::abs(ref))) << column;
@@ -92,32 +106,32 @@ TEST(FidelitySuite, RadiomicMetricsMatchNumpyOverallAndForALabel) {
   const SuiteInputs in = radiomics_inputs(c);
   SuiteOptions o;
   o.conditional = true;
-  const SuiteResult r = run_fidelity_suite(in, o);
-  EXPECT_THAT(r.columns, ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)",
+  const results::Results r = run_fidelity_suite(in, o);
+  EXPECT_THAT(titles(r.columns), ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)",
                                      "Recall (Radiomics)", "Density (Radiomics)", "Coverage (Radiomics)", "FRD"));
   expect_values(r.overall, c.expected["overall"]);
   EXPECT_EQ(r.overall.details["Radiomics"]["rows_with_nan_left_out"]["synthetic"], 1);
   EXPECT_EQ(r.overall.details["Radiomics"]["columns_left_out"], 1);  // the constant real column
-  ASSERT_EQ(r.conditional.size(), 2u);
-  const SubsetResult& a = r.conditional[0];
+  ASSERT_EQ(r.per_label.size(), 2u);
+  const results::Comparison& a = r.per_label[0];
   EXPECT_EQ(a.label, "A");
   EXPECT_EQ(a.n_real, c.expected["A"]["n_real"].get<std::size_t>());
   EXPECT_EQ(a.n_synthetic, c.expected["A"]["n_synthetic"].get<std::size_t>());
   EXPECT_THAT(a.synthetic_rule, HasSubstr("prompt is one of the real subset's prompts"));
   nlohmann::json a_expected = c.expected["A"];
   expect_values(a, a_expected);
-  EXPECT_TRUE(a.value("KID (Radiomics)"));  // computed, on random subsets (not pinned)
+  EXPECT_TRUE(a.value({Metric::kid, "Radiomics"}));  // computed, on random subsets (not pinned)
 }
 
 TEST(FidelitySuite, SyntheticLabelsChooseTheSyntheticSubsetWhenPresent) {
   const Case c = load_case(true);
   SuiteOptions o;
   o.conditional = true;
-  const SuiteResult r = run_fidelity_suite(radiomics_inputs(c), o);
-  EXPECT_EQ(r.conditional[0].n_synthetic, 20u);  // the odd rows are labelled A
-  EXPECT_THAT(r.conditional[0].synthetic_rule, HasSubstr("labelled positive"));
+  const results::Results r = run_fidelity_suite(radiomics_inputs(c), o);
+  EXPECT_EQ(r.per_label[0].n_synthetic, 20u);  // the odd rows are labelled A
+  EXPECT_THAT(r.per_label[0].synthetic_rule, HasSubstr("labelled positive"));
   // B is not a synthetic label: the prompt rule again.
-  EXPECT_THAT(r.conditional[1].synthetic_rule, HasSubstr("prompt"));
+  EXPECT_THAT(r.per_label[1].synthetic_rule, HasSubstr("prompt"));
 }
 
 TEST(FidelitySuite, SmallSubsetsAreSkippedWithTheReasonAndTheOverallSetMustSuffice) {
@@ -127,15 +141,19 @@ TEST(FidelitySuite, SmallSubsetsAreSkippedWithTheReasonAndTheOverallSetMustSuffi
     c.real.samples[i].labels[1] = i < 2 ? LabelValue::positive : LabelValue::negative;
   SuiteOptions o;
   o.conditional = true;
-  SuiteResult r = run_fidelity_suite(radiomics_inputs(c), o);
-  const SubsetResult& b = r.conditional[1];
+  results::Results r = run_fidelity_suite(radiomics_inputs(c), o);
+  r.generator = "model x";
+  const results::Comparison& b = r.per_label[1];
   EXPECT_EQ(b.n_real, 2u);
-  EXPECT_THAT(b.skipped.at("Precision (Radiomics)"), HasSubstr("PRDC with k = 5 needs more than 5 of each"));
-  EXPECT_TRUE(b.value("FID (Radiomics)"));
-  EXPECT_THAT(overall_table_csv(r, "model x"),
+  const results::MetricRecord* precision = b.find({Metric::precision, "Radiomics"});
+  ASSERT_NE(precision, nullptr);
+  EXPECT_FALSE(precision->value);
+  EXPECT_THAT(precision->skipped, HasSubstr("PRDC with k = 5 needs more than 5 of each"));
+  EXPECT_TRUE(b.value({Metric::fid, "Radiomics"}));
+  EXPECT_THAT(overall_table_csv(r),
               HasSubstr("FID (Radiomics),KID (Radiomics),Precision (Radiomics),Recall (Radiomics),"
                         "Density (Radiomics),Coverage (Radiomics),FRD,Extra Info\n"));
-  const std::string cond = conditional_table_csv(r, "model x");
+  const std::string cond = conditional_table_csv(r);
   EXPECT_THAT(cond, HasSubstr(",Extra Info,Pathology\n"));
   EXPECT_THAT(cond, ContainsRegex(",,,,,[0-9.]+,model x,B\n"));  // KID, four empty PRDC cells, FRD
   // Overall, a set too small is an error, not a skip.
@@ -150,14 +168,13 @@ TEST(FidelitySuite, ColumnsFollowCheXGenBenchsOrder) {
   const Case c = load_case();
   SuiteInputs in = radiomics_inputs(c);
   FeatureBlock inception, raddino;
-  inception.suffix = "";
-  raddino.suffix = " (RadDino)";
-  raddino.prdc_suffix = "";
+  inception.space = "Inception";
+  raddino.space = "RadDino";
   in.blocks = {inception, raddino};
   in.prdc_block = 1;
   in.synthetic_logits = metrics::MatrixD(41, 3);
   in.alignment = std::vector<double>(41, 0.5);
-  EXPECT_THAT(suite_columns(in), ElementsAre("FID", "FID (RadDino)", "Inception Score", "KID", "KID (RadDino)",
+  EXPECT_THAT(titles(suite_columns(in)), ElementsAre("FID", "FID (RadDino)", "Inception Score", "KID", "KID (RadDino)",
                                              "Precision", "Recall", "Density", "Coverage", "Alignment_score", "FRD"));
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -16,8 +17,11 @@ namespace chexgen::fidelity {
 namespace {
 
 using json = nlohmann::ordered_json;
+using results::Metric;
+using results::MetricKey;
+using results::MetricRecord;
 
-constexpr const char* kPrdcNames[] = {"Precision", "Recall", "Density", "Coverage"};
+constexpr Metric kPrdc[] = {Metric::precision, Metric::recall, Metric::density, Metric::coverage};
 
 metrics::MatrixD select_rows(const metrics::MatrixD& m, const std::vector<std::size_t>& rows) {
   metrics::MatrixD out(rows.size(), m.cols());
@@ -25,101 +29,129 @@ metrics::MatrixD select_rows(const metrics::MatrixD& m, const std::vector<std::s
   return out;
 }
 
-// The metrics of one pair of subsets: positions R into the real rows and S into the synthetic rows.
-SubsetResult evaluate_subset(const SuiteInputs& in, const SuiteOptions& o, const std::vector<std::string>& columns,
-                             const std::vector<std::size_t>& R, const std::vector<std::size_t>& S, bool overall) {
-  SubsetResult out;
-  out.n_real = R.size();
-  out.n_synthetic = S.size();
-  std::map<std::string, double> values;
-  const auto skip = [&](const std::string& column, const std::string& reason) {
-    if (overall)
-      throw InputError(Location{in.synthetic->source.string()}, fmt::format("cannot compute {}: {}", column, reason));
-    out.skipped[column] = reason;
-  };
-  const auto keep_intervals = [&](const metrics::FidelityReport& rep, const std::string& scalar,
-                                  const std::string& column) {
-    if (auto it = rep.intervals.find(scalar); it != rep.intervals.end()) out.intervals[column] = it->second;
-  };
+// The records of one comparison as they are made; emitted in the table's column order.
+class Records {
+ public:
+  Records(const SuiteInputs& in, bool overall) : in_(in), overall_(overall) {}
 
-  for (std::size_t b = 0; b < in.blocks.size(); ++b) {
-    const FeatureBlock& block = in.blocks[b];
-    const std::string fid = "FID" + block.suffix, kid = "KID" + block.suffix;
-    metrics::MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
-    json block_details;
-    if (block.radiomic) {
-      std::vector<std::size_t> real_nan, syn_nan;
-      const auto real_keep = metrics::rows_without_nan(real.view(), &real_nan);
-      const auto syn_keep = metrics::rows_without_nan(syn.view(), &syn_nan);
-      if (real_keep.size() >= 2 && syn_keep.size() >= 2) {
-        metrics::StandardisedFeatures z = metrics::standardise_with_real(real.view(), real_keep, syn.view(), syn_keep);
-        block_details = {{"rows_with_nan_left_out", {{"real", real_nan.size()}, {"synthetic", syn_nan.size()}}},
-                         {"columns_used", z.columns_used.size()},
-                         {"columns_left_out", z.columns_dropped.size()}};
-        real = std::move(z.real);
-        syn = std::move(z.synthetic);
-      } else {
-        real = metrics::MatrixD(real_keep.size(), real.cols());
-        syn = metrics::MatrixD(syn_keep.size(), syn.cols());
-      }
+  MetricRecord& put(MetricKey key, double value, const std::optional<metrics::Interval>& interval = {}) {
+    MetricRecord& r = records_[key];
+    r.key = std::move(key);
+    r.value = value;
+    r.interval = interval;
+    return r;
+  }
+  // Overall, too small a set is the user's error; per label, a skipped record with the reason.
+  void skip(MetricKey key, const std::string& reason) {
+    if (overall_)
+      throw InputError(Location{in_.synthetic->source.string()},
+                       fmt::format("cannot compute {}: {}", results::column_title(key), reason));
+    MetricRecord& r = records_[key];
+    r.key = std::move(key);
+    r.skipped = reason;
+  }
+  std::vector<MetricRecord> in_order(const std::vector<MetricKey>& columns) {
+    std::vector<MetricRecord> out;
+    for (const MetricKey& c : columns)
+      if (auto it = records_.find(c); it != records_.end()) out.push_back(std::move(it->second));
+    return out;
+  }
+
+ private:
+  const SuiteInputs& in_;
+  bool overall_;
+  std::map<MetricKey, MetricRecord> records_;
+};
+
+std::optional<metrics::Interval> interval_of(const metrics::FidelityReport& rep, const std::string& scalar) {
+  if (auto it = rep.intervals.find(scalar); it != rep.intervals.end()) return it->second;
+  return std::nullopt;
+}
+
+// FID and KID on one block, and PRDC when it is the PRDC block.
+void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b, const std::vector<std::size_t>& R,
+                    const std::vector<std::size_t>& S, Records& out, json& details) {
+  const FeatureBlock& block = in.blocks[b];
+  const MetricKey fid{Metric::fid, block.space}, kid{Metric::kid, block.space};
+  metrics::MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
+  json block_details;
+  if (block.radiomic) {
+    std::vector<std::size_t> real_nan, syn_nan;
+    const auto real_keep = metrics::rows_without_nan(real.view(), &real_nan);
+    const auto syn_keep = metrics::rows_without_nan(syn.view(), &syn_nan);
+    if (real_keep.size() >= 2 && syn_keep.size() >= 2) {
+      metrics::StandardisedFeatures z = metrics::standardise_with_real(real.view(), real_keep, syn.view(), syn_keep);
+      block_details = {{"rows_with_nan_left_out", {{"real", real_nan.size()}, {"synthetic", syn_nan.size()}}},
+                       {"columns_used", z.columns_used.size()},
+                       {"columns_left_out", z.columns_dropped.size()}};
+      real = std::move(z.real);
+      syn = std::move(z.synthetic);
+    } else {
+      real = metrics::MatrixD(real_keep.size(), real.cols());
+      syn = metrics::MatrixD(syn_keep.size(), syn.cols());
     }
-    const std::size_t nr = real.rows(), ns = syn.rows();
-    metrics::FidelityOptions fo;
-    fo.seed = o.seed;
-    fo.inception_score = false;
-    fo.kid_options.subsets = o.kid_subsets;
-    fo.kid_options.subset_size = std::min(nr, ns);
-    fo.prdc_options.k = o.prdc_k;
-    fo.prdc_options.threads = o.threads;
-    fo.bootstrap.resamples = o.bootstrap;
-    fo.fid = fo.kid = nr >= 2 && ns >= 2;
-    if (!fo.fid) {
-      const std::string why = fmt::format("{} real and {} synthetic samples{}; FID and KID need at least 2 of each",
-                                          nr, ns, block.radiomic ? " without NaN features" : "");
-      skip(fid, why);
-      skip(kid, why);
-    }
-    fo.prdc = in.prdc_block == b && nr > static_cast<std::size_t>(o.prdc_k) &&
-              ns > static_cast<std::size_t>(o.prdc_k);
-    if (in.prdc_block == b && !fo.prdc)
-      for (const char* p : kPrdcNames)
-        skip(p + block.prdc_suffix,
-             fmt::format("{} real and {} synthetic samples; PRDC with k = {} needs more than {} of each", nr, ns,
-                         o.prdc_k, o.prdc_k));
-    if (!fo.fid && !fo.prdc) continue;
+  }
+  const std::size_t nr = real.rows(), ns = syn.rows();
+  metrics::FidelityOptions fo;
+  fo.seed = o.seed;
+  fo.inception_score = false;
+  fo.kid_options.subsets = o.kid_subsets;
+  fo.kid_options.subset_size = std::min(nr, ns);
+  fo.prdc_options.k = o.prdc_k;
+  fo.prdc_options.threads = o.threads;
+  fo.bootstrap.resamples = o.bootstrap;
+  fo.fid = fo.kid = nr >= 2 && ns >= 2;
+  if (!fo.fid) {
+    const std::string why = fmt::format("{} real and {} synthetic samples{}; FID and KID need at least 2 of each", nr,
+                                        ns, block.radiomic ? " without NaN features" : "");
+    out.skip(fid, why);
+    out.skip(kid, why);
+  }
+  const bool prdc_block = in.prdc_block == b;
+  fo.prdc = prdc_block && nr > static_cast<std::size_t>(o.prdc_k) && ns > static_cast<std::size_t>(o.prdc_k);
+  if (prdc_block && !fo.prdc)
+    for (Metric m : kPrdc)
+      out.skip({m, block.space}, fmt::format("{} real and {} synthetic samples; PRDC with k = {} needs more than {} "
+                                             "of each",
+                                             nr, ns, o.prdc_k, o.prdc_k));
+  if (fo.fid || fo.prdc) {
     metrics::FidelityInputs<double> fi;
     fi.real = real.view();
     fi.synthetic = syn.view();
-    fi.real_source = "real " + block.name + " features";
-    fi.synthetic_source = "synthetic " + block.name + " features";
+    fi.real_source = "real " + block.space + " features";
+    fi.synthetic_source = "synthetic " + block.space + " features";
     const metrics::FidelityReport rep = metrics::evaluate_fidelity(fi, fo);
     const auto& v = rep.values;
-    if (v.fid) {
-      values[fid] = *v.fid;
-      keep_intervals(rep, "fid", fid);
-    }
-    if (v.kid) {
-      values[kid] = v.kid->mean;
-      keep_intervals(rep, "kid_mean", kid);
-      block_details["kid_std"] = v.kid->std;
-      block_details["kid_subset_size"] = v.kid->subset_size;
-      block_details["kid_subsets"] = o.kid_subsets;
-    }
+    if (v.fid) out.put(fid, *v.fid, interval_of(rep, "fid"));
+    if (v.kid)
+      out.put(kid, v.kid->mean, interval_of(rep, "kid_mean")).details = {
+          {"std", v.kid->std}, {"subset_size", v.kid->subset_size}, {"subsets", o.kid_subsets}};
     if (v.prdc) {
-      const double prdc[] = {v.prdc->precision, v.prdc->recall, v.prdc->density, v.prdc->coverage};
-      const char* scalar[] = {"precision", "recall", "density", "coverage"};
-      for (int k = 0; k < 4; ++k) {
-        values[kPrdcNames[k] + block.prdc_suffix] = prdc[k];
-        keep_intervals(rep, scalar[k], kPrdcNames[k] + block.prdc_suffix);
-      }
+      const double values[] = {v.prdc->precision, v.prdc->recall, v.prdc->density, v.prdc->coverage};
+      for (int k = 0; k < 4; ++k)
+        out.put({kPrdc[k], block.space}, values[k], interval_of(rep, std::string(results::info(kPrdc[k]).id)))
+            .details = {{"k", o.prdc_k}};
     }
-    out.details[block.name] = std::move(block_details);
   }
+  if (!block_details.empty()) details[block.space] = std::move(block_details);
+}
+
+// The records of one pair of subsets: positions R into the real rows and S into the synthetic rows.
+results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o,
+                                    const std::vector<MetricKey>& columns, const std::vector<std::size_t>& R,
+                                    const std::vector<std::size_t>& S, bool overall) {
+  results::Comparison out;
+  out.n_real = R.size();
+  out.n_synthetic = S.size();
+  Records records(in, overall);
+
+  for (std::size_t b = 0; b < in.blocks.size(); ++b) evaluate_block(in, o, b, R, S, records, out.details);
 
   if (in.synthetic_logits) {
+    const MetricKey is{Metric::inception_score, in.logits_space};
     if (S.size() < o.is_splits) {
-      skip("Inception Score", fmt::format("{} synthetic samples; the Inception Score with {} splits needs at least {}",
-                                          S.size(), o.is_splits, o.is_splits));
+      records.skip(is, fmt::format("{} synthetic samples; the Inception Score with {} splits needs at least {}",
+                                   S.size(), o.is_splits, o.is_splits));
     } else {
       const metrics::MatrixD logits = select_rows(*in.synthetic_logits, S);
       metrics::FidelityOptions fo;
@@ -132,72 +164,62 @@ SubsetResult evaluate_subset(const SuiteInputs& in, const SuiteOptions& o, const
       fi.synthetic_logits = logits.view();
       fi.synthetic_logits_source = "synthetic " + in.logits_name;
       const metrics::FidelityReport rep = metrics::evaluate_fidelity(fi, fo);
-      values["Inception Score"] = rep.values.synthetic_is->mean;
-      keep_intervals(rep, "is_mean", "Inception Score");
-      out.details["Inception Score"] = {{"std", rep.values.synthetic_is->std}, {"splits", o.is_splits},
-                                        {"from", in.logits_name}};
+      records.put(is, rep.values.synthetic_is->mean, interval_of(rep, "is_mean")).details = {
+          {"std", rep.values.synthetic_is->std}, {"splits", o.is_splits}, {"from", in.logits_name}};
     }
   }
 
   if (in.alignment) {
-    std::vector<double> scores;
-    for (std::size_t s : S) scores.push_back((*in.alignment)[s]);
-    if (scores.empty()) {
-      skip("Alignment_score", "no synthetic samples");
+    const MetricKey alignment{Metric::alignment, in.alignment_space};
+    if (S.empty()) {
+      records.skip(alignment, "no synthetic samples");
     } else {
       double sum = 0;
-      for (double x : scores) sum += x;
-      values["Alignment_score"] = sum / static_cast<double>(scores.size());
+      for (std::size_t s : S) sum += (*in.alignment)[s];
+      records.put(alignment, sum / static_cast<double>(S.size()));
     }
   }
 
   if (in.frd) {
     const FeatureBlock& block = *in.frd;
+    const MetricKey frd{Metric::frd, block.space};
     const metrics::MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
     const std::size_t nr = metrics::rows_without_nan(real.view()).size();
     const std::size_t ns = metrics::rows_without_nan(syn.view()).size();
     if (nr < 2 || ns < 2) {
-      skip("FRD", fmt::format("{} real and {} synthetic samples without NaN features; FRD needs at least 2 of each",
-                              nr, ns));
+      records.skip(frd, fmt::format("{} real and {} synthetic samples without NaN features; FRD needs at least 2 of "
+                                    "each",
+                                    nr, ns));
     } else {
       metrics::FrdOptions fo;
       fo.paper_log = true;
       fo.match_sample_count = o.frd_match_sample_count;
       fo.seed = static_cast<std::uint32_t>(o.seed);
-      const metrics::FrdResult frd = metrics::compute_frd(real.view(), syn.view(), in.frd_columns, fo);
-      values["FRD"] = frd.frd;
-      out.details["FRD"] = {{"frechet_distance", frd.frechet_distance},
-                            {"real_used", frd.real_used},
-                            {"synthetic_used", frd.synthetic_used},
-                            {"real_rows_with_nan", frd.real_rows_with_nan.size()},
-                            {"synthetic_rows_with_nan", frd.synthetic_rows_with_nan.size()},
-                            {"columns_used", frd.columns_used},
-                            {"columns", frd.columns}};
+      const metrics::FrdResult r = metrics::compute_frd(real.view(), syn.view(), in.frd_columns, fo);
+      records.put(frd, r.frd).details = {{"frechet_distance", r.frechet_distance},
+                                         {"real_used", r.real_used},
+                                         {"synthetic_used", r.synthetic_used},
+                                         {"real_rows_with_nan", r.real_rows_with_nan.size()},
+                                         {"synthetic_rows_with_nan", r.synthetic_rows_with_nan.size()},
+                                         {"columns_used", r.columns_used},
+                                         {"columns", r.columns}};
     }
   }
-
-  for (const std::string& c : columns)
-    if (auto it = values.find(c); it != values.end()) out.values.emplace_back(c, it->second);
+  out.records = records.in_order(columns);
   return out;
 }
 
 }  // namespace
 
-std::optional<double> SubsetResult::value(const std::string& column) const {
-  for (const auto& [c, v] : values)
-    if (c == column) return v;
-  return std::nullopt;
-}
-
-std::vector<std::string> suite_columns(const SuiteInputs& in) {
-  std::vector<std::string> c;
-  for (const auto& b : in.blocks) c.push_back("FID" + b.suffix);
-  if (in.synthetic_logits) c.push_back("Inception Score");
-  for (const auto& b : in.blocks) c.push_back("KID" + b.suffix);
+std::vector<MetricKey> suite_columns(const SuiteInputs& in) {
+  std::vector<MetricKey> c;
+  for (const auto& b : in.blocks) c.push_back({Metric::fid, b.space});
+  if (in.synthetic_logits) c.push_back({Metric::inception_score, in.logits_space});
+  for (const auto& b : in.blocks) c.push_back({Metric::kid, b.space});
   if (in.prdc_block)
-    for (const char* p : kPrdcNames) c.push_back(p + in.blocks[*in.prdc_block].prdc_suffix);
-  if (in.alignment) c.push_back("Alignment_score");
-  if (in.frd) c.push_back("FRD");
+    for (Metric m : kPrdc) c.push_back({m, in.blocks[*in.prdc_block].space});
+  if (in.alignment) c.push_back({Metric::alignment, in.alignment_space});
+  if (in.frd) c.push_back({Metric::frd, in.frd->space});
   return c;
 }
 
@@ -218,7 +240,7 @@ Deduplication deduplicate_by_prompt(const Dataset& dataset, const std::vector<st
   return d;
 }
 
-SuiteResult run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Progress* progress) {
+results::Results run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Progress* progress) {
   CHEXGEN_ASSERT(in.real && in.synthetic, "run_fidelity_suite: datasets missing");
   const auto check = [&](const FeatureBlock& b) {
     CHEXGEN_ASSERT(b.real.rows() == in.real_samples.size() && b.synthetic.rows() == in.synthetic_samples.size(),
@@ -226,7 +248,8 @@ SuiteResult run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Pro
   };
   for (const auto& b : in.blocks) check(b);
   if (in.frd) check(*in.frd);
-  SuiteResult result;
+  results::Results result;
+  result.evaluation = "fidelity";
   result.columns = suite_columns(in);
   std::vector<std::size_t> all_real(in.real_samples.size()), all_syn(in.synthetic_samples.size());
   for (std::size_t i = 0; i < all_real.size(); ++i) all_real[i] = i;
@@ -252,51 +275,34 @@ SuiteResult run_fidelity_suite(const SuiteInputs& in, const SuiteOptions& o, Pro
                                         : (sample.prompt && prompts.count(*sample.prompt) > 0);
       if (in_subset) S.push_back(s);
     }
-    SubsetResult sub = evaluate_subset(in, o, result.columns, R, S, false);
+    results::Comparison sub = evaluate_subset(in, o, result.columns, R, S, false);
     sub.label = label;
     sub.synthetic_rule = own_labels ? "synthetic samples labelled positive"
                                     : "synthetic samples whose prompt is one of the real subset's prompts";
-    result.conditional.push_back(std::move(sub));
+    result.per_label.push_back(std::move(sub));
     if (progress) progress->advance();
   }
   return result;
 }
 
-json to_json(const SubsetResult& r) {
-  json j;
-  // JSON has no infinity: FRD of identical sets is ln 0 = -inf, written as the string "-inf" (as Python prints it).
-  for (const auto& [c, v] : r.values) j[c] = std::isfinite(v) ? json(v) : json(fmt::format("{}", v));
-  j["n_real"] = r.n_real;
-  j["n_synthetic"] = r.n_synthetic;
-  if (!r.synthetic_rule.empty()) j["synthetic_rule"] = r.synthetic_rule;
-  j["skipped"] = json::object();
-  for (const auto& [c, why] : r.skipped) j["skipped"][c] = why;
-  if (!r.intervals.empty()) {
-    j["intervals"] = json::object();
-    for (const auto& [c, iv] : r.intervals) j["intervals"][c] = {iv.low, iv.high};
-  }
-  j["details"] = r.details.is_null() ? json::object() : r.details;
-  return j;
-}
-
 namespace {
 
-std::string table_csv(const SuiteResult& r, const std::string& extra_info, bool conditional) {
+std::string table_csv(const results::Results& r, bool conditional) {
   std::string out;
-  for (const auto& c : r.columns) out += csv_field(c) + ",";
+  for (const auto& c : r.columns) out += csv_field(results::column_title(c)) + ",";
   out += conditional ? "Extra Info,Pathology\n" : "Extra Info\n";
-  const auto row = [&](const SubsetResult& s) {
+  const auto row = [&](const results::Comparison& s) {
     std::string line;
     for (const auto& c : r.columns) {
       if (auto v = s.value(c)) line += fmt::format("{}", *v);
       line += ",";
     }
-    line += csv_field(extra_info);
+    line += csv_field(r.generator);
     if (conditional) line += "," + csv_field(s.label);
     return line + "\n";
   };
   if (conditional)
-    for (const auto& s : r.conditional) out += row(s);
+    for (const auto& s : r.per_label) out += row(s);
   else
     out += row(r.overall);
   return out;
@@ -304,12 +310,8 @@ std::string table_csv(const SuiteResult& r, const std::string& extra_info, bool 
 
 }  // namespace
 
-std::string overall_table_csv(const SuiteResult& r, const std::string& extra_info) {
-  return table_csv(r, extra_info, false);
-}
+std::string overall_table_csv(const results::Results& r) { return table_csv(r, false); }
 
-std::string conditional_table_csv(const SuiteResult& r, const std::string& extra_info) {
-  return table_csv(r, extra_info, true);
-}
+std::string conditional_table_csv(const results::Results& r) { return table_csv(r, true); }
 
 }  // namespace chexgen::fidelity

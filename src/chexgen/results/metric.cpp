@@ -1,0 +1,69 @@
+#include "chexgen/results/metric.h"
+
+#include <array>
+
+#include "chexgen/core/error.h"
+
+namespace chexgen::results {
+namespace {
+
+// The feature spaces of CheXGenBench's own extractors (features/extractor_preset.h names them the same way).
+constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
+                           kRadiomics = "Radiomics";
+
+constexpr std::array kTable = {
+    MetricInfo{Metric::frd, "frd", "FRD", kRadiomics, Better::lower, "ln of a squared distance",
+               "radiomic features of both sets (rows with NaN left out)",
+               "CheXGenBench's FRD: ln of frd-score frd_v1's Fréchet distance on z-scored radiomics"},
+    MetricInfo{Metric::fid, "fid", "FID", kInception, Better::lower, "squared feature units",
+               "features of both sets, at least 2 rows each", "pytorch-fid calculate_frechet_distance"},
+    MetricInfo{Metric::kid, "kid", "KID", kInception, Better::lower, "squared feature units",
+               "features of both sets, at least 2 rows each",
+               "torch-fidelity KID (cubic polynomial kernel, unbiased MMD², mean over subsets)"},
+    MetricInfo{Metric::inception_score, "inception_score", "Inception Score", kInception, Better::higher, "",
+               "classifier logits of the synthetic set, at least one row per split",
+               "torch-fidelity / torchmetrics Inception Score (exp of the mean KL divergence)"},
+    MetricInfo{Metric::precision, "precision", "Precision", kRadDino, Better::higher, "fraction",
+               "features of both sets, more than k rows each", "prdc (Naeem et al. 2020), k = 5"},
+    MetricInfo{Metric::recall, "recall", "Recall", kRadDino, Better::higher, "fraction",
+               "features of both sets, more than k rows each", "prdc (Naeem et al. 2020), k = 5"},
+    MetricInfo{Metric::density, "density", "Density", kRadDino, Better::higher, "",
+               "features of both sets, more than k rows each", "prdc (Naeem et al. 2020), k = 5"},
+    MetricInfo{Metric::coverage, "coverage", "Coverage", kRadDino, Better::higher, "fraction",
+               "features of both sets, more than k rows each", "prdc (Naeem et al. 2020), k = 5"},
+    MetricInfo{Metric::alignment, "alignment", "Alignment_score", kBioVil, Better::higher, "cosine",
+               "image embeddings of the synthetic set and text embeddings of their prompts",
+               "hi-ml ImageTextInferenceEngine, mean over images"},
+};
+
+}  // namespace
+
+std::span<const MetricInfo> metric_table() { return kTable; }
+
+const MetricInfo& info(Metric metric) {
+  const auto i = static_cast<std::size_t>(metric);
+  CHEXGEN_ASSERT(i < kTable.size() && kTable[i].metric == metric, "results: metric table out of order");
+  return kTable[i];
+}
+
+std::optional<Metric> metric_by_id(std::string_view id) {
+  for (const MetricInfo& m : kTable)
+    if (m.id == id) return m.metric;
+  return std::nullopt;
+}
+
+std::string column_title(const MetricKey& key) {
+  const MetricInfo& m = info(key.metric);
+  std::string title(m.title);
+  if (key.space != m.default_space) title += " (" + key.space + ")";
+  return title;
+}
+
+bool leaderboard_before(const MetricKey& a, const MetricKey& b) {
+  if (a.metric != b.metric) return a.metric < b.metric;
+  const bool a_default = a.space == info(a.metric).default_space, b_default = b.space == info(b.metric).default_space;
+  if (a_default != b_default) return a_default;
+  return column_title(a) < column_title(b);
+}
+
+}  // namespace chexgen::results

@@ -1,0 +1,62 @@
+// The one table of metric kinds chexgen reports (docs/results.md): what each is called, which direction is better,
+// its unit and what computing it needs. A metric is data, not a string: results are records keyed by a metric kind
+// and a feature space; CheXGenBench's column names, the leaderboard's columns and the JSON keys are three ways of
+// printing such a key, each written once, here.
+#pragma once
+
+#include <compare>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace chexgen::results {
+
+// In the order of the leaderboard's columns.
+enum class Metric {
+  frd,
+  fid,
+  kid,
+  inception_score,
+  precision,
+  recall,
+  density,
+  coverage,
+  alignment,
+};
+
+enum class Better { lower, higher };
+
+struct MetricInfo {
+  Metric metric;
+  std::string_view id;             // in JSON and on the command line: "fid", "inception_score", ...
+  std::string_view title;          // CheXGenBench's column name: "FID", "Inception Score", "Alignment_score"
+  std::string_view default_space;  // the feature space CheXGenBench's bare title stands for
+  Better better;
+  std::string_view unit;           // "" for a pure number
+  std::string_view needs;          // what computing it takes
+  std::string_view reference;      // what it reproduces (docs/metrics.md says how exactly)
+};
+
+// Every metric kind, in enum order.
+std::span<const MetricInfo> metric_table();
+const MetricInfo& info(Metric metric);
+std::optional<Metric> metric_by_id(std::string_view id);
+
+// A result's identity: a metric kind in a feature space ("Inception", "RadDino", "BioViL-T", "Radiomics", or the name
+// of a model given by the user).
+struct MetricKey {
+  Metric metric = Metric::fid;
+  std::string space;
+
+  auto operator<=>(const MetricKey&) const = default;
+};
+
+// CheXGenBench's name of the column: the title alone in the metric's default space, else followed by " (space)":
+// "FID", "FID (RadDino)", "Precision" (RadDino), "Precision (Inception)", "FRD" (Radiomics).
+std::string column_title(const MetricKey& key);
+
+// The leaderboard's column order: by metric kind, the default space first, then by column title.
+bool leaderboard_before(const MetricKey& a, const MetricKey& b);
+
+}  // namespace chexgen::results
