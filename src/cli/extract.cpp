@@ -87,7 +87,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
   std::string what;
   if (radiomics_only) {
     const auto r = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics));
-    extractor = as_image_extractor(r);
+    extractor = radiomics::as_image_extractor(r);
     blocks.push_back({"radiomics", 0, extractor.columns.size(), false});
     info["extractor"] = {{"kind", "radiomics"}, {"configuration", r->config().name}};
     what = "radiomics";
@@ -106,7 +106,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     info["extractor"] = {{"kind", "torchscript"},
                          {"model", a.model},
                          {"name", spec.name},
-                         {"preset", spec.preprocessing.preset},
+                         {"preset", features::preset_info(spec.preprocessing.preset).name},
                          {"weights_sha256", spec.weights_sha256},
                          {"device", model->device_name()},
                          {"batch_size", spec.batch_size},
@@ -114,7 +114,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     what = spec.name;
     if (!global.quiet)
       fmt::print(stderr, "{}: {} on {}, batches of {}, {} preprocessing\n", what, a.model, model->device_name(),
-                 spec.batch_size, spec.preprocessing.preset);
+                 spec.batch_size, features::preset_info(spec.preprocessing.preset).name);
   }
   const std::filesystem::path store_dir = store_root(a.radiomics.store);
   features::FeatureStore store(store_dir, extractor.id, extractor.columns);

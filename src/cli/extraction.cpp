@@ -6,6 +6,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
+#include "chexgen/core/log.h"
 #include "chexgen/core/progress.h"
 #include "cli/manifest_args.h"
 
@@ -49,39 +50,13 @@ radiomics::RadiomicsConfig radiomics_config(const ExtractorArgs& a) {
   return c;
 }
 
-features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const radiomics::RadiomicsExtractor> r) {
-  features::ImageFeatureExtractor e;
-  e.id = r->config().id();
-  e.columns = r->columns();
-  e.color = ColorMode::gray;
-  e.compute = [r](const Image8& image) { return r->extract(image); };
-  return e;
-}
-
 features::DatasetFeatures extract_dataset(const Dataset& dataset, bool skip_bad,
                                           const features::ImageFeatureExtractor& extractor,
                                           features::FeatureStore& store, const GlobalOptions& global,
                                           const std::string& what, const std::string& label) {
-  ErrorReport errors;
-  Progress progress(fmt::format("{}: {}", what, label), dataset.samples.size(),
-                    ProgressOptions{.enabled = !global.quiet});
-  features::DatasetFeatures f;
-  try {
-    f = features::extract_dataset_features(dataset, extractor, store,
-                                           features::ExtractionOptions{global.threads, skip_bad}, errors, &progress);
-  } catch (const InputError&) {
-    progress.finish();
-    print_errors(errors);
-    throw;
-  }
-  progress.finish();
-  print_errors(errors);
-  if (!global.quiet)
-    fmt::print(stderr, "{}: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s\n", what,
-               label, f.samples.size(), f.computed, f.reused,
-               errors.empty() ? "" : fmt::format(", {} left out", errors.size()), f.seconds,
-               f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
-  return f;
+  return features::extract_dataset_features(dataset, extractor, store,
+                                            features::ExtractionOptions{global.threads, skip_bad}, Log(!global.quiet),
+                                            what, label);
 }
 
 ExtractedSet extract_set(const std::string& manifest, const ManifestOptions& options,

@@ -36,7 +36,6 @@ void add_extractor_options(CLI::App* cmd, ExtractorArgs& a);  // both of the abo
 std::filesystem::path store_root(const std::string& store);
 
 radiomics::RadiomicsConfig radiomics_config(const ExtractorArgs& a);
-features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const radiomics::RadiomicsExtractor> r);
 
 struct ExtractedSet {
   Dataset dataset;

@@ -46,7 +46,7 @@ int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {
   const std::string ext = out.extension().string();
   if (ext != ".csv" && ext != ".npy") throw UsageError(fmt::format("--out {}: use a .csv or .npy file name", a.out));
   const auto extractor = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.extractor));
-  const features::ImageFeatureExtractor image_extractor = as_image_extractor(extractor);
+  const features::ImageFeatureExtractor image_extractor = radiomics::as_image_extractor(extractor);
   features::FeatureStore store(store_root(a.extractor.store), image_extractor.id, image_extractor.columns);
   const ExtractedSet set =
       extract_set(a.manifest, a.manifest_args.options(), image_extractor, store, global, "radiomics", a.manifest);
@@ -177,7 +177,7 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
     sets["synthetic"] = ojson{{"features", a.synthetic_features}, {"non_numeric_columns_left_out", st.dropped_columns}};
   } else {
     const auto extractor = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.extractor));
-    const features::ImageFeatureExtractor image_extractor = as_image_extractor(extractor);
+    const features::ImageFeatureExtractor image_extractor = radiomics::as_image_extractor(extractor);
     features::FeatureStore store(store_root(a.extractor.store), image_extractor.id, image_extractor.columns);
     ManifestOptions ro = a.real_args.options(), so = a.synthetic_args.options();
     ro.skip_bad = so.skip_bad = a.skip_bad;

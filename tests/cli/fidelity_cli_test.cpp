@@ -192,12 +192,12 @@ TEST(FidelityCli, MistakesAreNamed) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--no-radiomics leaves no feature extractor"));
   args = {"fidelity", "--real", real.string(), "--synthetic", real.string(), "--text-model",
-          (kModels / "tiny_raddino.pt").string(), "--size", "64", "--store", (dir / "s").string(), "--out",
-          (dir / "out").string()};
+          (kRoot / "tests/fixtures/text/tiny_text128.pt").string(), "--model", (kModels / "tiny_raddino.pt").string(),
+          "--size", "64", "--store", (dir / "s").string(), "--out", (dir / "out").string()};
   for (const auto& f : manifest_flags()) args.push_back(f);
   r = run_chexgen(args);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--text-model needs the BioViL-T image encoder too"));
+  EXPECT_THAT(r.err, HasSubstr("the alignment score needs the BioViL-T image encoder too"));
 }
 
 }  // namespace

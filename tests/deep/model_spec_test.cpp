@@ -41,7 +41,7 @@ std::string error_of(const fs::path& model, const std::optional<std::string>& pr
 TEST(ModelSpec, PresetSidecarBringsItsOutputs) {
   const ModelSpec s = load_model_spec(kModels / "tiny_inception.pt");
   EXPECT_EQ(s.name, "tiny_inception");
-  EXPECT_EQ(s.preprocessing.preset, "inception-fid");
+  EXPECT_EQ(s.preprocessing.preset, features::ExtractorPreset::inception_fid);
   ASSERT_EQ(s.outputs.size(), 2u);
   EXPECT_EQ(s.total_dim(), 2048 + 1008);
   EXPECT_EQ(s.column_offset("logits"), 2048);

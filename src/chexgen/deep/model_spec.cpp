@@ -104,10 +104,18 @@ int parse_batch_size(const json& j, const Location& where, int fallback) {
 
 }  // namespace
 
-std::vector<ModelOutput> preset_outputs(const std::string& preset) {
-  if (preset == "inception-fid") return {{"pool", 0, 2048}, {"logits", 1, 1008}};
-  if (preset == "raddino") return {{"cls", 0, 768}};
-  if (preset == "biovil-image") return {{"projected", 0, 128}};
+std::vector<ModelOutput> preset_outputs(features::ExtractorPreset preset) {
+  switch (preset) {
+    case features::ExtractorPreset::inception_fid:
+      return {{"pool", 0, 2048}, {"logits", 1, 1008}};
+    case features::ExtractorPreset::raddino:
+      return {{"cls", 0, 768}};
+    case features::ExtractorPreset::biovil_image:
+      return {{"projected", 0, 128}};
+    case features::ExtractorPreset::radiomics:
+    case features::ExtractorPreset::generic:
+      break;
+  }
   return {};
 }
 
@@ -177,7 +185,7 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
       throw UsageError(fmt::format("model '{}' has no sidecar '{}': write one (docs/models.md) or give --preset",
                                    model.string(), sidecar.string()));
     spec.preprocessing = preset_preprocessing(*preset);
-    spec.outputs = preset_outputs(*preset);
+    spec.outputs = preset_outputs(spec.preprocessing.preset);
     return spec;
   }
 
@@ -205,7 +213,7 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
     } catch (const UsageError& e) {
       throw InputError(where, e.what());
     }
-    spec.outputs = preset_outputs(name);
+    spec.outputs = preset_outputs(spec.preprocessing.preset);
   } else {
     if (preset && *preset != "generic")
       throw UsageError(fmt::format("--preset {} disagrees with the sidecar '{}', which gives its own steps", *preset,

@@ -37,7 +37,7 @@ struct ModelSpec {
 
 // The outputs a preset's reference model returns (inception-fid: pool 2048 + logits 1008; raddino: cls 768;
 // biovil-image: projected 128).
-std::vector<ModelOutput> preset_outputs(const std::string& preset);
+std::vector<ModelOutput> preset_outputs(features::ExtractorPreset preset);
 
 // Reads `model` and its sidecar (the same path with .json). Without a sidecar, `preset` must name the
 // preprocessing; with one, `preset` (when given) must agree with it. Every problem is an InputError naming the

@@ -295,49 +295,59 @@ void validate(const Preprocessing& p, const Location& where) {
 
 }  // namespace
 
-const std::vector<std::string>& preprocessing_preset_names() {
-  static const std::vector<std::string> names = {"inception-fid", "raddino", "biovil-image"};
-  return names;
+Preprocessing preset_preprocessing(features::ExtractorPreset preset) {
+  using features::ExtractorPreset;
+  Preprocessing p;
+  p.preset = preset;
+  switch (preset) {
+    case ExtractorPreset::inception_fid:
+      p.color = ColorMode::rgb;
+      p.steps = {resize_to(299, 299, ResampleFilter::bilinear)};
+      p.dtype = InputDtype::uint8;
+      p.height = p.width = 299;
+      return p;
+    case ExtractorPreset::raddino: {
+      // microsoft/rad-dino's preprocessor_config.json (BitImageProcessor), applied to CheXGenBench's 299x299 image.
+      PreprocessStep to_f = simple(Op::to_float);
+      to_f.scale = 1.0 / 255.0;
+      PreprocessStep norm = simple(Op::normalize);
+      norm.mean = {0.5307};
+      norm.std = {0.2583};
+      p.color = ColorMode::rgb;
+      p.steps = {resize_to(299, 299, ResampleFilter::bilinear), resize_shortest(518, ResampleFilter::bicubic),
+                 crop(518, 518, false), to_f, norm};
+      p.height = p.width = 518;
+      return p;
+    }
+    case ExtractorPreset::biovil_image: {
+      PreprocessStep to_f = simple(Op::to_float);
+      to_f.divide = 255.0;
+      p.color = ColorMode::rgb;
+      p.steps = {simple(Op::minmax_uint8), simple(Op::to_gray), resize_shortest(512, ResampleFilter::bilinear),
+                 crop(448, 448, true), to_f};
+      p.height = p.width = 448;
+      return p;
+    }
+    case ExtractorPreset::radiomics:
+    case ExtractorPreset::generic:
+      break;
+  }
+  throw UsageError(fmt::format("'{}' is not a network preset (known: {})", features::preset_info(preset).name,
+                               features::network_preset_names()));
 }
 
 Preprocessing preset_preprocessing(const std::string& name) {
-  Preprocessing p;
-  p.preset = name;
-  if (name == "inception-fid") {
-    p.color = ColorMode::rgb;
-    p.steps = {resize_to(299, 299, ResampleFilter::bilinear)};
-    p.dtype = InputDtype::uint8;
-    p.height = p.width = 299;
-  } else if (name == "raddino") {
-    // microsoft/rad-dino's preprocessor_config.json (BitImageProcessor), applied to CheXGenBench's 299x299 image.
-    PreprocessStep to_f = simple(Op::to_float);
-    to_f.scale = 1.0 / 255.0;
-    PreprocessStep norm = simple(Op::normalize);
-    norm.mean = {0.5307};
-    norm.std = {0.2583};
-    p.color = ColorMode::rgb;
-    p.steps = {resize_to(299, 299, ResampleFilter::bilinear), resize_shortest(518, ResampleFilter::bicubic),
-               crop(518, 518, false), to_f, norm};
-    p.height = p.width = 518;
-  } else if (name == "biovil-image") {
-    PreprocessStep to_f = simple(Op::to_float);
-    to_f.divide = 255.0;
-    p.color = ColorMode::rgb;
-    p.steps = {simple(Op::minmax_uint8), simple(Op::to_gray), resize_shortest(512, ResampleFilter::bilinear),
-               crop(448, 448, true), to_f};
-    p.height = p.width = 448;
-  } else {
-    throw UsageError(fmt::format("unknown preprocessing preset '{}' (known: inception-fid, raddino, biovil-image; "
-                                 "a sidecar can also give its own steps)",
-                                 name));
-  }
-  return p;
+  const auto preset = features::preset_by_name(name);
+  if (!preset || *preset == features::ExtractorPreset::radiomics)
+    throw UsageError(fmt::format("unknown preprocessing preset '{}' (known: {}; a sidecar can also give its own "
+                                 "steps)",
+                                 name, features::network_preset_names()));
+  return preset_preprocessing(*preset);
 }
 
 Preprocessing parse_preprocessing(const json& j, const Location& where) {
   check_keys(j, {"color", "steps", "channels", "input"}, where, "preprocess");
   Preprocessing p;
-  p.preset = "generic";
   if (!j.contains("color") || (j["color"] != "gray" && j["color"] != "rgb"))
     bad(where, "preprocess.color must be \"gray\" or \"rgb\"");
   p.color = j["color"] == "gray" ? ColorMode::gray : ColorMode::rgb;

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "chexgen/core/error.h"
+#include "chexgen/features/extractor.h"
 #include "chexgen/image/image.h"
 #include "chexgen/image/resize.h"
 
@@ -32,7 +33,7 @@ struct PreprocessStep {
 enum class InputDtype { float32, uint8 };
 
 struct Preprocessing {
-  std::string preset;  // the preset it came from, or "generic"
+  features::ExtractorPreset preset = features::ExtractorPreset::generic;  // the preset it came from
   ColorMode color = ColorMode::rgb;
   std::vector<PreprocessStep> steps;
   int channels = 3;                      // a 1-channel result is repeated to this many
@@ -40,10 +41,10 @@ struct Preprocessing {
   int height = 0, width = 0;             // expected input size (0: not checked)
 };
 
-// The named presets of docs/models.md: inception-fid, raddino, biovil-image. Anything else is a UsageError
-// listing them.
+// The steps of a network preset of docs/models.md (inception-fid, raddino, biovil-image); by name, anything else is a
+// UsageError listing them.
+Preprocessing preset_preprocessing(features::ExtractorPreset preset);
 Preprocessing preset_preprocessing(const std::string& name);
-const std::vector<std::string>& preprocessing_preset_names();
 
 // A preprocessing object of a sidecar (docs/models.md). Every error is an InputError at `where` naming the key.
 Preprocessing parse_preprocessing(const nlohmann::json& j, const Location& where);

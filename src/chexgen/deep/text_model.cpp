@@ -80,4 +80,16 @@ metrics::MatrixD TextModel::embed(const std::vector<std::string>& prompts, const
   return rows;
 }
 
+features::TextFeatureExtractor as_text_extractor(std::shared_ptr<TextModel> model) {
+  features::TextFeatureExtractor e;
+  e.id = model->extractor_id();
+  e.name = model->name();
+  e.source = model->spec().model_path.string();
+  e.dim = static_cast<std::size_t>(model->dim());
+  e.embed = [model](const std::vector<std::string>& texts, const std::vector<Location>& where) {
+    return model->embed(texts, where);
+  };
+  return e;
+}
+
 }  // namespace chexgen::deep

@@ -11,6 +11,7 @@
 #include "chexgen/core/error.h"
 #include "chexgen/deep/model_spec.h"
 #include "chexgen/deep/torch_model.h"
+#include "chexgen/features/text_features.h"
 #include "chexgen/metrics/matrix.h"
 
 namespace chexgen::text {
@@ -52,5 +53,8 @@ class TextModel {
   TextModelSpec spec_;
   std::unique_ptr<Impl> impl_;
 };
+
+// The text model as the feature stage sees it: its id, name, width and embed().
+features::TextFeatureExtractor as_text_extractor(std::shared_ptr<TextModel> model);
 
 }  // namespace chexgen::deep

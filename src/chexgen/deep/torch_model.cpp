@@ -79,4 +79,19 @@ features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<TorchModel> m
   return e;
 }
 
+features::Extractor as_extractor(std::shared_ptr<TorchModel> model) {
+  features::Extractor x;
+  const ModelSpec& spec = model->spec();
+  x.rows = as_image_extractor(model);
+  x.preset = spec.preprocessing.preset;
+  x.name = spec.name;
+  std::size_t offset = 0;
+  for (const auto& o : spec.outputs) {
+    x.outputs.push_back({o.name, offset, static_cast<std::size_t>(o.dim)});
+    offset += static_cast<std::size_t>(o.dim);
+  }
+  x.description = {{"model", spec.model_path.string()}, {"device", model->device_name()}};
+  return x;
+}
+
 }  // namespace chexgen::deep

@@ -8,6 +8,7 @@
 
 #include "chexgen/deep/model_spec.h"
 #include "chexgen/features/extract.h"
+#include "chexgen/features/extractor.h"
 
 namespace chexgen::deep {
 
@@ -51,5 +52,9 @@ class TorchModel {
 // The model as an extractor for features::extract_dataset_features: decodes with the preprocessing's colour,
 // preprocesses on the worker threads, runs batches of spec().batch_size on one thread.
 features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<TorchModel> model);
+
+// The model as an evaluation uses it: its rows, its preset, its outputs as named column ranges, and a description
+// (model file, device) for the results.
+features::Extractor as_extractor(std::shared_ptr<TorchModel> model);
 
 }  // namespace chexgen::deep

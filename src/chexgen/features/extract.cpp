@@ -15,6 +15,7 @@
 
 #include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
+#include "chexgen/core/log.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/image/decode.h"
@@ -218,6 +219,27 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeatureExtractor& extractor,
+                                         FeatureStore& store, const ExtractionOptions& options, const Log& log,
+                                         const std::string& what, const std::string& label) {
+  ErrorReport errors;
+  Progress progress(fmt::format("{}: {}", what, label), dataset.samples.size(), log.progress());
+  DatasetFeatures f;
+  try {
+    f = extract_dataset_features(dataset, extractor, store, options, errors, &progress);
+  } catch (const InputError&) {
+    progress.finish();
+    log.problems(errors);
+    throw;
+  }
+  progress.finish();
+  log.problems(errors);
+  log.info("{}: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s", what, label,
+           f.samples.size(), f.computed, f.reused, errors.empty() ? "" : fmt::format(", {} left out", errors.size()),
+           f.seconds, f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
+  return f;
 }
 
 }  // namespace chexgen::features

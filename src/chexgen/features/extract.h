@@ -15,6 +15,7 @@
 #include "chexgen/metrics/matrix.h"
 
 namespace chexgen {
+class Log;
 class Progress;
 }
 
@@ -62,5 +63,11 @@ struct DatasetFeatures {
 DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeatureExtractor& extractor,
                                          FeatureStore& store, const ExtractionOptions& options, ErrorReport& errors,
                                          Progress* progress = nullptr);
+
+// The same, with what the person running it sees on `log`: a progress line "<what>: <label>", every image left out
+// or unusable ("chexgen: error: file:row: ..."), and a closing line with the counts and images/s.
+DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeatureExtractor& extractor,
+                                         FeatureStore& store, const ExtractionOptions& options, const Log& log,
+                                         const std::string& what, const std::string& label);
 
 }  // namespace chexgen::features

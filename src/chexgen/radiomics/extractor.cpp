@@ -280,4 +280,23 @@ std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
   return out;
 }
 
+features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const RadiomicsExtractor> extractor) {
+  features::ImageFeatureExtractor e;
+  e.id = extractor->config().id();
+  e.columns = extractor->columns();
+  e.color = ColorMode::gray;
+  e.compute = [extractor](const Image8& image) { return extractor->extract(image); };
+  return e;
+}
+
+features::Extractor as_extractor(std::shared_ptr<const RadiomicsExtractor> extractor) {
+  features::Extractor x;
+  x.rows = as_image_extractor(extractor);
+  x.preset = features::ExtractorPreset::radiomics;
+  x.name = "Radiomics";
+  x.outputs = {{"radiomics", 0, extractor->columns().size()}};
+  x.description = {{"configuration", extractor->config().name}, {"size", extractor->config().image_size}};
+  return x;
+}
+
 }  // namespace chexgen::radiomics

@@ -7,10 +7,13 @@
 // and passed to the enabled feature classes. The vector starts with PyRadiomics' numeric diagnostics.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chexgen/features/extract.h"
+#include "chexgen/features/extractor.h"
 #include "chexgen/image/image.h"
 #include "chexgen/image/resize.h"
 
@@ -61,5 +64,10 @@ class RadiomicsExtractor {
   RadiomicsConfig config_;
   std::vector<std::string> columns_;
 };
+
+// The extractor for features::extract_dataset_features (gray decoding, extract() on the worker threads), and as an
+// evaluation uses it: preset radiomics, one output "radiomics" with every column, the configuration described.
+features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<const RadiomicsExtractor> extractor);
+features::Extractor as_extractor(std::shared_ptr<const RadiomicsExtractor> extractor);
 
 }  // namespace chexgen::radiomics

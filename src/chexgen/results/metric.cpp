@@ -7,7 +7,7 @@
 namespace chexgen::results {
 namespace {
 
-// The feature spaces of CheXGenBench's own extractors (features/extractor_preset.h names them the same way).
+// The feature spaces of CheXGenBench's own extractors (features/extractor.cpp names them the same way).
 constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
                            kRadiomics = "Radiomics";
 
