@@ -30,8 +30,8 @@ extern "C" char* openblas_get_corename(void);  // OpenBLAS: the kernel set it ch
 
 namespace {
 
-using chexgen::metrics::MatrixD;
-using chexgen::metrics::MatrixF;
+using chexgen::MatrixD;
+using chexgen::MatrixF;
 
 MatrixF random_features(std::size_t rows, std::size_t dim, double mean, double sd, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

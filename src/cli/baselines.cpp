@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/fidelity/baselines.h"
 #include "cli/commands.h"
@@ -24,7 +23,6 @@ struct BaselinesArgs {
 };
 
 int run_baselines(const BaselinesArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);  // a bad --threads is a usage error before any work
   const ManifestOptions options = a.manifest_args.options();
   ErrorReport errors;
   const Dataset dataset = read_manifest_or_report(a.manifest, options, errors);

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/curation/export.h"
 #include "cli/commands.h"
@@ -55,7 +54,6 @@ std::optional<Info> read_found(const std::optional<fs::path>& found, Read read) 
 }
 
 int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);  // a bad --threads is a usage error before any work
   ExportOptions eo;
   try {
     eo.keep = parse_grade_list(a.keep);

@@ -11,7 +11,6 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/version.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/features/npy.h"
@@ -50,12 +49,12 @@ void export_features(const std::filesystem::path& dir, const ExtractedSet& set, 
   for (const OutputBlock& b : blocks) {
     const std::filesystem::path path = dir / (b.name + ".npy");
     if (b.as_float32) {
-      metrics::MatrixF m(values.rows(), b.dim);
+      MatrixF m(values.rows(), b.dim);
       for (std::size_t r = 0; r < values.rows(); ++r)
         for (std::size_t c = 0; c < b.dim; ++c) m(r, c) = static_cast<float>(values(r, b.offset + c));
       features::write_npy(path, m.view());
     } else {
-      metrics::MatrixD m(values.rows(), b.dim);
+      MatrixD m(values.rows(), b.dim);
       for (std::size_t r = 0; r < values.rows(); ++r)
         for (std::size_t c = 0; c < b.dim; ++c) m(r, c) = values(r, b.offset + c);
       features::write_npy(path, m.view());
@@ -71,7 +70,6 @@ void export_features(const std::filesystem::path& dir, const ExtractedSet& set, 
 }
 
 int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);
   const bool radiomics_only = a.model.empty();
   if (radiomics_only && a.preset != "radiomics")
     throw UsageError("give --model M.pt (a TorchScript model with its sidecar), or --preset radiomics");

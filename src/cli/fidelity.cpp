@@ -12,7 +12,6 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/core/log.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/deep/text_model.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/fidelity/evaluate.h"
@@ -42,7 +41,6 @@ struct FidelityArgs {
 int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   fidelity::FidelityOptions& o = a.options;
   o.suite.threads = global.threads;
-  (void)resolve_threads(global.threads);
   if (a.is_from != "logits" && a.is_from != "pool")
     throw UsageError(fmt::format("--inception-score-from must be logits or pool, not '{}'", a.is_from));
   o.inception_score_from = a.is_from == "pool" ? fidelity::InceptionScoreFrom::pool : fidelity::InceptionScoreFrom::logits;

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/curation/generate.h"
 #include "chexgen/curation/http_client.h"
@@ -51,7 +50,6 @@ void check_backend_options(const CLI::App& cmd, const GenerateArgs& a) {
 }
 
 int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);  // a bad --threads is a usage error before any work
   check_backend_options(cmd, a);
   const ImageSize size = parse_image_size(a.size);
 

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/core/error.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/data/dataset_summary.h"
 #include "chexgen/data/manifest.h"
@@ -56,7 +55,6 @@ void print_duplicates(const char* what, const Duplicates& d, const Dataset& data
 }
 
 int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);  // a bad --threads is a usage error before any work
   const ManifestOptions options = a.manifest_args.options();
   ErrorReport errors;
   Dataset dataset;

@@ -17,7 +17,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", chexgen::version_string() + "\n  " + chexgen::metrics::blas_description());
 
   chexgen::cli::GlobalOptions global;
-  app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")->default_val(0);
+  // Checked here once for every subcommand (before any work); the library checks its own argument too.
+  app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")
+      ->default_val(0)
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            int n = 0;
+            const bool whole = CLI::detail::lexical_cast(value, n);
+            return whole && n >= 0 ? "" : "must be 0 (all cores) or a positive number of threads, got " + value;
+          },
+          "N>=0"));
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
 
   int exit_code = 0;

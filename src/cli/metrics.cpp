@@ -124,7 +124,7 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
     real = features::read_npy(a.real_path);
     synthetic = features::read_npy(a.synthetic_path);
   }
-  std::optional<metrics::MatrixD> real_logits, synthetic_logits;
+  std::optional<MatrixD> real_logits, synthetic_logits;
   if (options.inception_score && !a.real_logits_path.empty()) real_logits = features::read_npy(a.real_logits_path).to_f64();
   if (options.inception_score && !a.synthetic_logits_path.empty()) {
     synthetic_logits = features::read_npy(a.synthetic_logits_path).to_f64();
@@ -151,8 +151,8 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
     fill(inputs);
     report = metrics::evaluate_fidelity(inputs, options);
   } else {
-    const metrics::MatrixD real64 = real->to_f64();
-    const metrics::MatrixD synthetic64 = synthetic->to_f64();
+    const MatrixD real64 = real->to_f64();
+    const MatrixD synthetic64 = synthetic->to_f64();
     metrics::FidelityInputs<double> inputs;
     inputs.real = real64.view();
     inputs.synthetic = synthetic64.view();

@@ -14,7 +14,6 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/core/version.h"
 #include "chexgen/data/csv_table.h"
@@ -41,7 +40,6 @@ struct RadiomicsArgs {
 };
 
 int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);
   const std::filesystem::path out(a.out);
   const std::string ext = out.extension().string();
   if (ext != ".csv" && ext != ".npy") throw UsageError(fmt::format("--out {}: use a .csv or .npy file name", a.out));
@@ -93,7 +91,7 @@ struct FrdArgs {
 // empty cell is NaN.
 struct FeatureTable {
   std::vector<std::string> columns, dropped_columns, images;
-  metrics::MatrixD values;
+  MatrixD values;
 };
 
 FeatureTable read_feature_table(const std::string& path) {
@@ -129,7 +127,7 @@ FeatureTable read_feature_table(const std::string& path) {
                text->line, t.header[c], text->fields[c]);
   }
   for (std::size_t c : numeric) out.columns.push_back(t.header[c]);
-  out.values = metrics::MatrixD(t.records.size(), numeric.size());
+  out.values = MatrixD(t.records.size(), numeric.size());
   for (std::size_t r = 0; r < t.records.size(); ++r) {
     out.images.push_back(t.records[r].fields[0]);
     for (std::size_t k = 0; k < numeric.size(); ++k) {
@@ -143,7 +141,6 @@ FeatureTable read_feature_table(const std::string& path) {
 ojson finite_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
 
 int run_frd(const FrdArgs& a, const GlobalOptions& global) {
-  (void)resolve_threads(global.threads);
   const bool from_tables = !a.real_features.empty() || !a.synthetic_features.empty();
   if (from_tables && (a.real_features.empty() || a.synthetic_features.empty()))
     throw UsageError("give both --real-features and --synthetic-features");
@@ -158,7 +155,7 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
   options.paper_log = a.paper_log;
 
   std::vector<std::string> columns, real_ids, syn_ids;
-  metrics::MatrixD real, syn;
+  MatrixD real, syn;
   ojson sets = ojson::object();
   ojson extraction = nullptr;
   if (from_tables) {

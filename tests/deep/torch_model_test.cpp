@@ -48,7 +48,7 @@ std::vector<double> features_of(TorchModel& model, const std::vector<fs::path>& 
 using testing::kDeepFeatureTolerance;
 
 testing::RowAgreement compare(const std::vector<double>& ours, const features::NpyMatrix& ref) {
-  const metrics::MatrixF r = ref.to_f32();
+  const MatrixF r = ref.to_f32();
   return testing::compare_rows(std::span<const double>(ours), std::span<const float>(r.values()), r.cols());
 }
 
@@ -98,7 +98,7 @@ TEST_P(GoldenModel, PlainModuleIsBitIdenticalToTorchOnThisMachine) {
     const auto rows = features_of(model, part);
     ours.insert(ours.end(), rows.begin(), rows.end());
   }
-  const metrics::MatrixF r = ref.to_f32();
+  const MatrixF r = ref.to_f32();
   ASSERT_EQ(ours.size(), r.rows() * r.cols());
   for (std::size_t k = 0; k < ours.size(); ++k)
     ASSERT_EQ(static_cast<float>(ours[k]), r.values()[k]) << name << ": row " << k / r.cols() << ", column "

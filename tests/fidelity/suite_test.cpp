@@ -25,7 +25,7 @@ const fs::path kGolden = fs::path(CHEXGEN_SOURCE_DIR) / "tests/golden/fidelity_s
 struct Case {
   Dataset real, synthetic;
   nlohmann::json expected;
-  metrics::MatrixD real_features, synthetic_features;
+  MatrixD real_features, synthetic_features;
 };
 
 Case load_case(bool synthetic_labels = false) {
@@ -159,7 +159,7 @@ TEST(FidelitySuite, SmallSubsetsAreSkippedWithTheReasonAndTheOverallSetMustSuffi
   // Overall, a set too small is an error, not a skip.
   SuiteInputs tiny = radiomics_inputs(c);
   tiny.real_samples = {0, 1, 2};
-  tiny.blocks[0].real = metrics::MatrixD(3, 6, 1.0);
+  tiny.blocks[0].real = MatrixD(3, 6, 1.0);
   tiny.frd->real = tiny.blocks[0].real;
   EXPECT_THROW(run_fidelity_suite(tiny, SuiteOptions{}), InputError);
 }
@@ -172,7 +172,7 @@ TEST(FidelitySuite, ColumnsFollowCheXGenBenchsOrder) {
   raddino.space = "RadDino";
   in.blocks = {inception, raddino};
   in.prdc_block = 1;
-  in.synthetic_logits = metrics::MatrixD(41, 3);
+  in.synthetic_logits = MatrixD(41, 3);
   in.alignment = std::vector<double>(41, 0.5);
   EXPECT_THAT(titles(suite_columns(in)), ElementsAre("FID", "FID (RadDino)", "Inception Score", "KID", "KID (RadDino)",
                                              "Precision", "Recall", "Density", "Coverage", "Alignment_score", "FRD"));

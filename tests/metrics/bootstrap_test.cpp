@@ -7,7 +7,7 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::near;
+using chexgen::testing::within;
 
 TEST(Percentile, LinearInterpolationLikeNumpy) {
   // numpy.percentile(v, q): position (n − 1)·q/100 in the sorted values, linear in between.
@@ -18,8 +18,8 @@ TEST(Percentile, LinearInterpolationLikeNumpy) {
   EXPECT_DOUBLE_EQ(percentile({0, 10, 20, 30, 40, 50, 60, 70, 80, 90}, 97.5), 87.75);  // position 8.775
   EXPECT_DOUBLE_EQ(percentile({42}, 97.5), 42.0);
   const Interval i = percentile_interval({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0.95);
-  EXPECT_TRUE(near(i.low, 0.225, 1e-15, 0.0));
-  EXPECT_TRUE(near(i.high, 8.775, 1e-15, 1e-15));
+  EXPECT_TRUE(within(i.low, 0.225, 1e-15, 0.0));
+  EXPECT_TRUE(within(i.high, 8.775, 1e-15, 1e-15));
 }
 
 TEST(TakeRows, CopiesTheRowsInIndexOrder) {

@@ -12,7 +12,7 @@ namespace chexgen::metrics {
 namespace {
 
 using chexgen::testing::golden;
-using chexgen::testing::near;
+using chexgen::testing::within;
 
 // tr Σ₁ + tr Σ₂ + ‖μ₁ − μ₂‖²: the size of the terms FID is a difference of, so the scale of its
 // rounding error (computed directly, independently of fid.cpp).
@@ -45,13 +45,13 @@ TEST_P(FidReferenceTest, MatchesScipyAndTheNuclearNormRoute) {
     SCOPED_TRACE(solver == FidSolver::lapack ? "lapack" : "eigen");
     const double value = fid(real.view(), synthetic.view(), FidOptions{{}, solver});
     // Exact reference: only rounding of a difference of terms of size `scale` (d ≤ 48, double).
-    EXPECT_TRUE(near(value, g["fid_nuclear"].get<double>(), 1e-11 * scale, 1e-10)) << name;
+    EXPECT_TRUE(within(value, g["fid_nuclear"].get<double>(), 1e-11 * scale, 1e-10)) << name;
     if (g["well_conditioned"].get<bool>()) {
       // pytorch-fid's route; the bound: 1e-6 relative where sqrtm is well conditioned.
-      EXPECT_TRUE(near(value, g["fid_sqrtm"].get<double>(), 1e-11 * scale, 1e-6)) << name;
+      EXPECT_TRUE(within(value, g["fid_sqrtm"].get<double>(), 1e-11 * scale, 1e-6)) << name;
     } else {
       // sqrtm of a singular product is only good to ~sqrt(ε); recorded for information.
-      EXPECT_TRUE(near(value, g["fid_sqrtm"].get<double>(), 0.0, 1e-6)) << name;
+      EXPECT_TRUE(within(value, g["fid_sqrtm"].get<double>(), 0.0, 1e-6)) << name;
     }
   }
 }
@@ -64,13 +64,13 @@ TEST(FidReference, Float32InputMatchesTheFloat64Reference) {
   const auto& g = golden()["features"]["f32"];
   const MatrixF real = chexgen::testing::load_f32("f32_real.npy");
   const MatrixF synthetic = chexgen::testing::load_f32("f32_synthetic.npy");
-  EXPECT_TRUE(near(fid(real.view(), synthetic.view()), g["fid_nuclear"].get<double>(), 1e-9, 1e-10));
+  EXPECT_TRUE(within(fid(real.view(), synthetic.view()), g["fid_nuclear"].get<double>(), 1e-9, 1e-10));
 }
 
 TEST(FidReference, IdenticalSetsGiveZero) {
   const MatrixD x = chexgen::testing::load_f64("identical_real.npy");
   const double scale = fid_scale(x, x);
-  EXPECT_TRUE(near(fid(x.view(), x.view()), 0.0, 1e-12 * scale, 0.0));
+  EXPECT_TRUE(within(fid(x.view(), x.view()), 0.0, 1e-12 * scale, 0.0));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::near;
+using chexgen::testing::within;
 using chexgen::testing::random_matrix;
 using ::testing::HasSubstr;
 
@@ -30,8 +30,8 @@ TEST(GaussianStats, MatchesTheTextbookCovarianceForEveryBlockSize) {
     const GaussianStats s = gaussian_stats(x.view(), CovarianceOptions{block});
     const MatrixD c = s.covariance();
     for (std::size_t a = 0; a < 5; ++a) {
-      EXPECT_TRUE(near(s.mean[a], mean[a], 1e-13, 1e-14));
-      for (std::size_t b = 0; b < 5; ++b) EXPECT_TRUE(near(c(a, b), naive(a, b), 1e-13, 1e-12)) << block;
+      EXPECT_TRUE(within(s.mean[a], mean[a], 1e-13, 1e-14));
+      for (std::size_t b = 0; b < 5; ++b) EXPECT_TRUE(within(c(a, b), naive(a, b), 1e-13, 1e-12)) << block;
     }
   }
 }
@@ -46,9 +46,9 @@ TEST(GaussianStats, MergeEqualsTheStatisticsOfTheUnion) {
   const GaussianStats merged = merge(gaussian_stats(first.view()), gaussian_stats(second.view()));
   EXPECT_EQ(merged.count, 50u);
   for (std::size_t k = 0; k < 36; ++k) {
-    EXPECT_TRUE(near(merged.scatter.data()[k], whole.scatter.data()[k], 1e-12, 1e-12));
+    EXPECT_TRUE(within(merged.scatter.data()[k], whole.scatter.data()[k], 1e-12, 1e-12));
   }
-  for (std::size_t j = 0; j < 6; ++j) EXPECT_TRUE(near(merged.mean[j], whole.mean[j], 1e-14, 1e-14));
+  for (std::size_t j = 0; j < 6; ++j) EXPECT_TRUE(within(merged.mean[j], whole.mean[j], 1e-14, 1e-14));
   EXPECT_EQ(merge(GaussianStats{}, whole).count, 50u);
 }
 
@@ -61,8 +61,8 @@ TEST(TraceSqrtProduct, DiagonalAndRankDeficientMatrices) {
   b(0, 0) = 1;
   b(1, 1) = 4;
   b(2, 2) = 7;
-  EXPECT_TRUE(near(trace_sqrt_product(a, b), 2.0 + 6.0, 1e-14, 1e-14));
-  EXPECT_TRUE(near(trace_sqrt_product(b, a), 8.0, 1e-14, 1e-14));
+  EXPECT_TRUE(within(trace_sqrt_product(a, b), 2.0 + 6.0, 1e-14, 1e-14));
+  EXPECT_TRUE(within(trace_sqrt_product(b, a), 8.0, 1e-14, 1e-14));
   EXPECT_EQ(trace_sqrt_product(MatrixD(3, 3, 0.0), b), 0.0);
 }
 
@@ -73,7 +73,7 @@ TEST(Fid, SymmetricAndNonNegative) {
     const auto b = random_matrix<double>(12 + seed * 3, d, seed + 100, 1.5, 0.1 * seed);
     const double ab = fid(a.view(), b.view());
     const double ba = fid(b.view(), a.view());
-    EXPECT_TRUE(near(ab, ba, 1e-10, 1e-9)) << seed;  // the two eigen-routes round differently
+    EXPECT_TRUE(within(ab, ba, 1e-10, 1e-9)) << seed;  // the two eigen-routes round differently
     EXPECT_GE(ab, -1e-10) << seed;
   }
 }
@@ -91,7 +91,7 @@ TEST(Fid, TranslatingOneSetChangesOnlyTheMeanTerm) {
     before += (sa.mean[j] - sb.mean[j]) * (sa.mean[j] - sb.mean[j]);
     after += (sa.mean[j] - sb.mean[j] - v[j]) * (sa.mean[j] - sb.mean[j] - v[j]);
   }
-  EXPECT_TRUE(near(fid(a.view(), shifted.view()) - fid(a.view(), b.view()), after - before, 1e-10, 1e-10));
+  EXPECT_TRUE(within(fid(a.view(), shifted.view()) - fid(a.view(), b.view()), after - before, 1e-10, 1e-10));
 }
 
 TEST(Fid, FloatAndDoubleAgree) {
@@ -100,7 +100,7 @@ TEST(Fid, FloatAndDoubleAgree) {
   const auto a64 = chexgen::testing::cast_matrix<double>(a);
   const auto b64 = chexgen::testing::cast_matrix<double>(b);
   // The same values: float input is accumulated in double, so only summation order differs.
-  EXPECT_TRUE(near(fid(a.view(), b.view()), fid(a64.view(), b64.view()), 1e-12, 1e-12));
+  EXPECT_TRUE(within(fid(a.view(), b.view()), fid(a64.view(), b64.view()), 1e-12, 1e-12));
 }
 
 TEST(Fid, BadInputIsAnErrorNotANumber) {
@@ -144,7 +144,7 @@ TEST(Fid, LapackAndEigenSolversAgree) {
     const GaussianStats sa = gaussian_stats(a.view()), sb = gaussian_stats(b.view());
     const double lapack = frechet_distance(sa, sb, FidSolver::lapack);
     const double eigen = frechet_distance(sa, sb, FidSolver::eigen);
-    EXPECT_TRUE(near(lapack, eigen, 1e-10, 1e-10)) << n << " x " << d;
+    EXPECT_TRUE(within(lapack, eigen, 1e-10, 1e-10)) << n << " x " << d;
   }
 }
 

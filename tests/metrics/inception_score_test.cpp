@@ -12,14 +12,14 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::near;
+using chexgen::testing::within;
 using ::testing::HasSubstr;
 
 TEST(InceptionScore, UniformPredictionsScoreOne) {
   const MatrixD logits(40, 7, 3.0);
   const InceptionScoreResult r = inception_score(logits.view());
-  EXPECT_TRUE(near(r.mean, 1.0, 1e-15, 0.0));
-  EXPECT_TRUE(near(r.std, 0.0, 1e-15, 0.0));
+  EXPECT_TRUE(within(r.mean, 1.0, 1e-15, 0.0));
+  EXPECT_TRUE(within(r.std, 0.0, 1e-15, 0.0));
 }
 
 TEST(InceptionScore, ConfidentBalancedPredictionsScoreTheClassCount) {
@@ -27,7 +27,7 @@ TEST(InceptionScore, ConfidentBalancedPredictionsScoreTheClassCount) {
   MatrixD logits(100, 5, 0.0);
   for (std::size_t i = 0; i < 100; ++i) logits(i, i % 5) = 60.0;
   const InceptionScoreResult r = inception_score(logits.view());
-  EXPECT_TRUE(near(r.mean, 5.0, 1e-9, 0.0));
+  EXPECT_TRUE(within(r.mean, 5.0, 1e-9, 0.0));
   EXPECT_EQ(r.split_scores.size(), 10u);
 }
 
@@ -41,14 +41,14 @@ TEST(InceptionScore, SplitBoundariesFollowIntegerDivision) {
   const InceptionScoreResult r = inception_score(logits.view(), InceptionScoreOptions{5});
   // Split 2: p(y) = (2/3, 1/3); KL of a one-hot row = −log p(y_row); mean = −(2/3)log(2/3) − (1/3)log(1/3).
   const double expected = std::exp(-(2.0 / 3.0) * std::log(2.0 / 3.0) - (1.0 / 3.0) * std::log(1.0 / 3.0));
-  EXPECT_TRUE(near(r.split_scores[2], expected, 1e-12, 1e-12));
-  EXPECT_TRUE(near(r.split_scores[0], 1.0, 1e-15, 0.0));
+  EXPECT_TRUE(within(r.split_scores[2], expected, 1e-12, 1e-12));
+  EXPECT_TRUE(within(r.split_scores[0], 1.0, 1e-15, 0.0));
 }
 
 TEST(InceptionScore, FloatLogitsAreComputedInDouble) {
   auto logits = chexgen::testing::random_matrix<float>(50, 10, 3, 4.0);
   const auto as_double = chexgen::testing::cast_matrix<double>(logits);
-  EXPECT_TRUE(near(inception_score(logits.view()).mean, inception_score(as_double.view()).mean, 0.0, 1e-15));
+  EXPECT_TRUE(within(inception_score(logits.view()).mean, inception_score(as_double.view()).mean, 0.0, 1e-15));
 }
 
 TEST(InceptionScore, BadInputIsAnErrorNotANumber) {

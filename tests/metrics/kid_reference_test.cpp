@@ -13,7 +13,7 @@ namespace chexgen::metrics {
 namespace {
 
 using chexgen::testing::golden;
-using chexgen::testing::near;
+using chexgen::testing::within;
 
 // The largest kernel value magnitude, (max‖x‖² / d + 1)³: MMD² is a difference of averages of such
 // values, so its rounding error scales with it (computed directly here).
@@ -40,7 +40,7 @@ TEST_P(KidReferenceTest, FullSampleMmdMatchesNumpy) {
   const double scale = kernel_scale(real, synthetic);
   const double expected = g["mmd2_unbiased"].get<double>();
   // Double rounding of sums of up to 120² kernel values of size <= scale.
-  EXPECT_TRUE(near(mmd2_unbiased(real.view(), synthetic.view()), expected, 1e-12 * scale, 1e-12)) << name;
+  EXPECT_TRUE(within(mmd2_unbiased(real.view(), synthetic.view()), expected, 1e-12 * scale, 1e-12)) << name;
 
   if (real.rows() == synthetic.rows()) {
     // One subset of all rows: the subset order does not change the value.
@@ -50,7 +50,7 @@ TEST_P(KidReferenceTest, FullSampleMmdMatchesNumpy) {
     for (std::size_t tile : {1u, 7u, 1024u}) {
       options.tile_rows = tile;
       const KidResult r = kid(real.view(), synthetic.view(), options);
-      EXPECT_TRUE(near(r.mean, expected, 1e-12 * scale, 1e-12)) << name << " tile " << tile;
+      EXPECT_TRUE(within(r.mean, expected, 1e-12 * scale, 1e-12)) << name << " tile " << tile;
       EXPECT_EQ(r.std, 0.0);
       EXPECT_EQ(r.subset_size, real.rows());
     }
@@ -67,7 +67,7 @@ TEST(KidReference, Float32GramMatchesTheFloat64Reference) {
   const MatrixF synthetic = chexgen::testing::load_f32("f32_synthetic.npy");
   const double scale = kernel_scale(chexgen::testing::cast_matrix<double>(real),
                                     chexgen::testing::cast_matrix<double>(synthetic));
-  EXPECT_TRUE(near(mmd2_unbiased(real.view(), synthetic.view()), g["mmd2_unbiased"].get<double>(), 1e-6 * scale, 0.0));
+  EXPECT_TRUE(within(mmd2_unbiased(real.view(), synthetic.view()), g["mmd2_unbiased"].get<double>(), 1e-6 * scale, 0.0));
 }
 
 }  // namespace

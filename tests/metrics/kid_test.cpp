@@ -14,7 +14,7 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::near;
+using chexgen::testing::within;
 using chexgen::testing::random_matrix;
 using ::testing::HasSubstr;
 
@@ -47,8 +47,8 @@ TEST(Kid, SubsetsFollowTheDocumentedDrawOrder) {
   const double mean = sum / 4.0;
   double var = 0.0;
   for (double v : r.subset_mmd2) var += (v - mean) * (v - mean);
-  EXPECT_TRUE(near(r.mean, mean, 1e-15, 1e-13));
-  EXPECT_TRUE(near(r.std, std::sqrt(var / 4.0), 1e-15, 1e-12));  // population std (np.std)
+  EXPECT_TRUE(within(r.mean, mean, 1e-15, 1e-13));
+  EXPECT_TRUE(within(r.std, std::sqrt(var / 4.0), 1e-15, 1e-12));  // population std (np.std)
   EXPECT_GT(r.std, 0.0);
 }
 
@@ -78,7 +78,7 @@ TEST(Kid, ASetAgainstItselfIsTheDiagonalCorrection) {
   options.subsets = 1;
   options.subset_size = 60;
   const KidResult r = kid(x.view(), x.view(), options);
-  EXPECT_TRUE(near(r.mean, expected, 1e-13, 1e-11));
+  EXPECT_TRUE(within(r.mean, expected, 1e-13, 1e-11));
   EXPECT_LT(r.mean, 0.0);
   EXPECT_LT(std::fabs(r.mean), 2.0 / 60.0 * diag / 60.0);
 }

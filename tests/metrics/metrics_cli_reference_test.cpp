@@ -18,7 +18,7 @@ namespace {
 
 using chexgen::testing::golden;
 using chexgen::testing::golden_path;
-using chexgen::testing::near;
+using chexgen::testing::within;
 using ::testing::HasSubstr;
 
 struct CommandRun {
@@ -87,16 +87,16 @@ TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
   EXPECT_EQ(j["options"]["kid_subsets"], 1);
   EXPECT_EQ(j["kid_subset_size"], 60);
   // float32 features, accumulated in double: double rounding only.
-  EXPECT_TRUE(near(j["fid"].get<double>(), g["fid"].get<double>(), 1e-9, 1e-9));
+  EXPECT_TRUE(within(j["fid"].get<double>(), g["fid"].get<double>(), 1e-9, 1e-9));
   // One subset of all 60 rows = the full-sample MMD²; float32 Gram (SGEMM) for float32 features.
-  EXPECT_TRUE(near(j["kid_mean"].get<double>(), g["kid_full_sample"].get<double>(), 1e-5, 1e-5));
+  EXPECT_TRUE(within(j["kid_mean"].get<double>(), g["kid_full_sample"].get<double>(), 1e-5, 1e-5));
   EXPECT_EQ(j["kid_std"].get<double>(), 0.0);
   // PRDC: counts over 60 points, exact fractions.
   for (const char* key : {"precision", "recall", "density", "coverage"}) {
-    EXPECT_TRUE(near(j[key].get<double>(), g[key].get<double>(), 1e-12, 0.0)) << key;
+    EXPECT_TRUE(within(j[key].get<double>(), g[key].get<double>(), 1e-12, 0.0)) << key;
   }
   for (const char* key : {"is_mean", "is_std", "real_is_mean", "real_is_std"}) {
-    EXPECT_TRUE(near(j[key].get<double>(), g[key].get<double>(), 1e-12, 1e-10)) << key;
+    EXPECT_TRUE(within(j[key].get<double>(), g[key].get<double>(), 1e-12, 1e-10)) << key;
   }
   EXPECT_FALSE(j.contains("fid_ci"));
   EXPECT_THAT(r.out, HasSubstr("FID"));

@@ -39,7 +39,7 @@ TEST_P(NpyLayoutTest, ReadsTheNumpyMatrixInCOrder) {
   ASSERT_EQ(m.rows(), 3u);
   ASSERT_EQ(m.cols(), 4u);
   const auto& expected = golden()["npy_matrix"];
-  const metrics::MatrixD values = m.to_f64();
+  const MatrixD values = m.to_f64();
   for (std::size_t i = 0; i < 3; ++i) {
     for (std::size_t j = 0; j < 4; ++j) {
       // The values are multiples of 0.25: exact in float32 and float64.
@@ -67,10 +67,10 @@ TEST(NpyReference, EmptyRowsAreAValidMatrix) {
 TEST(NpyReference, WriterMatchesNumpyByteForByte) {
   const auto dir = std::filesystem::temp_directory_path() / "chexgen_npy_reference_test";
   std::filesystem::create_directories(dir);
-  const metrics::MatrixD m = read_npy(golden_path("npy_c_f8.npy")).to_f64();
+  const MatrixD m = read_npy(golden_path("npy_c_f8.npy")).to_f64();
   write_npy(dir / "f8.npy", m.view());
   EXPECT_EQ(file_bytes((dir / "f8.npy").string()), file_bytes(golden_path("npy_c_f8.npy")));
-  const metrics::MatrixF f = read_npy(golden_path("npy_c_f4.npy")).to_f32();
+  const MatrixF f = read_npy(golden_path("npy_c_f4.npy")).to_f32();
   write_npy(dir / "f4.npy", f.view());
   EXPECT_EQ(file_bytes((dir / "f4.npy").string()), file_bytes(golden_path("npy_c_f4.npy")));
   std::filesystem::remove_all(dir);

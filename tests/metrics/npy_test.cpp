@@ -84,7 +84,7 @@ TEST_F(NpyTest, RoundTripFloatAndDoubleWithAwkwardShapes) {
 }
 
 TEST_F(NpyTest, WriterLeavesNoPartialFileAndKeepsSpecialValues) {
-  metrics::MatrixF m(2, 2);
+  MatrixF m(2, 2);
   m(0, 0) = std::numeric_limits<float>::infinity();
   m(1, 1) = -0.0f;
   write_npy(path("x.npy"), m.view());
@@ -95,7 +95,7 @@ TEST_F(NpyTest, WriterLeavesNoPartialFileAndKeepsSpecialValues) {
 }
 
 TEST_F(NpyTest, WriteIntoAMissingFolderIsAnOutputError) {
-  const metrics::MatrixF m(1, 1);
+  const MatrixF m(1, 1);
   EXPECT_THROW(write_npy(dir_ / "no" / "such" / "x.npy", m.view()), OutputError);
 }
 

@@ -11,7 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/features/npy.h"
-#include "chexgen/metrics/matrix.h"
+#include "support/tolerance.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::testing {
 
@@ -27,23 +28,15 @@ const nlohmann::json& golden();
 inline const std::vector<std::string> kFeatureCases = {"basic",      "square", "n_lt_dim",  "duplicates",
                                                        "identical",  "scales", "far_apart", "f32"};
 
-inline metrics::MatrixD load_f64(const std::string& name) { return features::read_npy(golden_path(name)).to_f64(); }
-inline metrics::MatrixF load_f32(const std::string& name) { return features::read_npy(golden_path(name)).to_f32(); }
-
-// |actual − expected| <= abs + rel·|expected|
-inline ::testing::AssertionResult near(double actual, double expected, double abs_tol, double rel_tol) {
-  const double diff = std::fabs(actual - expected);
-  if (diff <= abs_tol + rel_tol * std::fabs(expected)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "actual " << actual << " vs expected " << expected << ": |diff| " << diff
-                                       << " > " << abs_tol << " + " << rel_tol << "·|expected|";
-}
+inline MatrixD load_f64(const std::string& name) { return features::read_npy(golden_path(name)).to_f64(); }
+inline MatrixF load_f32(const std::string& name) { return features::read_npy(golden_path(name)).to_f32(); }
 
 // n x d matrix of N(0, 1)·scale + shift from a fixed seed.
 template <class T>
-metrics::Matrix<T> random_matrix(std::size_t n, std::size_t d, unsigned seed, double scale = 1.0, double shift = 0.0) {
+Matrix<T> random_matrix(std::size_t n, std::size_t d, unsigned seed, double scale = 1.0, double shift = 0.0) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
-  metrics::Matrix<T> m(n, d);
+  Matrix<T> m(n, d);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < d; ++j) m(i, j) = static_cast<T>(normal(rng) * scale + shift);
   }
@@ -51,8 +44,8 @@ metrics::Matrix<T> random_matrix(std::size_t n, std::size_t d, unsigned seed, do
 }
 
 template <class To, class From>
-metrics::Matrix<To> cast_matrix(const metrics::Matrix<From>& m) {
-  metrics::Matrix<To> out(m.rows(), m.cols());
+Matrix<To> cast_matrix(const Matrix<From>& m) {
+  Matrix<To> out(m.rows(), m.cols());
   for (std::size_t k = 0; k < m.rows() * m.cols(); ++k) out.data()[k] = static_cast<To>(m.data()[k]);
   return out;
 }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/metrics/prdc.h"
+#include "support/tolerance.h"
 
 namespace chexgen::metrics {
 namespace {
@@ -60,9 +61,8 @@ MatrixD to_double(const MatrixF& m) {
   return out;
 }
 
-// |a − g| <= abs + rel·|g|.
 void expect_close(double a, double g, double abs, double rel, const std::string& what) {
-  EXPECT_LE(std::abs(a - g), abs + rel * std::abs(g)) << what << ": got " << a << ", golden " << g;
+  EXPECT_TRUE(testing::within(a, g, abs, rel)) << what;
 }
 
 void expect_matches(const PrdcResult& got, const nlohmann::json& want, const std::string& what) {

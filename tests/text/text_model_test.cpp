@@ -77,7 +77,7 @@ TEST(TextModel, MatchesTorchInPython) {
   const features::NpyMatrix ref = features::read_npy(kRoot / "tests/golden/text/tiny_text_embeddings.npy");
   ASSERT_EQ(ref.rows(), 8u);
   ASSERT_EQ(ref.cols(), 16u);
-  const metrics::MatrixF r = ref.to_f32();
+  const MatrixF r = ref.to_f32();
   for (const bool optimize : {false, true}) {
     TextModel model(kModel, RunOptions{DeviceChoice::cpu, 1, optimize});
     EXPECT_EQ(model.name(), "tiny_text");
@@ -85,7 +85,7 @@ TEST(TextModel, MatchesTorchInPython) {
     EXPECT_EQ(model.device_name(), "cpu");
     for (std::size_t i = 0; i < g.prompts.size(); ++i)
       EXPECT_EQ(model.encode(g.prompts[i], g.locations[i]), g.ids[i]) << g.prompts[i];
-    const metrics::MatrixD ours = model.embed(g.prompts, g.locations);
+    const MatrixD ours = model.embed(g.prompts, g.locations);
     ASSERT_EQ(ours.rows(), 8u);
     ASSERT_EQ(ours.cols(), 16u);
     double worst = 0;
@@ -111,8 +111,8 @@ TEST(TextModel, BatchingFollowsTheSidecar) {
   const Golden g = golden_prompts();
   TextModel one(m, RunOptions{DeviceChoice::cpu, 1, false});
   TextModel three(kModel, RunOptions{DeviceChoice::cpu, 1, false});
-  const metrics::MatrixD a = one.embed(g.prompts, g.locations);
-  const metrics::MatrixD b = three.embed(g.prompts, g.locations);
+  const MatrixD a = one.embed(g.prompts, g.locations);
+  const MatrixD b = three.embed(g.prompts, g.locations);
   EXPECT_NE(a(0, 0), b(0, 0));  // prompt 1 (6 ids) is padded to 11 in its batch of 3
   // Prompt 3 is the longest of its batch, so it has no padding either way.
   for (std::size_t j = 0; j < 16; ++j) EXPECT_NEAR(a(2, j), b(2, j), 1e-6);

@@ -14,7 +14,7 @@
 namespace chexgen {
 
 int resolve_threads(int requested) {
-  if (requested < 0) throw UsageError(fmt::format("--threads must be 0 (all cores) or positive, got {}", requested));
+  if (requested < 0) throw UsageError(fmt::format("threads must be 0 (all cores) or positive, got {}", requested));
   if (requested > 0) return requested;
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);

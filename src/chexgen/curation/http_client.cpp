@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/numeric.h"
+
 namespace chexgen {
 
 namespace {
@@ -135,13 +137,6 @@ std::string service_message(const std::string& body) {
 }
 
 bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 }  // namespace
 

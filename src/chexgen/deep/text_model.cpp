@@ -43,14 +43,14 @@ std::vector<std::int64_t> TextModel::encode(const std::string& prompt, const Loc
   return ids;
 }
 
-metrics::MatrixD TextModel::embed(const std::vector<std::string>& prompts, const std::vector<Location>& locations) {
+MatrixD TextModel::embed(const std::vector<std::string>& prompts, const std::vector<Location>& locations) {
   CHEXGEN_ASSERT(prompts.size() == locations.size(), "TextModel::embed: one location per prompt");
   std::vector<std::vector<std::int64_t>> ids;
   ids.reserve(prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) ids.push_back(encode(prompts[i], locations[i]));
 
   const std::size_t dim = static_cast<std::size_t>(spec_.output.dim);
-  metrics::MatrixD rows(prompts.size(), dim);
+  MatrixD rows(prompts.size(), dim);
   const Location where{spec_.model_path.string()};
   const std::size_t batch_size = static_cast<std::size_t>(spec_.batch_size);
   for (std::size_t first = 0; first < ids.size(); first += batch_size) {

@@ -12,7 +12,7 @@
 #include "chexgen/deep/model_spec.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/features/text_features.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::text {
 class BertTokenizer;
@@ -46,7 +46,7 @@ class TextModel {
   // (attention mask 0) to its longest prompt. A prompt that encode() refuses is an InputError at locations[i];
   // every prompt is encoded before the model runs. A model whose output does not match the sidecar is an
   // InputError naming the model.
-  metrics::MatrixD embed(const std::vector<std::string>& prompts, const std::vector<Location>& locations);
+  MatrixD embed(const std::vector<std::string>& prompts, const std::vector<Location>& locations);
 
  private:
   struct Impl;

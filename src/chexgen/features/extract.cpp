@@ -208,7 +208,7 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
     throw InputError(Location{dataset.source.string()},
                      fmt::format("{} of {} images could not be measured (listed above; --skip-bad leaves them out)",
                                  n - kept, n));
-  out.values = metrics::MatrixD(kept, extractor.columns.size());
+  out.values = MatrixD(kept, extractor.columns.size());
   std::size_t r = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!rows[i]) continue;

@@ -12,7 +12,7 @@
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/feature_store.h"
 #include "chexgen/image/image.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen {
 class Log;
@@ -50,7 +50,7 @@ struct ExtractionOptions {
 };
 
 struct DatasetFeatures {
-  metrics::MatrixD values;            // one row per kept sample, in manifest order
+  MatrixD values;            // one row per kept sample, in manifest order
   std::vector<std::size_t> samples;   // the Dataset::samples index of each row
   std::size_t computed = 0;           // rows measured in this run
   std::size_t reused = 0;             // rows found in the store

@@ -269,35 +269,35 @@ NpyMatrix& NpyMatrix::operator=(NpyMatrix&&) noexcept = default;
 
 bool NpyMatrix::memory_mapped() const { return storage_ && storage_->map != nullptr; }
 
-metrics::MatrixViewF NpyMatrix::view_f32() const {
+MatrixViewF NpyMatrix::view_f32() const {
   CHEXGEN_ASSERT(dtype_ == NpyDtype::float32, "view_f32 on a float64 .npy matrix");
   return {static_cast<const float*>(data_), rows_, cols_};
 }
 
-metrics::MatrixViewD NpyMatrix::view_f64() const {
+MatrixViewD NpyMatrix::view_f64() const {
   CHEXGEN_ASSERT(dtype_ == NpyDtype::float64, "view_f64 on a float32 .npy matrix");
   return {static_cast<const double*>(data_), rows_, cols_};
 }
 
-metrics::MatrixF NpyMatrix::to_f32() const {
+MatrixF NpyMatrix::to_f32() const {
   if (dtype_ == NpyDtype::float32) {
     const auto* p = static_cast<const float*>(data_);
-    return metrics::MatrixF(rows_, cols_, std::vector<float>(p, p + rows_ * cols_));
+    return MatrixF(rows_, cols_, std::vector<float>(p, p + rows_ * cols_));
   }
   const auto* p = static_cast<const double*>(data_);
   std::vector<float> out(rows_ * cols_);
   for (std::size_t k = 0; k < out.size(); ++k) out[k] = static_cast<float>(p[k]);
-  return metrics::MatrixF(rows_, cols_, std::move(out));
+  return MatrixF(rows_, cols_, std::move(out));
 }
 
-metrics::MatrixD NpyMatrix::to_f64() const {
+MatrixD NpyMatrix::to_f64() const {
   if (dtype_ == NpyDtype::float64) {
     const auto* p = static_cast<const double*>(data_);
-    return metrics::MatrixD(rows_, cols_, std::vector<double>(p, p + rows_ * cols_));
+    return MatrixD(rows_, cols_, std::vector<double>(p, p + rows_ * cols_));
   }
   const auto* p = static_cast<const float*>(data_);
   std::vector<double> out(p, p + rows_ * cols_);
-  return metrics::MatrixD(rows_, cols_, std::move(out));
+  return MatrixD(rows_, cols_, std::move(out));
 }
 
 NpyMatrix read_npy(const std::filesystem::path& path) {
@@ -372,7 +372,7 @@ NpyMatrix read_npy(const std::filesystem::path& path) {
 namespace {
 
 template <class T>
-void write_npy_impl(const std::filesystem::path& path, metrics::MatrixView<T> matrix) {
+void write_npy_impl(const std::filesystem::path& path, MatrixView<T> matrix) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   const char* descr = std::is_same_v<T, float> ? (kHostBigEndian ? ">f4" : "<f4") : (kHostBigEndian ? ">f8" : "<f8");
   std::string header =
@@ -413,7 +413,7 @@ void write_npy_impl(const std::filesystem::path& path, metrics::MatrixView<T> ma
 
 }  // namespace
 
-void write_npy(const std::filesystem::path& path, metrics::MatrixViewF matrix) { write_npy_impl(path, matrix); }
-void write_npy(const std::filesystem::path& path, metrics::MatrixViewD matrix) { write_npy_impl(path, matrix); }
+void write_npy(const std::filesystem::path& path, MatrixViewF matrix) { write_npy_impl(path, matrix); }
+void write_npy(const std::filesystem::path& path, MatrixViewD matrix) { write_npy_impl(path, matrix); }
 
 }  // namespace chexgen::features

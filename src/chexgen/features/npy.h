@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::features {
 
@@ -51,11 +51,11 @@ class NpyMatrix {
   bool memory_mapped() const;
 
   // The data as stored; a dtype mismatch is a bug of the caller (CHEXGEN_ASSERT).
-  metrics::MatrixViewF view_f32() const;
-  metrics::MatrixViewD view_f64() const;
+  MatrixViewF view_f32() const;
+  MatrixViewD view_f64() const;
   // The data converted (or copied) to the requested precision.
-  metrics::MatrixF to_f32() const;
-  metrics::MatrixD to_f64() const;
+  MatrixF to_f32() const;
+  MatrixD to_f64() const;
 
  private:
   friend NpyMatrix read_npy(const std::filesystem::path& path);
@@ -73,7 +73,7 @@ NpyMatrix read_npy(const std::filesystem::path& path);
 
 // Writes a C-order, little-endian, version 1.0 .npy file ('<f4' / '<f8'); the file is written to a
 // temporary name beside `path` and renamed, so a reader never sees half a file. Failure: OutputError.
-void write_npy(const std::filesystem::path& path, metrics::MatrixViewF matrix);
-void write_npy(const std::filesystem::path& path, metrics::MatrixViewD matrix);
+void write_npy(const std::filesystem::path& path, MatrixViewF matrix);
+void write_npy(const std::filesystem::path& path, MatrixViewD matrix);
 
 }  // namespace chexgen::features

@@ -22,7 +22,7 @@ TextFeatures embed_texts(const TextFeatureExtractor& extractor, const std::vecto
     return sha256({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
   };
   TextFeatures out;
-  out.values = metrics::MatrixD(texts.size(), extractor.dim);
+  out.values = MatrixD(texts.size(), extractor.dim);
   std::vector<std::string> missing;
   std::vector<Location> missing_where;
   std::vector<std::size_t> missing_rows;
@@ -39,7 +39,7 @@ TextFeatures embed_texts(const TextFeatureExtractor& extractor, const std::vecto
   out.reused = texts.size() - missing.size();
   log.info("{}: {} to embed with {}, {} from the store", label, out.computed, extractor.name, out.reused);
   if (!missing.empty()) {
-    const metrics::MatrixD fresh = extractor.embed(missing, missing_where);
+    const MatrixD fresh = extractor.embed(missing, missing_where);
     CHEXGEN_ASSERT(fresh.rows() == missing.size() && fresh.cols() == extractor.dim,
                    "embed_texts: the extractor returned another shape");
     for (std::size_t k = 0; k < missing.size(); ++k) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "chexgen/core/error.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen {
 class Log;
@@ -25,11 +25,11 @@ struct TextFeatureExtractor {
   std::string source;  // where it came from (a model file), for the results' provenance
   std::size_t dim = 0;
   // One row of `dim` values per text, in order; a text it cannot embed is an InputError at where[i].
-  std::function<metrics::MatrixD(const std::vector<std::string>& texts, const std::vector<Location>& where)> embed;
+  std::function<MatrixD(const std::vector<std::string>& texts, const std::vector<Location>& where)> embed;
 };
 
 struct TextFeatures {
-  metrics::MatrixD values;  // one row per text, in order
+  MatrixD values;  // one row per text, in order
   std::size_t computed = 0, reused = 0;
 };
 

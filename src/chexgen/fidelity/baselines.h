@@ -1,6 +1,7 @@
 // Baseline "generators" made from a real dataset, for checking that fidelity metrics order generators sensibly
 // (docs/baselines.md): the real set is split into a reference half and a held-out half by patient; each generator
-// turns the held-out half (or, for `copies`, the reference half) into a synthetic set of known quality.
+// turns the held-out half (or, for `copies`, the reference half) into a synthetic set of known quality, with the
+// degradations of chexgen/image/filters.h.
 #pragma once
 
 #include <cstddef>
@@ -19,27 +20,6 @@ class Progress;
 }
 
 namespace chexgen::fidelity {
-
-// ---- The image degradations ----
-
-// Gaussian blur with standard deviation `sigma` pixels, as scipy.ndimage.gaussian_filter(x, sigma, mode='reflect',
-// truncate=truncate): a separable kernel of radius round(truncate * sigma), normalised to sum 1, borders mirrored
-// about the edge (d c b a | a b c d | d c b a). Every channel independently; sums in double. sigma <= 0 copies.
-inline constexpr double kBlurTruncate = 4.0;
-std::vector<double> gaussian_kernel(double sigma, double truncate = kBlurTruncate);  // 2 * radius + 1 taps
-ImageF gaussian_blur(const ImageF& image, double sigma, double truncate = kBlurTruncate);
-// The same on 8 bits: computed in double, rounded to nearest (halves up) and clipped to 0..255.
-Image8 gaussian_blur(const Image8& image, double sigma, double truncate = kBlurTruncate);
-
-// Adds independent Gaussian noise of standard deviation `sd` gray levels to every sample, rounded to nearest and
-// clipped to 0..255. The noise is a pure function of (seed, stream): mt19937_64 (fixed by the standard) and a
-// Box-Muller transform written here, not std::normal_distribution, whose algorithm differs between standard
-// libraries; only a last-bit difference in a libm's log or cos could move a pixel across a rounding boundary.
-Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, std::uint64_t stream);
-
-// Pillow-exact bilinear resize down to max(1, size / factor) per side and back up to the original size.
-// factor 1 returns a copy; factor < 1 is a UsageError.
-Image8 down_up(const Image8& image, int factor);
 
 // ---- The split ----
 

@@ -27,11 +27,11 @@ Dataset only_samples(const Dataset& d, const std::vector<std::size_t>& keep) {
 }
 
 // Rows of `f` (whose samples index a dataset) for the dataset samples `take`, columns [first, first + cols).
-metrics::MatrixD rows_for(const features::DatasetFeatures& f, const std::vector<std::size_t>& take,
+MatrixD rows_for(const features::DatasetFeatures& f, const std::vector<std::size_t>& take,
                           std::size_t first_col, std::size_t cols) {
   std::map<std::size_t, std::size_t> row_of;
   for (std::size_t r = 0; r < f.samples.size(); ++r) row_of[f.samples[r]] = r;
-  metrics::MatrixD m(take.size(), cols);
+  MatrixD m(take.size(), cols);
   for (std::size_t i = 0; i < take.size(); ++i)
     std::copy_n(f.values.row(row_of.at(take[i])) + first_col, cols, m.row(i));
   return m;
@@ -186,7 +186,7 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     const features::TextFeatures texts =
         features::embed_texts(*text, prompts, where, store, log, "fidelity: prompts");
     const features::Extractor::Output& embedding = alignment_images->x->outputs.front();
-    const metrics::MatrixD images =
+    const MatrixD images =
         rows_for(alignment_images->synthetic, in.synthetic_samples, embedding.offset, embedding.dim);
     in.alignment = metrics::image_text_alignment(images.view(), texts.values.view(),
                                                  "synthetic BioViL-T image embeddings", "prompt embeddings")

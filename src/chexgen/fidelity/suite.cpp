@@ -23,8 +23,8 @@ using results::MetricRecord;
 
 constexpr Metric kPrdc[] = {Metric::precision, Metric::recall, Metric::density, Metric::coverage};
 
-metrics::MatrixD select_rows(const metrics::MatrixD& m, const std::vector<std::size_t>& rows) {
-  metrics::MatrixD out(rows.size(), m.cols());
+MatrixD select_rows(const MatrixD& m, const std::vector<std::size_t>& rows) {
+  MatrixD out(rows.size(), m.cols());
   for (std::size_t r = 0; r < rows.size(); ++r) std::copy_n(m.row(rows[r]), m.cols(), out.row(r));
   return out;
 }
@@ -73,7 +73,7 @@ void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b,
                     const std::vector<std::size_t>& S, Records& out, json& details) {
   const FeatureBlock& block = in.blocks[b];
   const MetricKey fid{Metric::fid, block.space}, kid{Metric::kid, block.space};
-  metrics::MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
+  MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
   json block_details;
   if (block.radiomic) {
     std::vector<std::size_t> real_nan, syn_nan;
@@ -87,8 +87,8 @@ void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b,
       real = std::move(z.real);
       syn = std::move(z.synthetic);
     } else {
-      real = metrics::MatrixD(real_keep.size(), real.cols());
-      syn = metrics::MatrixD(syn_keep.size(), syn.cols());
+      real = MatrixD(real_keep.size(), real.cols());
+      syn = MatrixD(syn_keep.size(), syn.cols());
     }
   }
   const std::size_t nr = real.rows(), ns = syn.rows();
@@ -153,7 +153,7 @@ results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o
       records.skip(is, fmt::format("{} synthetic samples; the Inception Score with {} splits needs at least {}",
                                    S.size(), o.is_splits, o.is_splits));
     } else {
-      const metrics::MatrixD logits = select_rows(*in.synthetic_logits, S);
+      const MatrixD logits = select_rows(*in.synthetic_logits, S);
       metrics::FidelityOptions fo;
       fo.fid = fo.kid = fo.prdc = false;
       fo.inception_score = true;
@@ -183,7 +183,7 @@ results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o
   if (in.frd) {
     const FeatureBlock& block = *in.frd;
     const MetricKey frd{Metric::frd, block.space};
-    const metrics::MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
+    const MatrixD real = select_rows(block.real, R), syn = select_rows(block.synthetic, S);
     const std::size_t nr = metrics::rows_without_nan(real.view()).size();
     const std::size_t ns = metrics::rows_without_nan(syn.view()).size();
     if (nr < 2 || ns < 2) {

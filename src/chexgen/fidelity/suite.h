@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "chexgen/data/manifest.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 #include "chexgen/results/results.h"
 
 namespace chexgen {
@@ -26,7 +26,7 @@ struct FeatureBlock {
   // Radiomic features: rows with a NaN are left out, and both sets are z-scored with the real subset's statistics
   // (non-finite columns out), as FRD does, before FID, KID and PRDC.
   bool radiomic = false;
-  metrics::MatrixD real, synthetic;
+  MatrixD real, synthetic;
 };
 
 struct SuiteInputs {
@@ -35,7 +35,7 @@ struct SuiteInputs {
   std::vector<std::size_t> real_samples, synthetic_samples;  // Dataset::samples indices taking part, in row order
   std::vector<FeatureBlock> blocks;                          // FID and KID on each, in table order
   std::optional<std::size_t> prdc_block;                     // PRDC on this block
-  std::optional<metrics::MatrixD> synthetic_logits;          // Inception Score (rows: synthetic_samples)
+  std::optional<MatrixD> synthetic_logits;          // Inception Score (rows: synthetic_samples)
   std::string logits_space = "Inception";                    // the Inception Score's feature space
   std::string logits_name = "Inception logits";              // what the logits are, for the record's details
   std::optional<FeatureBlock> frd;                           // FRD on these raw radiomic features

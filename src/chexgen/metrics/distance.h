@@ -24,7 +24,7 @@
 #include <mutex>
 #include <vector>
 
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen {
 class Progress;

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::metrics {
 

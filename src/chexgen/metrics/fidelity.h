@@ -15,7 +15,7 @@
 #include "chexgen/metrics/fid.h"
 #include "chexgen/metrics/inception_score.h"
 #include "chexgen/metrics/kid.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 #include "chexgen/metrics/prdc.h"
 
 namespace chexgen::metrics {

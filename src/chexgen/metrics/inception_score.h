@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::metrics {
 

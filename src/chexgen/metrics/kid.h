@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::metrics {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "chexgen/metrics/distance.h"
-#include "chexgen/metrics/matrix.h"
+#include "chexgen/core/matrix.h"
 
 namespace chexgen {
 class Progress;

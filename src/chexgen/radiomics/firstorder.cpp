@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "chexgen/core/numeric.h"
+
 namespace chexgen::radiomics {
 namespace {
 
@@ -18,49 +20,6 @@ constexpr std::array<std::string_view, 18> kNames = {
     "RobustMeanAbsoluteDeviation", "RootMeanSquared", "Skewness", "TotalEnergy", "Uniformity", "Variance"};
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();  // np.spacing(1)
-
-// numpy's pairwise_sum for one block of at most 128 terms: a plain loop below 8 terms, else 8 interleaved partial
-// sums combined as ((0+1)+(2+3))+((4+5)+(6+7)), then the tail.
-double numpy_block_sum(const double* a, std::size_t n) {
-  if (n < 8) {
-    double res = 0.;
-    for (std::size_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  double r[8];
-  for (std::size_t j = 0; j < 8; ++j) r[j] = a[j];
-  std::size_t i = 8;
-  for (; i < n - n % 8; i += 8) {
-    for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
-  }
-  double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-  for (; i < n; ++i) res += a[i];
-  return res;
-}
-
-constexpr std::size_t kBlock = 128;  // numpy's PW_BLOCKSIZE
-template <std::size_t K>
-using TermBlock = std::array<std::array<double, kBlock>, K>;
-
-// K sums over elements [begin, begin + n), each added in the order of numpy's pairwise summation, which is what
-// np.sum / np.nansum / np.nanmean use along a contiguous axis: halves split at multiples of 8 down to blocks of at
-// most 128. fill(first, count, block) writes the K terms of elements first .. first + count - 1 into block[k][0..].
-template <std::size_t K, class Fill>
-std::array<double, K> numpy_sums(std::size_t begin, std::size_t n, const Fill& fill) {
-  std::array<double, K> res{};
-  if (n <= kBlock) {
-    TermBlock<K> block;
-    fill(begin, n, block);
-    for (std::size_t k = 0; k < K; ++k) res[k] = numpy_block_sum(block[k].data(), n);
-    return res;
-  }
-  std::size_t half = n / 2;
-  half -= half % 8;
-  res = numpy_sums<K>(begin, half, fill);
-  const std::array<double, K> rest = numpy_sums<K>(begin + half, n - half, fill);
-  for (std::size_t k = 0; k < K; ++k) res[k] += rest[k];
-  return res;
-}
 
 // Counts per level 0..max (level 0 unused), growing with the largest level seen. Four interleaved partial
 // histograms keep runs of equal levels, common in images, from queueing on one counter.
@@ -206,7 +165,7 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   const double shift = settings.voxel_array_shift;
 
   // Sum of values and of shifted squares (Energy).
-  const auto [sum, energy] = numpy_sums<2>(0, n, [x, shift](std::size_t first, std::size_t count, TermBlock<2>& t) {
+  const auto [sum, energy] = numpy_pairwise_sums<2>(0, n, [x, shift](std::size_t first, std::size_t count, NumpyTermBlock<2>& t) {
     for (std::size_t i = 0; i < count; ++i) {
       const double v = x[first + i], shifted = v + shift;
       t[0][i] = v;
@@ -242,7 +201,7 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   // Central moments (_moment, np.nanstd, MeanAbsoluteDeviation) and the 10-90 subset of RobustMeanAbsoluteDeviation,
   // whose nanmean sums the full array with the excluded values as zeros.
   const auto [sq, cube, fourth, absolute, robust_sum, robust_count] =
-      numpy_sums<6>(0, n, [x, mean, p10, p90](std::size_t first, std::size_t count, TermBlock<6>& t) {
+      numpy_pairwise_sums<6>(0, n, [x, mean, p10, p90](std::size_t first, std::size_t count, NumpyTermBlock<6>& t) {
         for (std::size_t i = 0; i < count; ++i) {
           const double v = x[first + i], d = v - mean, d2 = d * d;
           const bool in = (v - p10 >= 0) & (v - p90 <= 0);  // inside the closed 10-90 range
@@ -258,7 +217,7 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   if (robust_count > 0) {
     const double robust_mean = robust_sum / robust_count;
     const auto [robust_abs] =
-        numpy_sums<1>(0, n, [x, p10, p90, robust_mean](std::size_t first, std::size_t count, TermBlock<1>& t) {
+        numpy_pairwise_sums<1>(0, n, [x, p10, p90, robust_mean](std::size_t first, std::size_t count, NumpyTermBlock<1>& t) {
           const double* v = x + first;
           double* out = t[0].data();
           for (std::size_t i = 0; i < count; ++i) {
@@ -281,7 +240,7 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
     if (c > 0) p.push_back(static_cast<double>(c) / n_double);
   }
   const auto [plogp, p_squared] =
-      numpy_sums<2>(0, p.size(), [&p](std::size_t first, std::size_t count, TermBlock<2>& t) {
+      numpy_pairwise_sums<2>(0, p.size(), [&p](std::size_t first, std::size_t count, NumpyTermBlock<2>& t) {
         for (std::size_t i = 0; i < count; ++i) {
           const double pi = p[first + i];
           t[0][i] = pi * std::log2(pi + kEps);

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-// Eigen 3.4 through its Debian include folder: chexgen_radiomics does not link Eigen3::Eigen (header-only).
+// Eigen 3.4 (header-only, linked privately as Eigen3::Eigen): the eigenvalues of MCC's Q matrix.
 #include <Eigen/Eigenvalues>
 
 namespace chexgen::radiomics {

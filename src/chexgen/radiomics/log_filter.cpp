@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/numeric.h"
+
 namespace chexgen::radiomics {
 namespace {
 
@@ -15,14 +17,6 @@ void check_positive(double value, const char* what) {
   if (!std::isfinite(value) || !(value > 0.0)) {
     throw std::invalid_argument(fmt::format("{} must be a positive number of mm, got {}", what, value));
   }
-}
-
-// scipy.ndimage's 'reflect' boundary: index i of a line of n samples, mirrored about the outer pixel edges.
-int reflect_index(int i, int n) {
-  const int period = 2 * n;
-  i %= period;
-  if (i < 0) i += period;
-  return i < n ? i : period - 1 - i;
 }
 
 struct Kernels {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "chexgen/core/numeric.h"
+
 namespace chexgen::radiomics {
 
 ImageD to_double(const Image8& image) {
@@ -14,28 +16,6 @@ ImageD to_double(const Image8& image) {
 }
 
 namespace {
-
-// numpy's pairwise summation (pairwise_sum in its loops: 8 accumulators up to 128 values, halves above).
-double numpy_pairwise_sum(const double* a, std::size_t n) {
-  if (n < 8) {
-    double s = 0.0;
-    for (std::size_t i = 0; i < n; ++i) s += a[i];
-    return s;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (int k = 0; k < 8; ++k) r[k] = a[k];
-    std::size_t i = 8;
-    for (; i < n - n % 8; i += 8)
-      for (int k = 0; k < 8; ++k) r[k] += a[i + k];
-    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) s += a[i];
-    return s;
-  }
-  std::size_t half = n / 2;
-  half -= half % 8;
-  return numpy_pairwise_sum(a, half) + numpy_pairwise_sum(a + half, n - half);
-}
 
 // np.add.reduce over a whole array as numpy 1.24 runs it: pairwise within buffers of 8192 elements, the buffer
 // sums added in order.

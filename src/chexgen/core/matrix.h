@@ -1,5 +1,5 @@
-// Row-major feature matrices as the metrics see them: n samples (rows) x d features (columns).
-// Metrics are pure functions over MatrixView; nothing here owns files or threads.
+// Row-major feature matrices: n samples (rows) x d features (columns). Features are stored and exported as them,
+// and metrics are pure functions over MatrixView; nothing here owns files or threads.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 
 #include "chexgen/core/error.h"
 
-namespace chexgen::metrics {
+namespace chexgen {
 
 // A non-owning, read-only view of a row-major rows x cols matrix; element (i, j) is
 // data[i * cols + j]. The memory must outlive the view.
@@ -61,4 +61,4 @@ class Matrix {
 using MatrixF = Matrix<float>;
 using MatrixD = Matrix<double>;
 
-}  // namespace chexgen::metrics
+}  // namespace chexgen
