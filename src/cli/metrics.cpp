@@ -13,7 +13,9 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/version.h"
 #include "chexgen/features/npy.h"
+#include "chexgen/fidelity/records.h"
 #include "chexgen/metrics/fidelity.h"
+#include "chexgen/results/results.h"
 #include "cli/commands.h"
 #include "cli/manifest_args.h"
 
@@ -35,6 +37,7 @@ struct MetricsArgs {
   double confidence = 0.95;
   std::size_t is_splits = 10;
   std::string json_path;
+  std::string space = "features";
 };
 
 using ojson = nlohmann::ordered_json;
@@ -76,7 +79,7 @@ metrics::FidelityOptions fidelity_options(const MetricsArgs& a, const GlobalOpti
   return o;
 }
 
-std::string with_interval(const metrics::FidelityReport& r, const std::string& name, const std::string& value) {
+std::string with_interval(const metrics::FidelityReport& r, metrics::FidelityScalar name, const std::string& value) {
   const auto it = r.intervals.find(name);
   if (it == r.intervals.end()) return value;
   return fmt::format("{} [{:.6g}, {:.6g}]", value, it->second.low, it->second.high);
@@ -86,27 +89,27 @@ void print_summary(const MetricsArgs& a, const metrics::FidelityReport& r, std::
                    std::size_t dim) {
   const auto& v = r.values;
   fmt::print("chexgen metrics: {} real, {} synthetic, {} features, seed {}\n", n_real, n_synthetic, dim, a.seed);
-  if (v.fid) fmt::print("  FID       {}\n", with_interval(r, "fid", fmt::format("{:.6f}", *v.fid)));
+  if (v.fid) fmt::print("  FID       {}\n", with_interval(r, metrics::FidelityScalar::fid, fmt::format("{:.6f}", *v.fid)));
   if (v.kid) {
     fmt::print("  KID       {} ± {:.6g} ({} subsets of {})\n",
-               with_interval(r, "kid_mean", fmt::format("{:.6g}", v.kid->mean)), v.kid->std,
+               with_interval(r, metrics::FidelityScalar::kid_mean, fmt::format("{:.6g}", v.kid->mean)), v.kid->std,
                v.kid->subset_mmd2.size(), v.kid->subset_size);
   }
   if (v.prdc) {
     fmt::print("  precision {}\n  recall    {}\n  density   {}\n  coverage  {}   (k = {})\n",
-               with_interval(r, "precision", fmt::format("{:.4f}", v.prdc->precision)),
-               with_interval(r, "recall", fmt::format("{:.4f}", v.prdc->recall)),
-               with_interval(r, "density", fmt::format("{:.4f}", v.prdc->density)),
-               with_interval(r, "coverage", fmt::format("{:.4f}", v.prdc->coverage)), a.k);
+               with_interval(r, metrics::FidelityScalar::precision, fmt::format("{:.4f}", v.prdc->precision)),
+               with_interval(r, metrics::FidelityScalar::recall, fmt::format("{:.4f}", v.prdc->recall)),
+               with_interval(r, metrics::FidelityScalar::density, fmt::format("{:.4f}", v.prdc->density)),
+               with_interval(r, metrics::FidelityScalar::coverage, fmt::format("{:.4f}", v.prdc->coverage)), a.k);
   }
   if (v.synthetic_is) {
     fmt::print("  IS        {} ± {:.4f} (synthetic logits, {} splits)\n",
-               with_interval(r, "is_mean", fmt::format("{:.4f}", v.synthetic_is->mean)), v.synthetic_is->std,
+               with_interval(r, metrics::FidelityScalar::is_mean, fmt::format("{:.4f}", v.synthetic_is->mean)), v.synthetic_is->std,
                a.is_splits);
   }
   if (v.real_is) {
     fmt::print("  IS real   {} ± {:.4f} (real logits, {} splits)\n",
-               with_interval(r, "real_is_mean", fmt::format("{:.4f}", v.real_is->mean)), v.real_is->std, a.is_splits);
+               with_interval(r, metrics::FidelityScalar::real_is_mean, fmt::format("{:.4f}", v.real_is->mean)), v.real_is->std, a.is_splits);
   }
   if (r.bootstrap_resamples > 0) {
     fmt::print("  [intervals: {:g} % bootstrap percentile, {} resamples]\n", 100.0 * a.confidence,
@@ -169,21 +172,25 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
   if (options.prdc) selected.push_back("prdc");
   if (options.inception_score) selected.push_back("is");
 
+  results::Results out;
+  out.evaluation = "metrics";
+  out.generator = std::filesystem::path(need_features ? a.synthetic_path : a.synthetic_logits_path).stem().string();
+  out.overall.n_real = n_real;
+  out.overall.n_synthetic = n_synthetic;
+  out.overall.records = fidelity::fidelity_records(report, a.space, a.space);
+  for (const auto& r : out.overall.records) out.columns.push_back(r.key);
   auto path_or_null = [](const std::string& p) { return p.empty() ? ojson(nullptr) : ojson(p); };
-  ojson j;
-  j["command"] = "metrics";
+  ojson& j = out.provenance;
   j["chexgen_version"] = version_string().substr(0, version_string().find('\n'));
-  j["real"] = path_or_null(a.real_path);
-  j["synthetic"] = path_or_null(a.synthetic_path);
-  j["real_logits"] = path_or_null(a.real_logits_path);
-  j["synthetic_logits"] = path_or_null(a.synthetic_logits_path);
-  j["n_real"] = n_real;
-  j["n_synthetic"] = n_synthetic;
+  j["inputs"] = {{"real", path_or_null(a.real_path)},
+                 {"synthetic", path_or_null(a.synthetic_path)},
+                 {"real_logits", path_or_null(a.real_logits_path)},
+                 {"synthetic_logits", path_or_null(a.synthetic_logits_path)}};
   j["dim"] = dim;
   j["dtype"] = use_f32 ? "float32" : "float64";
-  j["seed"] = a.seed;
-  j["metrics"] = selected;
-  j["options"] = ojson{{"k", a.k},
+  j["options"] = ojson{{"metrics", selected},
+                       {"seed", a.seed},
+                       {"k", a.k},
                        {"kid_subsets", a.kid_subsets},
                        {"kid_subset_size", a.kid_subset_size},
                        {"kid_degree", options.kid_options.kernel.degree},
@@ -192,9 +199,9 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
                        {"bootstrap", a.bootstrap},
                        {"confidence", a.confidence},
                        {"threads", global.threads}};
-  const nlohmann::json results = metrics::to_json(report);
-  for (const auto& [key, value] : results.items()) j[key] = value;
-  write_json_file(a.json_path, j);
+  if (report.bootstrap_resamples > 0) j["bootstrap_resamples"] = report.bootstrap_resamples;
+  j["seconds"] = report.seconds;
+  results::write_results(a.json_path, out);
   print_summary(a, report, n_real, n_synthetic, dim);
   return 0;
 }
@@ -224,7 +231,11 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--confidence", args->confidence, "Bootstrap interval coverage")->default_val(0.95);
   cmd->add_option("--is-splits", args->is_splits, "Inception Score: number of splits")->default_val(10)->check(
       CLI::PositiveNumber);
-  cmd->add_option("--json", args->json_path, "Write the results as one JSON object to this file")->required();
+  cmd->add_option("--json", args->json_path, "Write the results (docs/results.md) to this file")->required();
+  cmd->add_option("--space", args->space,
+                  "The features' name in the results: FID, KID and PRDC are keyed by it, e.g. RadDino "
+                  "(docs/results.md)")
+      ->default_val("features");
   cmd->callback([args, metrics_opt, &global, &exit_code] {
     args->metrics_given = metrics_opt->count() > 0;
     exit_code = run_metrics(*args, global);

@@ -95,11 +95,11 @@ TEST(FidelityCli, DeepModelsGiveCheXGenBenchsTablesAndAgreeWithChexgenMetrics) {
     EXPECT_THAT(e.err, HasSubstr("(0 computed,"));
   }
   const auto m = run_chexgen({"metrics", "--real", (dir / "x_real24/cls.npy").string(), "--synthetic",
-                              (dir / "x_synthetic/cls.npy").string(), "--metrics", "fid", "--json",
+                              (dir / "x_synthetic/cls.npy").string(), "--metrics", "fid", "--space", "RadDino", "--json",
                               (dir / "m.json").string()});
   ASSERT_EQ(m.exit_code, 0) << m.err;
-  const auto mj = nlohmann::json::parse(read_text(dir / "m.json"));
-  EXPECT_NEAR(mj["fid"].get<double>(), fid_raddino, 1e-9 * fid_raddino);
+  const auto mj = results::read_results(dir / "m.json");
+  EXPECT_NEAR(*mj.overall.value({Metric::fid, "RadDino"}), fid_raddino, 1e-9 * fid_raddino);
 }
 
 // The README's main job in small: baseline generators from the bundled sample, each through the fidelity suite on

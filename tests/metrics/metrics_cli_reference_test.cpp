@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/results/results.h"
 #include "test_data.h"
 
 namespace {
@@ -20,6 +21,7 @@ using chexgen::testing::golden;
 using chexgen::testing::golden_path;
 using chexgen::testing::within;
 using ::testing::HasSubstr;
+using chexgen::results::Metric;
 
 struct CommandRun {
   int exit_code = -1;
@@ -62,10 +64,6 @@ class MetricsCliTest : public ::testing::Test {
   }
 
   std::string out_json() const { return (dir_ / "out.json").string(); }
-  nlohmann::json read_json() const {
-    std::ifstream in(out_json());
-    return nlohmann::json::parse(in);
-  }
 
   std::filesystem::path dir_;
 };
@@ -77,28 +75,40 @@ TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
                      golden_path("cli_real_logits.npy"), "--kid-subsets", "1", "--kid-subset-size", "60", "--k", "5",
                      "--seed", "7", "--json", out_json()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json j = read_json();
-  EXPECT_EQ(j["n_real"], 60);
-  EXPECT_EQ(j["n_synthetic"], 60);
-  EXPECT_EQ(j["dim"], 8);
-  EXPECT_EQ(j["seed"], 7);
-  EXPECT_EQ(j["dtype"], "float32");
-  EXPECT_EQ(j["options"]["k"], 5);
-  EXPECT_EQ(j["options"]["kid_subsets"], 1);
-  EXPECT_EQ(j["kid_subset_size"], 60);
+  // The results layout of chexgen fidelity (docs/results.md), the features named by --space (default "features").
+  const auto res = chexgen::results::read_results(out_json());
+  EXPECT_EQ(res.evaluation, "metrics");
+  EXPECT_EQ(res.overall.n_real, 60u);
+  EXPECT_EQ(res.overall.n_synthetic, 60u);
+  EXPECT_EQ(res.provenance["dim"], 8);
+  EXPECT_EQ(res.provenance["dtype"], "float32");
+  EXPECT_EQ(res.provenance["options"]["seed"], 7);
+  EXPECT_EQ(res.provenance["options"]["k"], 5);
+  EXPECT_EQ(res.provenance["options"]["kid_subsets"], 1);
+  const auto record = [&](Metric m) {
+    const auto* r = res.overall.find({m, "features"});
+    EXPECT_NE(r, nullptr) << chexgen::results::info(m).id;
+    return r ? *r : chexgen::results::MetricRecord{};
+  };
   // float32 features, accumulated in double: double rounding only.
-  EXPECT_TRUE(within(j["fid"].get<double>(), g["fid"].get<double>(), 1e-9, 1e-9));
+  EXPECT_TRUE(within(*record(Metric::fid).value, g["fid"].get<double>(), 1e-9, 1e-9));
   // One subset of all 60 rows = the full-sample MMD²; float32 Gram (SGEMM) for float32 features.
-  EXPECT_TRUE(within(j["kid_mean"].get<double>(), g["kid_full_sample"].get<double>(), 1e-5, 1e-5));
-  EXPECT_EQ(j["kid_std"].get<double>(), 0.0);
+  const auto kid = record(Metric::kid);
+  EXPECT_TRUE(within(*kid.value, g["kid_full_sample"].get<double>(), 1e-5, 1e-5));
+  EXPECT_EQ(kid.details["std"].get<double>(), 0.0);
+  EXPECT_EQ(kid.details["subset_size"], 60);
   // PRDC: counts over 60 points, exact fractions.
-  for (const char* key : {"precision", "recall", "density", "coverage"}) {
-    EXPECT_TRUE(within(j[key].get<double>(), g[key].get<double>(), 1e-12, 0.0)) << key;
+  for (const Metric m : {Metric::precision, Metric::recall, Metric::density, Metric::coverage}) {
+    const std::string key(chexgen::results::info(m).id);
+    EXPECT_TRUE(within(*record(m).value, g[key].get<double>(), 1e-12, 0.0)) << key;
+    EXPECT_EQ(record(m).details["k"], 5);
   }
-  for (const char* key : {"is_mean", "is_std", "real_is_mean", "real_is_std"}) {
-    EXPECT_TRUE(within(j[key].get<double>(), g[key].get<double>(), 1e-12, 1e-10)) << key;
-  }
-  EXPECT_FALSE(j.contains("fid_ci"));
+  const auto is = record(Metric::inception_score);
+  EXPECT_TRUE(within(*is.value, g["is_mean"].get<double>(), 1e-12, 1e-10));
+  EXPECT_TRUE(within(is.details["std"].get<double>(), g["is_std"].get<double>(), 1e-12, 1e-10));
+  EXPECT_TRUE(within(is.details["real"]["value"].get<double>(), g["real_is_mean"].get<double>(), 1e-12, 1e-10));
+  EXPECT_TRUE(within(is.details["real"]["std"].get<double>(), g["real_is_std"].get<double>(), 1e-12, 1e-10));
+  EXPECT_FALSE(record(Metric::fid).interval);
   EXPECT_THAT(r.out, HasSubstr("FID"));
   EXPECT_THAT(r.out, HasSubstr("precision"));
   EXPECT_THAT(r.out, HasSubstr("wrote " + out_json()));
@@ -107,17 +117,17 @@ TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
 TEST_F(MetricsCliTest, BootstrapAddsIntervals) {
   const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
                      "--metrics", "fid,kid,prdc", "--kid-subsets", "2", "--kid-subset-size", "20", "--bootstrap", "4",
-                     "--json", out_json()});
+                     "--space", "RadDino", "--json", out_json()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json j = read_json();
-  for (const char* key : {"fid_ci", "kid_mean_ci", "precision_ci", "recall_ci", "density_ci", "coverage_ci"}) {
-    ASSERT_TRUE(j.contains(key)) << key;
-    ASSERT_EQ(j[key].size(), 2u) << key;
-    EXPECT_LE(j[key][0].get<double>(), j[key][1].get<double>()) << key;
+  const auto res = chexgen::results::read_results(out_json());
+  ASSERT_EQ(res.overall.records.size(), 6u);  // FID, KID, PRDC: no Inception Score without logits
+  for (const auto& r : res.overall.records) {
+    ASSERT_TRUE(r.interval) << chexgen::results::column_title(r.key);
+    EXPECT_LE(r.interval->low, r.interval->high) << chexgen::results::column_title(r.key);
+    EXPECT_EQ(r.key.space, "RadDino");
   }
-  EXPECT_FALSE(j.contains("is_mean"));
-  EXPECT_EQ(j["bootstrap_resamples"], 4);
-  EXPECT_EQ(j["options"]["bootstrap"], 4);
+  EXPECT_EQ(res.provenance["bootstrap_resamples"], 4);
+  EXPECT_EQ(res.provenance["options"]["bootstrap"], 4);
 }
 
 TEST_F(MetricsCliTest, BadInputsAreClearErrors) {

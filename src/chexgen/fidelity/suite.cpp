@@ -10,6 +10,7 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/data/csv_table.h"
+#include "chexgen/fidelity/records.h"
 #include "chexgen/metrics/fidelity.h"
 #include "chexgen/metrics/frd.h"
 
@@ -34,13 +35,13 @@ class Records {
  public:
   Records(const SuiteInputs& in, bool overall) : in_(in), overall_(overall) {}
 
-  MetricRecord& put(MetricKey key, double value, const std::optional<metrics::Interval>& interval = {}) {
+  MetricRecord& put(MetricKey key, double value) {
     MetricRecord& r = records_[key];
     r.key = std::move(key);
     r.value = value;
-    r.interval = interval;
     return r;
   }
+  void put(MetricRecord record) { records_[record.key] = std::move(record); }
   // Overall, too small a set is the user's error; per label, a skipped record with the reason.
   void skip(MetricKey key, const std::string& reason) {
     if (overall_)
@@ -62,11 +63,6 @@ class Records {
   bool overall_;
   std::map<MetricKey, MetricRecord> records_;
 };
-
-std::optional<metrics::Interval> interval_of(const metrics::FidelityReport& rep, const std::string& scalar) {
-  if (auto it = rep.intervals.find(scalar); it != rep.intervals.end()) return it->second;
-  return std::nullopt;
-}
 
 // FID and KID on one block, and PRDC when it is the PRDC block.
 void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b, const std::vector<std::size_t>& R,
@@ -120,18 +116,8 @@ void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b,
     fi.synthetic = syn.view();
     fi.real_source = "real " + block.space + " features";
     fi.synthetic_source = "synthetic " + block.space + " features";
-    const metrics::FidelityReport rep = metrics::evaluate_fidelity(fi, fo);
-    const auto& v = rep.values;
-    if (v.fid) out.put(fid, *v.fid, interval_of(rep, "fid"));
-    if (v.kid)
-      out.put(kid, v.kid->mean, interval_of(rep, "kid_mean")).details = {
-          {"std", v.kid->std}, {"subset_size", v.kid->subset_size}, {"subsets", o.kid_subsets}};
-    if (v.prdc) {
-      const double values[] = {v.prdc->precision, v.prdc->recall, v.prdc->density, v.prdc->coverage};
-      for (int k = 0; k < 4; ++k)
-        out.put({kPrdc[k], block.space}, values[k], interval_of(rep, std::string(results::info(kPrdc[k]).id)))
-            .details = {{"k", o.prdc_k}};
-    }
+    for (MetricRecord& r : fidelity_records(metrics::evaluate_fidelity(fi, fo), block.space, in.logits_space))
+      out.put(std::move(r));
   }
   if (!block_details.empty()) details[block.space] = std::move(block_details);
 }
@@ -163,9 +149,8 @@ results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o
       metrics::FidelityInputs<double> fi;
       fi.synthetic_logits = logits.view();
       fi.synthetic_logits_source = "synthetic " + in.logits_name;
-      const metrics::FidelityReport rep = metrics::evaluate_fidelity(fi, fo);
-      records.put(is, rep.values.synthetic_is->mean, interval_of(rep, "is_mean")).details = {
-          {"std", rep.values.synthetic_is->std}, {"splits", o.is_splits}, {"from", in.logits_name}};
+      for (MetricRecord& r : fidelity_records(metrics::evaluate_fidelity(fi, fo), "", in.logits_space, in.logits_name))
+        records.put(std::move(r));
     }
   }
 

@@ -82,26 +82,27 @@ FidelityValues compute_values(MatrixView<T> real, MatrixView<T> synthetic, const
 
 }  // namespace
 
-std::map<std::string, double> FidelityValues::scalars() const {
-  std::map<std::string, double> out;
-  if (fid) out["fid"] = *fid;
+std::map<FidelityScalar, double> FidelityValues::scalars() const {
+  using S = FidelityScalar;
+  std::map<S, double> out;
+  if (fid) out[S::fid] = *fid;
   if (kid) {
-    out["kid_mean"] = kid->mean;
-    out["kid_std"] = kid->std;
+    out[S::kid_mean] = kid->mean;
+    out[S::kid_std] = kid->std;
   }
   if (prdc) {
-    out["precision"] = prdc->precision;
-    out["recall"] = prdc->recall;
-    out["density"] = prdc->density;
-    out["coverage"] = prdc->coverage;
+    out[S::precision] = prdc->precision;
+    out[S::recall] = prdc->recall;
+    out[S::density] = prdc->density;
+    out[S::coverage] = prdc->coverage;
   }
   if (synthetic_is) {
-    out["is_mean"] = synthetic_is->mean;
-    out["is_std"] = synthetic_is->std;
+    out[S::is_mean] = synthetic_is->mean;
+    out[S::is_std] = synthetic_is->std;
   }
   if (real_is) {
-    out["real_is_mean"] = real_is->mean;
-    out["real_is_std"] = real_is->std;
+    out[S::real_is_mean] = real_is->mean;
+    out[S::real_is_std] = real_is->std;
   }
   return out;
 }
@@ -117,7 +118,7 @@ FidelityReport evaluate_fidelity(const FidelityInputs<T>& in, const FidelityOpti
   if (b == 0) return report;
   Stopwatch watch;
   IndexSampler sampler(o.seed ^ kBootstrapSeedMix);
-  std::map<std::string, std::vector<double>> samples;
+  std::map<FidelityScalar, std::vector<double>> samples;
   Progress progress("bootstrap", b, ProgressOptions{.enabled = o.show_progress});
   for (std::size_t r = 0; r < b; ++r) {
     // Draw order per resample: real rows, synthetic rows, real logits rows, synthetic logits rows,
@@ -154,27 +155,6 @@ FidelityReport evaluate_fidelity(const FidelityInputs<T>& in, const FidelityOpti
   return report;
 }
 
-nlohmann::json to_json(const FidelityReport& report) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : report.values.scalars()) j[name] = value;
-  for (const auto& [name, interval] : report.intervals) j[name + "_ci"] = {interval.low, interval.high};
-  if (report.values.kid) {
-    j["kid_subset_size"] = report.values.kid->subset_size;
-    j["kid_subsets"] = report.values.kid->subset_mmd2.size();
-  }
-  if (const auto& p = report.values.prdc) {
-    j["prdc_counts"] = {{"k", p->k},
-                        {"precision_fakes", p->precision_fakes},
-                        {"recall_reals", p->recall_reals},
-                        {"density_memberships", p->density_memberships},
-                        {"coverage_reals", p->coverage_reals}};
-  }
-  if (report.values.synthetic_is) j["is_split_scores"] = report.values.synthetic_is->split_scores;
-  if (report.values.real_is) j["real_is_split_scores"] = report.values.real_is->split_scores;
-  if (report.bootstrap_resamples > 0) j["bootstrap_resamples"] = report.bootstrap_resamples;
-  j["seconds"] = report.seconds;
-  return j;
-}
 
 template FidelityReport evaluate_fidelity(const FidelityInputs<float>&, const FidelityOptions&);
 template FidelityReport evaluate_fidelity(const FidelityInputs<double>&, const FidelityOptions&);

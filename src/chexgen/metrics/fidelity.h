@@ -1,6 +1,7 @@
 // The fidelity metrics of one synthetic set against one real set, computed together from feature
 // matrices (FID, KID, PRDC) and classifier logits (Inception Score), with optional bootstrap
-// intervals. What `chexgen metrics` runs; the JSON layout is documented in docs/metrics.md.
+// intervals. What `chexgen metrics` and the fidelity suite run; fidelity/records.h turns a report into result
+// records (docs/results.md).
 #pragma once
 
 #include <cstddef>
@@ -8,8 +9,6 @@
 #include <map>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "chexgen/metrics/bootstrap.h"
 #include "chexgen/metrics/fid.h"
@@ -50,6 +49,22 @@ struct FidelityInputs {
   std::string synthetic_logits_source = "synthetic logits";
 };
 
+// The scalars of a report, each of which gets a bootstrap interval. (What they are called in results is the
+// results stage's business: fidelity/records.h maps them to result records.)
+enum class FidelityScalar {
+  fid,
+  kid_mean,
+  kid_std,
+  precision,
+  recall,
+  density,
+  coverage,
+  is_mean,
+  is_std,
+  real_is_mean,
+  real_is_std,
+};
+
 // Point values of the metrics that were computed.
 struct FidelityValues {
   std::optional<double> fid;
@@ -58,14 +73,13 @@ struct FidelityValues {
   std::optional<InceptionScoreResult> synthetic_is;
   std::optional<InceptionScoreResult> real_is;
 
-  // Scalar results by JSON name: fid, kid_mean, kid_std, precision, recall, density, coverage,
-  // is_mean, is_std, real_is_mean, real_is_std.
-  std::map<std::string, double> scalars() const;
+  // Every scalar of the metrics that were computed.
+  std::map<FidelityScalar, double> scalars() const;
 };
 
 struct FidelityReport {
   FidelityValues values;
-  std::map<std::string, Interval> intervals;  // "<scalar name>" -> bootstrap interval (JSON: <name>_ci)
+  std::map<FidelityScalar, Interval> intervals;  // bootstrap intervals, with options.bootstrap
   std::size_t bootstrap_resamples = 0;
   std::map<std::string, double> seconds;      // wall time per metric (and "bootstrap")
 };
@@ -76,8 +90,5 @@ struct FidelityReport {
 // independently), all from one IndexSampler, and recomputes every selected metric.
 template <class T>
 FidelityReport evaluate_fidelity(const FidelityInputs<T>& inputs, const FidelityOptions& options);
-
-// {"fid":..., "kid_mean":..., ..., "fid_ci":[lo, hi], ..., "kid_subset_size":..., "seconds":{...}}
-nlohmann::json to_json(const FidelityReport& report);
 
 }  // namespace chexgen::metrics
