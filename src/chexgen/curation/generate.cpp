@@ -1,30 +1,18 @@
 #include "chexgen/curation/generate.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "chexgen/core/base64.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
-#include "chexgen/core/parallel.h"
+#include "chexgen/curation/generate_pvt.h"
 #include "chexgen/curation/journal.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/data/label_dict.h"
@@ -34,10 +22,7 @@ namespace chexgen {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr std::size_t kStderrTailBytes = 2000;
-constexpr std::size_t kProblemsListed = 5;
+namespace generate_detail {
 
 std::span<const std::uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -45,14 +30,6 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 
 std::string sha256_of(std::string_view s) { return sha256_hex(as_bytes(s)); }
 
-bool file_name_safe(std::string_view id) {
-  if (id.empty()) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-  });
-}
-
-// Where a sample's row is, for messages: manifest:row, or the image file of a folder manifest.
 std::string row_name(const Dataset& dataset, const Sample& sample) {
   if (sample.row == 0) return sample.image_path.string();
   return fmt::format("{}:{}", dataset.source.string(), sample.row);
@@ -67,15 +44,6 @@ std::string backend_model(const GenerationBackend& b) {
   return std::get<CommandBackend>(b).model;
 }
 
-// An image as it will be saved: PNG bytes (PNG input as it came; JPEG decoded and re-encoded) and its size.
-struct CheckedImage {
-  std::string png;
-  int width = 0;
-  int height = 0;
-  bool reencoded = false;  // true: `png` is not the bytes that came (a JPEG)
-};
-
-// Decodes `bytes` (named `source` in messages) to check it is a whole PNG or JPEG. Throws InputError saying why not.
 CheckedImage check_image(std::string bytes, const std::string& source) {
   const ImageFormat format = sniff_image_format(as_bytes(bytes));
   if (format != ImageFormat::png && format != ImageFormat::jpeg) {
@@ -106,9 +74,21 @@ CheckedImage check_image(std::string bytes, const std::string& source) {
   return checked;
 }
 
-// "8x8, not the 16x16 asked for (--size)"
 std::string size_mismatch(const CheckedImage& image, const ImageSize& size) {
   return fmt::format("{}x{}, not the {} asked for (--size)", image.width, image.height, image_size_name(size));
+}
+
+}  // namespace generate_detail
+
+namespace {
+
+using namespace generate_detail;
+
+bool file_name_safe(std::string_view id) {
+  if (id.empty()) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 // The outputs every run ends with, from the plan alone (every image is in place by then).
@@ -160,355 +140,6 @@ void write_outputs(const Dataset& dataset, const GenerationPlan& plan, const fs:
   j["commands_run"] = run.commands_run;
   j["elapsed_s"] = run.elapsed_s;
   write_file_atomically(out_dir / "generation.json", j.dump(2) + "\n");
-}
-
-// Serialises the caller's callbacks and does the bookkeeping every finished image needs.
-class Driver {
- public:
-  Driver(const Dataset& dataset, const fs::path& out_dir, const GenerationOptions& options, Journal& journal)
-      : dataset_(dataset), images_dir_(out_dir / "images"), options_(options), journal_(journal) {}
-
-  void log(const std::string& line) {
-    if (!options_.callbacks.log) return;
-    std::lock_guard lock(mutex_);
-    options_.callbacks.log(line);
-  }
-
-  // Puts a checked image in place (writing `image.png`, or moving `staged` when it holds those very bytes), then
-  // journals it. Only after the journal record is on disk does the image count as done.
-  void finish(const GenerationJob& job, const CheckedImage& image, const fs::path& staged = {}) {
-    const fs::path target = images_dir_ / job.file_name;
-    bool moved = false;
-    if (!staged.empty()) {
-      std::error_code ec;
-      fs::rename(staged, target, ec);
-      moved = !ec;
-    }
-    if (!moved) write_file_atomically(target, image.png);
-    journal_.append({{"file_name", job.file_name},
-                     {"sample_id", job.sample_id},
-                     {"k", job.k},
-                     {"seed", job.seed},
-                     {"prompt_sha256", sha256_of(job.prompt)},
-                     {"image_sha256", sha256_of(image.png)},
-                     {"backend", backend_name(options_.backend)},
-                     {"model", backend_model(options_.backend)}});
-    std::lock_guard lock(mutex_);
-    ++generated_;
-    if (options_.callbacks.image_done) options_.callbacks.image_done();
-  }
-
-  std::size_t generated() const { return generated_; }
-  const Dataset& dataset() const { return dataset_; }
-
- private:
-  const Dataset& dataset_;
-  fs::path images_dir_;
-  const GenerationOptions& options_;
-  Journal& journal_;
-  std::mutex mutex_;
-  std::size_t generated_ = 0;
-};
-
-// ---- The images backend ----
-
-thread_local const GenerationJob* current_job = nullptr;  // for the client's retry log, which runs on our thread
-
-void run_images_api(const ImagesApiBackend& backend, const ImageSize& size,
-                    const std::vector<const GenerationJob*>& jobs, Driver& driver, GenerationRun& run) {
-  if (backend.concurrency < 1) {
-    throw UsageError(fmt::format("--concurrency must be at least 1, got {}", backend.concurrency));
-  }
-  if (backend.model.empty()) throw UsageError("the images backend needs a model name (--model)");
-  ApiClient client(backend.base_url, backend.api_key, backend.retry, backend.jitter_seed);
-  client.set_retry_log([&driver](const std::string& line) {
-    driver.log(current_job ? fmt::format("{}: {}", current_job->file_name, line) : line);
-  });
-
-  const std::string size_name = image_size_name(size);
-  try {
-    parallel_for(jobs.size(), backend.concurrency, [&](std::size_t i) {
-      const GenerationJob& job = *jobs[i];
-      const std::string where = row_name(driver.dataset(), driver.dataset().samples[job.sample]);
-      nlohmann::json body = {{"model", backend.model},
-                             {"prompt", job.prompt},
-                             {"n", 1},
-                             {"size", size_name},
-                             {"response_format", "b64_json"}};
-      if (!backend.seed_field.empty()) body[backend.seed_field] = job.seed;
-
-      // The validator decodes the image, so that a reply that is not a usable image is retried like a 5xx.
-      std::optional<CheckedImage> image;
-      auto validate = [&](const nlohmann::json& reply) {
-        if (!reply.is_object() || !reply.contains("data") || !reply["data"].is_array() || reply["data"].empty()) {
-          throw MalformedReply("no \"data\" array with an image in the reply");
-        }
-        const auto& item = reply["data"][0];
-        if (!item.is_object() || !item.contains("b64_json") || !item["b64_json"].is_string()) {
-          throw MalformedReply(item.is_object() && item.contains("url")
-                                   ? "the reply has an image URL, not b64_json (the server ignored response_format)"
-                                   : "data[0].b64_json is missing or not a string");
-        }
-        std::optional<std::string> bytes = base64_decode(item["b64_json"].get_ref<const std::string&>());
-        if (!bytes) throw MalformedReply("data[0].b64_json is not valid base64");
-        try {
-          image = check_image(std::move(*bytes), "data[0].b64_json");
-        } catch (const InputError& e) {
-          throw MalformedReply(e.what());
-        }
-      };
-
-      current_job = &job;
-      try {
-        client.post_json("/v1/images/generations", body, validate);
-      } catch (const RequestFailed& e) {
-        current_job = nullptr;
-        throw ServiceError(fmt::format("{}: {}: {}", where, job.file_name, e.what()));
-      } catch (const ServiceError& e) {
-        current_job = nullptr;
-        throw ServiceError(fmt::format("{}: {}: {}", where, job.file_name, e.what()));
-      }
-      current_job = nullptr;
-      CHEXGEN_ASSERT(image.has_value(), "a validated reply holds an image");
-      if (image->width != size.width || image->height != size.height) {
-        throw ServiceError(
-            fmt::format("{}: {}: the server's image is {}", where, job.file_name, size_mismatch(*image, size)));
-      }
-      driver.finish(job, *image);
-    });
-  } catch (...) {
-    run.requests = client.stats().requests.load();
-    run.retries = client.stats().retries.load();
-    throw;
-  }
-  run.requests = client.stats().requests.load();
-  run.retries = client.stats().retries.load();
-}
-
-// ---- The command backend ----
-
-struct CommandOutcome {
-  int status = 0;          // the exit status, or the signal number when signalled
-  bool signalled = false;
-  std::string stderr_tail;
-};
-
-// Runs `command` through /bin/sh -c with stdin from /dev/null; its stdout and stderr lines go to `log` as they come,
-// and the last bytes of its stderr are kept for the error message.
-CommandOutcome run_shell(const std::string& command, Driver& driver) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-  }
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int error = errno;
-    for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
-    throw std::runtime_error(fmt::format("fork: {}", std::strerror(error)));
-  }
-  if (pid == 0) {
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-
-  CommandOutcome outcome;
-  std::string pending[2];
-  auto emit_lines = [&](std::string& buffer, bool all) {
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t end = buffer.find_first_of("\r\n", start);
-      if (end == std::string::npos) break;
-      if (end > start) driver.log(buffer.substr(start, end - start));
-      start = end + 1;
-    }
-    buffer.erase(0, start);
-    if (all && !buffer.empty()) {
-      driver.log(buffer);
-      buffer.clear();
-    }
-  };
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char chunk[4096];
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t n = ::read(fds[i].fd, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        emit_lines(pending[i], true);
-        continue;
-      }
-      pending[i].append(chunk, static_cast<std::size_t>(n));
-      if (i == 1) {
-        outcome.stderr_tail.append(chunk, static_cast<std::size_t>(n));
-        if (outcome.stderr_tail.size() > 2 * kStderrTailBytes) {
-          outcome.stderr_tail.erase(0, outcome.stderr_tail.size() - kStderrTailBytes);
-        }
-      }
-      emit_lines(pending[i], false);
-    }
-  }
-  for (auto& fd : fds) {
-    if (fd.fd >= 0) ::close(fd.fd);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) {
-    outcome.status = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    outcome.signalled = true;
-    outcome.status = WTERMSIG(status);
-  }
-  if (outcome.stderr_tail.size() > kStderrTailBytes) {
-    outcome.stderr_tail.erase(0, outcome.stderr_tail.size() - kStderrTailBytes);
-  }
-  return outcome;
-}
-
-void run_command_batches(const CommandBackend& backend, const ImageSize& size,
-                         const std::vector<const GenerationJob*>& jobs, const fs::path& out_dir, Driver& driver,
-                         GenerationRun& run) {
-  if (backend.batch_size < 1) {
-    throw UsageError(fmt::format("--batch-size must be at least 1, got {}", backend.batch_size));
-  }
-  const Dataset& dataset = driver.dataset();
-  // prompts.txt holds one prompt per line: a prompt with a line break cannot be written there. A template that
-  // reads only {jobs_file} (JSON Lines) takes any prompt, and then prompts.txt is not written.
-  const bool prompts_file_used = backend.command_template.find("{prompts_file}") != std::string::npos;
-  if (prompts_file_used) {
-    ErrorReport errors;
-    std::vector<bool> reported(dataset.samples.size(), false);
-    for (const GenerationJob* job : jobs) {
-      if (reported[job->sample] || job->prompt.find_first_of("\r\n") == std::string::npos) continue;
-      reported[job->sample] = true;
-      const Sample& s = dataset.samples[job->sample];
-      errors.add(InputError(s.row == 0 ? Location(s.image_path.string()) : Location(dataset.source.string(), s.row),
-                            "the prompt has a line break, which {prompts_file} (one prompt per line) cannot hold; "
-                            "remove it, or let the command read {jobs_file} instead"));
-    }
-    if (!errors.empty()) {
-      const InputError& first = errors.errors().front();
-      if (errors.size() == 1) throw first;
-      throw InputError(first.where(), fmt::format("{} (and {} more prompts with line breaks)", first.reason(),
-                                                  errors.size() - 1));
-    }
-  }
-
-  // Absolute, so that a command that changes its working folder still finds its files.
-  std::error_code ec;
-  const fs::path staging_root = fs::absolute(out_dir / "staging", ec);
-  if (ec) throw OutputError(fmt::format("{}: cannot resolve the folder: {}", out_dir.string(), ec.message()));
-  fs::remove_all(staging_root, ec);  // batches an earlier run left unfinished; they were never journaled
-  for (std::size_t begin = 0, batch = 1; begin < jobs.size(); begin += backend.batch_size, ++batch) {
-    const std::size_t end = std::min(jobs.size(), begin + static_cast<std::size_t>(backend.batch_size));
-    const fs::path staging = staging_root / fmt::format("batch-{:06d}", batch);
-    const fs::path staged_out = staging / "out";
-    fs::create_directories(staged_out, ec);
-    if (ec) {
-      throw OutputError(fmt::format("{}: cannot create the staging folder: {}", staged_out.string(), ec.message()));
-    }
-
-    std::string prompts, seeds, names, jobs_jsonl;
-    for (std::size_t i = begin; i < end; ++i) {
-      const GenerationJob& job = *jobs[i];
-      prompts += job.prompt + "\n";
-      seeds += fmt::format("{}\n", job.seed);
-      names += job.file_name + "\n";
-      jobs_jsonl += nlohmann::ordered_json{{"prompt", job.prompt},
-                                           {"seed", job.seed},
-                                           {"file_name", job.file_name},
-                                           {"sample_id", job.sample_id},
-                                           {"k", job.k}}
-                        .dump() +
-                    "\n";
-    }
-    if (prompts_file_used) write_file_atomically(staging / "prompts.txt", prompts);
-    write_file_atomically(staging / "seeds.txt", seeds);
-    write_file_atomically(staging / "names.txt", names);
-    write_file_atomically(staging / "jobs.jsonl", jobs_jsonl);
-
-    const std::string command = expand_command_template(
-        backend.command_template, {{"prompts_file", shell_quote((staging / "prompts.txt").string())},
-                                   {"seeds_file", shell_quote((staging / "seeds.txt").string())},
-                                   {"names_file", shell_quote((staging / "names.txt").string())},
-                                   {"jobs_file", shell_quote((staging / "jobs.jsonl").string())},
-                                   {"out_dir", shell_quote(staged_out.string())},
-                                   {"width", std::to_string(size.width)},
-                                   {"height", std::to_string(size.height)}});
-    const GenerationJob& first = *jobs[begin];
-    const GenerationJob& last = *jobs[end - 1];
-    const std::string batch_name =
-        fmt::format("batch {} ({} image(s), {} .. {}, rows {} .. {} of {})", batch, end - begin, first.file_name,
-                    last.file_name, dataset.samples[first.sample].row, dataset.samples[last.sample].row,
-                    dataset.source.string());
-    const CommandOutcome outcome = run_shell(command, driver);
-    ++run.commands_run;
-    if (outcome.signalled || outcome.status != 0) {
-      std::string tail = outcome.stderr_tail;
-      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-      throw ServiceError(fmt::format(
-          "--command failed on {}: {}; its files are in {}\n{}", batch_name,
-          outcome.signalled ? fmt::format("killed by signal {}", outcome.status)
-                            : fmt::format("exit status {}", outcome.status),
-          staging.string(), tail.empty() ? "(it wrote nothing to stderr)" : "last lines of its stderr:\n" + tail));
-    }
-
-    // Every image the command did write well is kept and journaled, even when others are missing or bad.
-    std::vector<std::string> problems;
-    for (std::size_t i = begin; i < end; ++i) {
-      const GenerationJob& job = *jobs[i];
-      const Sample& sample = dataset.samples[job.sample];
-      const fs::path staged = staged_out / job.file_name;
-      const std::string where = fmt::format("{}: {}", row_name(dataset, sample), job.file_name);
-      if (!fs::is_regular_file(staged, ec)) {
-        problems.push_back(fmt::format("{}: the command did not write {}", where, staged.string()));
-        continue;
-      }
-      CheckedImage image;
-      try {
-        image = check_image(read_file_bytes(staged), staged.string());
-      } catch (const InputError& e) {
-        problems.push_back(fmt::format("{}: {}", where, e.what()));
-        continue;
-      }
-      if (image.width != size.width || image.height != size.height) {
-        problems.push_back(fmt::format("{}: {}: the image is {}", where, staged.string(), size_mismatch(image, size)));
-        continue;
-      }
-      // A PNG kept as it came is moved into place; a re-encoded JPEG is written.
-      driver.finish(job, image, image.reencoded ? fs::path() : staged);
-    }
-    if (!problems.empty()) {
-      std::string message = fmt::format("--command on {}: {} of its images are missing or unusable:", batch_name,
-                                        problems.size());
-      for (std::size_t p = 0; p < std::min(problems.size(), kProblemsListed); ++p) message += "\n  " + problems[p];
-      if (problems.size() > kProblemsListed) {
-        message += fmt::format("\n  (and {} more)", problems.size() - kProblemsListed);
-      }
-      message += fmt::format("\nthe images it wrote well are kept; its files are in {}", staging.string());
-      throw ServiceError(message);
-    }
-    fs::remove_all(staging, ec);
-  }
-  fs::remove_all(staging_root, ec);
 }
 
 }  // namespace
@@ -584,18 +215,6 @@ GenerationPlan plan_generations(const Dataset& dataset, const GenerationPlanOpti
     throw InputError(first.where(), fmt::format("{} (and {} more bad rows)", first.reason(), n_bad - 1));
   }
   return plan;
-}
-
-std::string shell_quote(std::string_view text) {
-  std::string quoted = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
 }
 
 std::string expand_command_template(std::string_view command_template,

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "chexgen/core/subprocess.h"
 #include "chexgen/curation/http_client.h"
 #include "chexgen/data/manifest.h"
 #include "chexgen/image/resize.h"
@@ -121,10 +122,8 @@ GenerationRun generate_images(const Dataset& dataset, const GenerationPlan& plan
                               const GenerationOptions& options);
 
 // The command line a batch runs: `command_template` with each {placeholder} replaced by its value. Values are
-// inserted as given (the caller quotes paths with shell_quote). Placeholders not in `values` are left as they are.
+// inserted as given (the caller quotes paths with shell_quote, core/subprocess.h). Placeholders not in `values` are left as they are.
 std::string expand_command_template(std::string_view command_template,
                                     const std::vector<std::pair<std::string, std::string>>& values);
-// `text` quoted for /bin/sh: 'text', with each ' written as '\''.
-std::string shell_quote(std::string_view text);
 
 }  // namespace chexgen
