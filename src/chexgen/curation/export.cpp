@@ -573,25 +573,16 @@ bool has_quality_column(const Dataset& dataset) {
                      [](const Sample& s) { return extra_value(s, kQualityKey) != nullptr; });
 }
 
-ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, const ExportOptions& options,
-                             ErrorReport& errors, const ProgressOptions* progress_options) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::string source = dataset.source.string();
-  const LabelSet chexpert = LabelSet::chexpert14();
+namespace {
+
+// Which rows the export keeps: by quality (every row when there is no quality column). Counts go to `summary`;
+// rows with a missing or unknown quality are problems.
+std::vector<std::optional<std::size_t>> select_rows(const Dataset& dataset, const ExportOptions& options,
+                                                    ExportSummary& summary, std::vector<bool>& kept,
+                                                    std::vector<InputError>& problems) {
   const std::size_t n = dataset.samples.size();
-
-  ExportSummary summary;
-  summary.n_rows = n;
-  summary.has_quality = has_quality_column(dataset);
-  summary.rows_per_quality.assign(quality_names().size(), 0);
-  summary.exported_per_quality.assign(quality_names().size(), 0);
-  summary.left_out_per_quality.assign(quality_names().size(), 0);
-
-  std::vector<InputError> problems;
-
-  // ---- Checks that need no image: quality, prompt, file names, labels ----
   std::vector<std::optional<std::size_t>> quality(n);
-  std::vector<bool> kept(n, false);
+  kept.assign(n, false);
   for (std::size_t i = 0; i < n; ++i) {
     const Sample& s = dataset.samples[i];
     if (!summary.has_quality) {
@@ -620,7 +611,13 @@ ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, co
       if (qi >= kUnparsed) summary.unparsed_or_error.push_back({s.row, s.image_ref, quality_names()[qi]});
     }
   }
+  return quality;
+}
 
+// The file name each kept row's image gets in images/: its own, which must be usable and unique.
+std::vector<std::string> output_names(const Dataset& dataset, const std::vector<bool>& kept,
+                                      std::vector<InputError>& problems) {
+  const std::size_t n = dataset.samples.size();
   std::vector<std::string> names(n);
   std::unordered_map<std::string, std::size_t> name_rows;
   for (std::size_t i = 0; i < n; ++i) {
@@ -655,94 +652,84 @@ ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, co
                       names[i], first.row, first.image_ref)));
     }
   }
+  return names;
+}
 
-  // Each manifest label's place among CheXpert's 14; a label outside them may only be used by rows left out.
+// Each manifest label's place among CheXpert's 14; a label outside them may only be used by rows left out.
+std::vector<std::optional<std::size_t>> chexpert_places(const Dataset& dataset, const ExportOptions& options,
+                                                        const std::vector<bool>& kept,
+                                                        std::vector<InputError>& problems) {
+  const LabelSet chexpert = LabelSet::chexpert14();
   std::vector<std::optional<std::size_t>> to_chexpert(dataset.labels.size());
-  if (!options.no_labels) {
-    if (dataset.labels.empty()) {
-      problems.push_back(InputError(
-          Location{source}, "the manifest has no labels, so there is no labels_dict to write; give --no-labels to "
-                            "export without one (or --labels-column if the labels are in another column)"));
-    }
-    for (std::size_t k = 0; k < dataset.labels.size(); ++k) {
-      to_chexpert[k] = chexpert.index(dataset.labels.name(k));
-      if (to_chexpert[k]) continue;
-      std::size_t n_using = 0, first = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!kept[i] || dataset.samples[i].labels[k] == LabelValue::missing) continue;
-        if (n_using++ == 0) first = i;
-      }
-      if (n_using == 0) continue;
-      problems.push_back(row_error(
-          dataset, dataset.samples[first], dataset.labels.name(k),
-          fmt::format("label '{}' is not one of CheXpert's 14 ({}), yet this row and {} other exported row(s) give "
-                      "it a value; labels_dict holds CheXpert's labels only: rename the label, or give --no-labels",
-                      dataset.labels.name(k), chexpert.joined(), n_using - 1)));
-    }
+  if (options.no_labels) return to_chexpert;
+  if (dataset.labels.empty()) {
+    problems.push_back(InputError(
+        Location{dataset.source.string()},
+        "the manifest has no labels, so there is no labels_dict to write; give --no-labels to export without one (or "
+        "--labels-column if the labels are in another column)"));
   }
-
-  // The output's images/ must not be where the source images are: the dataset would then hold every image of the
-  // source, kept or not.
-  const fs::path images_dir = out_dir / "images";
-  std::error_code ec;
-  if (fs::is_directory(images_dir, ec)) {
-    for (const Sample& s : dataset.samples) {
-      if (fs::equivalent(s.image_path.parent_path(), images_dir, ec)) {
-        throw UsageError(fmt::format(
-            "{}: row {}'s image '{}' is in {}, the export's own image folder; give an --out that is not the "
-            "folder the images were generated into",
-            source, s.row, s.image_path.string(), images_dir.string()));
-      }
+  for (std::size_t k = 0; k < dataset.labels.size(); ++k) {
+    to_chexpert[k] = chexpert.index(dataset.labels.name(k));
+    if (to_chexpert[k]) continue;
+    std::size_t n_using = 0, first = 0;
+    for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
+      if (!kept[i] || dataset.samples[i].labels[k] == LabelValue::missing) continue;
+      if (n_using++ == 0) first = i;
     }
+    if (n_using == 0) continue;
+    problems.push_back(row_error(
+        dataset, dataset.samples[first], dataset.labels.name(k),
+        fmt::format("label '{}' is not one of CheXpert's 14 ({}), yet this row and {} other exported row(s) give it "
+                    "a value; labels_dict holds CheXpert's labels only: rename the label, or give --no-labels",
+                    dataset.labels.name(k), chexpert.joined(), n_using - 1)));
   }
+  return to_chexpert;
+}
 
-  std::vector<std::size_t> kept_rows;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (kept[i]) kept_rows.push_back(i);
+// With problems found, nothing is written: the other kept rows' images are still read and decoded, so that one
+// run names every problem; all go to `errors` in file order and the first is thrown.
+[[noreturn]] void report_problems(const Dataset& dataset, const ExportOptions& options,
+                                  const std::vector<std::size_t>& kept_rows, std::vector<InputError> problems,
+                                  ErrorReport& errors, const ProgressOptions* progress_options) {
+  std::set<std::size_t> bad_rows;
+  for (const auto& e : problems) bad_rows.insert(e.where().row.value_or(0));
+  std::vector<std::size_t> to_check;
+  for (const std::size_t i : kept_rows) {
+    if (bad_rows.count(dataset.samples[i].row) == 0) to_check.push_back(i);
   }
-
-  if (!problems.empty()) {
-    // Nothing will be written; the other kept rows' images are still read and decoded, so that one run names
-    // every problem.
-    std::set<std::size_t> bad_rows;
-    for (const auto& e : problems) bad_rows.insert(e.where().row.value_or(0));
-    std::vector<std::size_t> to_check;
-    for (const std::size_t i : kept_rows) {
-      if (bad_rows.count(dataset.samples[i].row) == 0) to_check.push_back(i);
-    }
-    std::vector<std::optional<InputError>> failures(to_check.size());
-    std::optional<Progress> progress;
-    if (progress_options != nullptr) {
-      progress.emplace("export (checking): " + source, to_check.size(), *progress_options);
-    }
-    parallel_for(
-        to_check.size(), options.threads,
-        [&](std::size_t j) {
-          std::string bytes;
-          failures[j] = read_checked_image(dataset, dataset.samples[to_check[j]], bytes);
-        },
-        progress ? &*progress : nullptr);
-    for (auto& f : failures) {
-      if (f) problems.push_back(*f);
-    }
-    // In file order, as the manifest readers report.
-    std::stable_sort(problems.begin(), problems.end(), [](const InputError& a, const InputError& b) {
-      return a.where().row.value_or(0) < b.where().row.value_or(0);
-    });
-    for (const auto& e : problems) errors.add(e);
-    throw problems.front();
+  std::vector<std::optional<InputError>> failures(to_check.size());
+  std::optional<Progress> progress;
+  if (progress_options != nullptr) {
+    progress.emplace("export (checking): " + dataset.source.string(), to_check.size(), *progress_options);
   }
-  std::set<std::string> new_names;
-  for (const std::size_t i : kept_rows) new_names.insert(names[i]);
+  parallel_for(
+      to_check.size(), options.threads,
+      [&](std::size_t j) {
+        std::string bytes;
+        failures[j] = read_checked_image(dataset, dataset.samples[to_check[j]], bytes);
+      },
+      progress ? &*progress : nullptr);
+  for (auto& f : failures) {
+    if (f) problems.push_back(*f);
+  }
+  // In file order, as the manifest readers report.
+  std::stable_sort(problems.begin(), problems.end(), [](const InputError& a, const InputError& b) {
+    return a.where().row.value_or(0) < b.where().row.value_or(0);
+  });
+  for (const auto& e : problems) errors.add(e);
+  throw problems.front();
+}
 
-  // ---- The output folder: ours to change, or refused ----
-  const std::set<std::string> earlier = claim_images_folder(out_dir, new_names);
-
-  // ---- Every kept image: read, decode, copy or link unless an identical file is there ----
+// Every kept image read, decoded, and copied or linked into images/ unless an identical file is there. Counts go
+// to `summary`; an unreadable image is added to `errors` and the first one thrown after all were tried.
+void place_images(const Dataset& dataset, const ExportOptions& options, const std::vector<std::size_t>& kept_rows,
+                  const std::vector<std::string>& names, const fs::path& images_dir, ExportSummary& summary,
+                  ErrorReport& errors, const ProgressOptions* progress_options) {
   std::vector<std::optional<InputError>> failures(kept_rows.size());
   std::atomic<std::size_t> n_copied{0}, n_linked{0}, n_already{0}, n_replaced{0};
   std::optional<Progress> progress;
-  if (progress_options != nullptr) progress.emplace("export: " + source, kept_rows.size(), *progress_options);
+  if (progress_options != nullptr)
+    progress.emplace("export: " + dataset.source.string(), kept_rows.size(), *progress_options);
   parallel_for(
       kept_rows.size(), options.threads,
       [&](std::size_t j) {
@@ -771,6 +758,55 @@ ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, co
     if (!first_failure) first_failure = *f;
   }
   if (first_failure) throw *first_failure;
+}
+
+}  // namespace
+
+ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, const ExportOptions& options,
+                             ErrorReport& errors, const ProgressOptions* progress_options) {
+  const auto start = std::chrono::steady_clock::now();
+  const LabelSet chexpert = LabelSet::chexpert14();
+
+  ExportSummary summary;
+  summary.n_rows = dataset.samples.size();
+  summary.has_quality = has_quality_column(dataset);
+  summary.rows_per_quality.assign(quality_names().size(), 0);
+  summary.exported_per_quality.assign(quality_names().size(), 0);
+  summary.left_out_per_quality.assign(quality_names().size(), 0);
+
+  // ---- Checks that need no image: quality, prompt, file names, labels ----
+  std::vector<InputError> problems;
+  std::vector<bool> kept;
+  const auto quality = select_rows(dataset, options, summary, kept, problems);
+  const std::vector<std::string> names = output_names(dataset, kept, problems);
+  const auto to_chexpert = chexpert_places(dataset, options, kept, problems);
+
+  // The output's images/ must not be where the source images are: the dataset would then hold every image of the
+  // source, kept or not.
+  const fs::path images_dir = out_dir / "images";
+  std::error_code ec;
+  if (fs::is_directory(images_dir, ec)) {
+    for (const Sample& s : dataset.samples) {
+      if (fs::equivalent(s.image_path.parent_path(), images_dir, ec)) {
+        throw UsageError(fmt::format(
+            "{}: row {}'s image '{}' is in {}, the export's own image folder; give an --out that is not the "
+            "folder the images were generated into",
+            dataset.source.string(), s.row, s.image_path.string(), images_dir.string()));
+      }
+    }
+  }
+
+  std::vector<std::size_t> kept_rows;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (kept[i]) kept_rows.push_back(i);
+  }
+  if (!problems.empty()) report_problems(dataset, options, kept_rows, std::move(problems), errors, progress_options);
+  std::set<std::string> new_names;
+  for (const std::size_t i : kept_rows) new_names.insert(names[i]);
+
+  // ---- The output folder: ours to change, or refused ----
+  const std::set<std::string> earlier = claim_images_folder(out_dir, new_names);
+  place_images(dataset, options, kept_rows, names, images_dir, summary, errors, progress_options);
 
   // An earlier export's images that this one does not list (e.g. it kept fewer grades) would otherwise stay in
   // images/ without a metadata line.
