@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "chexgen/core/progress.h"
@@ -44,7 +44,8 @@ MatrixF random_features(std::size_t rows, std::size_t dim, double mean, double s
 
 // NumPy .npy version 1.0: magic, header length, a Python dict literal padded to 64 bytes, raw data.
 void write_npy(const std::filesystem::path& path, const MatrixF& m) {
-  std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", m.rows(), m.cols());
+  std::string header =
+      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", m.rows(), m.cols());
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');

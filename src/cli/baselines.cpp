@@ -35,8 +35,8 @@ int run_baselines(const BaselinesArgs& a, const GlobalOptions& global) {
   fidelity::BaselineRun run;
   try {
     Progress progress("baselines: " + a.manifest, dataset.samples.size(), ProgressOptions{.enabled = !global.quiet});
-    run = fidelity::write_baselines(dataset, a.out, fidelity::BaselineOptions{a.seed, global.threads}, errors,
-                                    &progress);
+    run =
+        fidelity::write_baselines(dataset, a.out, fidelity::BaselineOptions{a.seed, global.threads}, errors, &progress);
   } catch (const InputError&) {
     for (std::size_t i = n_row_errors; i < errors.size(); ++i) {
       fmt::print(stderr, "chexgen: error: {}\n", errors.errors()[i].what());
@@ -51,11 +51,13 @@ int run_baselines(const BaselinesArgs& a, const GlobalOptions& global) {
 
   const auto& sp = run.split;
   if (!sp.by_patient) {
-    fmt::print(stderr, "chexgen: {}: no sample has a patient id; the halves are split by sample, so images of one "
-                       "patient may be on both sides\n", a.manifest);
+    fmt::print(stderr,
+               "chexgen: {}: no sample has a patient id; the halves are split by sample, so images of one "
+               "patient may be on both sides\n",
+               a.manifest);
   } else if (sp.n_without_patient > 0) {
-    fmt::print(stderr, "chexgen: {}: {} sample(s) have no patient id; each of them was placed on its own\n",
-               a.manifest, sp.n_without_patient);
+    fmt::print(stderr, "chexgen: {}: {} sample(s) have no patient id; each of them was placed on its own\n", a.manifest,
+               sp.n_without_patient);
   }
   const char* unit = sp.by_patient ? "patients" : "samples";
   fmt::print("split of {} images by {} (seed {}): reference {} images ({} {}), held-out {} images ({} {})\n",
@@ -76,8 +78,9 @@ int run_baselines(const BaselinesArgs& a, const GlobalOptions& global) {
 void add_baselines_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<BaselinesArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "baselines", "Split a real dataset by patient and write baseline generators (held-out, copies, blur, noise, "
-                   "down-up) with metadata.jsonl manifests");
+      "baselines",
+      "Split a real dataset by patient and write baseline generators (held-out, copies, blur, noise, "
+      "down-up) with metadata.jsonl manifests");
   cmd->add_option("manifest", args->manifest, "Real dataset manifest (or folder of images)")->required();
   cmd->add_option("--out", args->out, "Output folder: reference/, one folder per generator, baselines.json")
       ->required();

@@ -66,11 +66,10 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
   eo.threads = global.threads;
   ManifestOptions options = a.manifest_args.options();
 
-  std::optional<FilterInfo> filter =
-      a.filter_summary.empty()
-          ? read_found<FilterInfo>(find_filter_summary(a.manifest),
-                                   [](const fs::path& p) { return read_filter_info(p); })
-          : std::optional<FilterInfo>(read_filter_info(a.filter_summary));
+  std::optional<FilterInfo> filter = a.filter_summary.empty()
+                                         ? read_found<FilterInfo>(find_filter_summary(a.manifest),
+                                                                  [](const fs::path& p) { return read_filter_info(p); })
+                                         : std::optional<FilterInfo>(read_filter_info(a.filter_summary));
   // The filter's kept.csv / graded.csv keep the image paths of the manifest it graded, relative to that manifest's
   // image root, which its summary.json records.
   if (options.image_root.empty() && filter && !filter->image_root.empty() && same_folder(filter->path, a.manifest)) {
@@ -82,9 +81,10 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
   ErrorReport errors;
   const Dataset dataset = read_manifest_or_report(a.manifest, options, errors);
   if (keep_given && !has_quality_column(dataset)) {
-    throw UsageError(fmt::format("--keep: {} has no 'quality' column to keep rows by (export the filter's "
-                                 "graded.csv or kept.csv, or leave --keep out to export every row)",
-                                 a.manifest));
+    throw UsageError(
+        fmt::format("--keep: {} has no 'quality' column to keep rows by (export the filter's "
+                    "graded.csv or kept.csv, or leave --keep out to export every row)",
+                    a.manifest));
   }
   const fs::path image_root = options.image_root.empty() ? fs::path(a.manifest).parent_path() : options.image_root;
   eo.generation =
@@ -100,8 +100,8 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
     s = export_dataset(dataset, a.out, eo, errors, &progress);
   } catch (const InputError&) {
     print_errors(errors);
-    fmt::print(stderr, "chexgen: {}: {} problem(s); no metadata.jsonl was written to {}{}\n", a.manifest,
-               errors.size(), a.out,
+    fmt::print(stderr, "chexgen: {}: {} problem(s); no metadata.jsonl was written to {}{}\n", a.manifest, errors.size(),
+               a.out,
                fs::exists(fs::path(a.out) / "images") ? " (images already copied stay; a rerun keeps them)" : "");
     return static_cast<int>(ExitCode::bad_input);
   }
@@ -109,8 +109,7 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
   if (s.has_quality) {
     std::string counts;
     for (std::size_t q = 0; q < quality_names().size(); ++q) {
-      if (q < 4 &&
-          std::find(eo.keep.begin(), eo.keep.end(), static_cast<Grade>(q)) != eo.keep.end()) {
+      if (q < 4 && std::find(eo.keep.begin(), eo.keep.end(), static_cast<Grade>(q)) != eo.keep.end()) {
         continue;  // a kept grade (Grade's enumerators are in quality_names() order)
       }
       counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", quality_names()[q], s.left_out_per_quality[q]);
@@ -132,16 +131,15 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
   }
 
   fmt::print("exported {} of {} images to {}/images ({} {}, {} already there, {} replaced)\n", s.n_exported, s.n_rows,
-             a.out, eo.link ? s.n_linked : s.n_copied, eo.link ? "linked" : "copied", s.n_already_there,
-             s.n_replaced);
+             a.out, eo.link ? s.n_linked : s.n_copied, eo.link ? "linked" : "copied", s.n_already_there, s.n_replaced);
   fmt::print("card: filter {}; generator {}\n",
              eo.filter ? fmt::format("{} ({})", eo.filter->model.empty() ? "model unknown" : eo.filter->model,
                                      eo.filter->path.string())
                        : "unknown",
-             eo.generation ? fmt::format("{} ({})",
-                                         eo.generation->model.empty() ? eo.generation->backend : eo.generation->model,
-                                         eo.generation->path.string())
-                           : "unknown");
+             eo.generation
+                 ? fmt::format("{} ({})", eo.generation->model.empty() ? eo.generation->backend : eo.generation->model,
+                               eo.generation->path.string())
+                 : "unknown");
   fmt::print("wrote {0}/metadata.jsonl, {0}/prompt_INFO.csv, {0}/README.md and {0}/export.json\n", a.out);
   return 0;
 }
@@ -151,13 +149,16 @@ int run_export(const ExportArgs& a, bool keep_given, const GlobalOptions& global
 void add_export_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "export", "Write a graded (or any) manifest as a dataset in SynthCheX-75K's shape: images/, metadata.jsonl "
-                "for Hugging Face imagefolder, prompt_INFO.csv and a dataset card");
-  cmd->add_option("manifest", args->manifest, "Manifest: the filter's kept.csv or graded.csv, generate's "
-                                              "generations.csv, or any manifest with prompts")
+      "export",
+      "Write a graded (or any) manifest as a dataset in SynthCheX-75K's shape: images/, metadata.jsonl "
+      "for Hugging Face imagefolder, prompt_INFO.csv and a dataset card");
+  cmd->add_option("manifest", args->manifest,
+                  "Manifest: the filter's kept.csv or graded.csv, generate's "
+                  "generations.csv, or any manifest with prompts")
       ->required();
-  cmd->add_option("--out", args->out, "Output folder: images/, metadata.jsonl, prompt_INFO.csv, README.md, "
-                                      "export.json")
+  cmd->add_option("--out", args->out,
+                  "Output folder: images/, metadata.jsonl, prompt_INFO.csv, README.md, "
+                  "export.json")
       ->required();
   CLI::Option* keep = cmd->add_option("--keep", args->keep,
                                       "Grades to export, comma-separated (rows of other grades, unparsed or error "

@@ -116,8 +116,8 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
   }
   const std::filesystem::path store_dir = store_root(a.radiomics.store);
   features::FeatureStore store(store_dir, extractor.id, extractor.columns);
-  const ExtractedSet set = extract_set(a.manifest, a.manifest_args.options(), extractor, store, global, what,
-                                       a.manifest);
+  const ExtractedSet set =
+      extract_set(a.manifest, a.manifest_args.options(), extractor, store, global, what, a.manifest);
   const auto& f = set.features;
   info["store"] = store.directory().string();
   info["images"] = f.samples.size();
@@ -137,7 +137,8 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
 void add_extract_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<ExtractArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "extract", "Compute features of every image in a manifest into the feature store (TorchScript model or radiomics)");
+      "extract",
+      "Compute features of every image in a manifest into the feature store (TorchScript model or radiomics)");
   cmd->add_option("manifest", args->manifest, "Manifest: CSV, metadata.jsonl, or a folder of images")->required();
   cmd->add_option("--model", args->model, "TorchScript model M.pt; its sidecar M.json says how to preprocess");
   cmd->add_option("--preset", args->preset,

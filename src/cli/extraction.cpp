@@ -38,7 +38,8 @@ std::filesystem::path store_root(const std::string& store) {
   if (!store.empty()) return store;
   if (const char* env = std::getenv("CHEXGEN_STORE"); env && *env) return env;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "chexgen/store";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache/chexgen/store";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::filesystem::path(home) / ".cache/chexgen/store";
   throw UsageError("no feature store: give --store DIR (or set CHEXGEN_STORE)");
 }
 

@@ -43,7 +43,8 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   o.suite.threads = global.threads;
   if (a.is_from != "logits" && a.is_from != "pool")
     throw UsageError(fmt::format("--inception-score-from must be logits or pool, not '{}'", a.is_from));
-  o.inception_score_from = a.is_from == "pool" ? fidelity::InceptionScoreFrom::pool : fidelity::InceptionScoreFrom::logits;
+  o.inception_score_from =
+      a.is_from == "pool" ? fidelity::InceptionScoreFrom::pool : fidelity::InceptionScoreFrom::logits;
   o.deduplicate_real_prompts = !a.keep_duplicate_prompts;
   o.skip_bad = a.skip_bad;
   if (a.no_radiomics && a.models.empty())
@@ -66,8 +67,8 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   std::optional<features::TextFeatureExtractor> text;
   if (!a.text_model.empty()) text = deep::as_text_extractor(std::make_shared<deep::TextModel>(a.text_model, run));
 
-  const fidelity::FidelityRun result = fidelity::evaluate_fidelity(real, synthetic, extractors, text,
-                                                                   store_root(a.radiomics.store), o, Log(!global.quiet));
+  const fidelity::FidelityRun result = fidelity::evaluate_fidelity(
+      real, synthetic, extractors, text, store_root(a.radiomics.store), o, Log(!global.quiet));
   const results::Results& r = result.results;
   const std::filesystem::path out(a.out);
   std::error_code ec;
@@ -101,8 +102,9 @@ void add_fidelity_command(CLI::App& app, const GlobalOptions& global, int& exit_
       "fidelity", "Every fidelity metric of a synthetic set against a real set, overall and per label (CheXGenBench)");
   cmd->add_option("--real", args->real, "Real images: a manifest (CSV, metadata.jsonl or folder)")->required();
   cmd->add_option("--synthetic", args->synthetic, "Synthetic images: a manifest")->required();
-  cmd->add_option("--out", args->out,
-                  "Results folder: results.json, image_generation_metrics.csv, conditional_image_generation_metrics.csv")
+  cmd->add_option(
+         "--out", args->out,
+         "Results folder: results.json, image_generation_metrics.csv, conditional_image_generation_metrics.csv")
       ->required();
   cmd->add_option("--model", args->models,
                   "TorchScript image model with its sidecar (repeatable): inception-fid gives FID, KID and the "
@@ -121,8 +123,9 @@ void add_fidelity_command(CLI::App& app, const GlobalOptions& global, int& exit_
   cmd->add_flag("--keep-duplicate-prompts", args->keep_duplicate_prompts,
                 "Keep real rows whose prompt was already seen (CheXGenBench keeps the first one only)");
   cmd->add_flag("--no-radiomics", args->no_radiomics, "No radiomic features, so no FRD");
-  cmd->add_flag("--radiomics-metrics", o.radiomics_metrics,
-                "Also FID (Radiomics) and KID (Radiomics) when deep models are given (without any, they are always on)");
+  cmd->add_flag(
+      "--radiomics-metrics", o.radiomics_metrics,
+      "Also FID (Radiomics) and KID (Radiomics) when deep models are given (without any, they are always on)");
   cmd->add_flag("--frd-match-sample-count", o.suite.frd_match_sample_count,
                 "FRD: subsample the larger set to the smaller one's size");
   cmd->add_option("--inception-score-from", args->is_from,

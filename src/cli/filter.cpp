@@ -98,8 +98,10 @@ int run_filter_command(const FilterArgs& a, const GlobalOptions& global) {
     for (const auto& r : run.results) {
       if (r.outcome == Outcome::error) fmt::print(stderr, "chexgen: error: {}\n", r.reason);
     }
-    fmt::print(stderr, "chexgen: {} image(s) could not be graded (listed above and in graded.csv); rerun the same "
-                       "command to retry only those\n", n_errors);
+    fmt::print(stderr,
+               "chexgen: {} image(s) could not be graded (listed above and in graded.csv); rerun the same "
+               "command to retry only those\n",
+               n_errors);
     return static_cast<int>(ExitCode::service);
   }
   return 0;
@@ -110,8 +112,9 @@ int run_filter_command(const FilterArgs& a, const GlobalOptions& global) {
 void add_filter_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<FilterArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "filter", "Grade every image with a vision-language model (OpenAI-compatible chat completions) against its "
-                "own prompt, using SynthCheX-75K's meta-prompt; keep High and Medium Quality. Resumable");
+      "filter",
+      "Grade every image with a vision-language model (OpenAI-compatible chat completions) against its "
+      "own prompt, using SynthCheX-75K's meta-prompt; keep High and Medium Quality. Resumable");
   cmd->add_option("manifest", args->manifest,
                   "Images with their prompts: generations.csv from chexgen generate, CheXGenBench's prompt_INFO.csv "
                   "(img_savename, prompt), a metadata.jsonl, ...")
@@ -124,8 +127,9 @@ void add_filter_command(CLI::App& app, const GlobalOptions& global, int& exit_co
   cmd->add_option("--question-template", args->question_template,
                   "User question; {prompt} is replaced by the image's own prompt")
       ->default_str(std::string(kSynthChexQuestionTemplate));
-  cmd->add_option("--max-tokens", args->max_tokens, "max_tokens of each request")->default_val(32)->check(
-      CLI::Range(1, 100000));
+  cmd->add_option("--max-tokens", args->max_tokens, "max_tokens of each request")
+      ->default_val(32)
+      ->check(CLI::Range(1, 100000));
   add_manifest_options(cmd, args->manifest_args);
   add_skip_bad_flag(cmd, args->manifest_args.skip_bad);
   cmd->callback([args, &global, &exit_code] { exit_code = run_filter_command(*args, global); });

@@ -37,8 +37,8 @@ void check_backend_options(const CLI::App& cmd, const GenerateArgs& a) {
   const bool api = !a.http.base_url.empty();
   if (api == !a.command.empty()) throw UsageError("give either --base-url (an images API) or --command (a script)");
   if (api && a.http.model.empty()) throw UsageError("--base-url needs --model (the model name the server serves)");
-  const std::vector<std::string> api_only{"--seed-field", "--concurrency", "--api-key-env", "--timeout",
-                                         "--max-attempts", "--backoff"};
+  const std::vector<std::string> api_only{"--seed-field", "--concurrency",  "--api-key-env",
+                                          "--timeout",    "--max-attempts", "--backoff"};
   const std::vector<std::string> command_only{"--batch-size"};
   for (const std::string& name : api ? command_only : api_only) {
     if (cmd.count(name) > 0) {
@@ -102,8 +102,8 @@ int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions
                  plan.jobs.size(), a.out, n_to_generate);
     }
     if (n_to_generate == 0) return;
-    progress = std::make_unique<Progress>("generate: " + a.manifest, n_to_generate,
-                                          ProgressOptions{.enabled = !global.quiet});
+    progress =
+        std::make_unique<Progress>("generate: " + a.manifest, n_to_generate, ProgressOptions{.enabled = !global.quiet});
   };
   options.callbacks.image_done = [&] {
     if (progress) progress->advance();
@@ -117,14 +117,18 @@ int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions
     run = generate_images(dataset, plan, a.out, options);
   } catch (const ServiceError&) {
     if (progress) progress->finish();
-    fmt::print(stderr, "chexgen: the images finished so far are journaled in {}/journal.jsonl; rerunning the same "
-                       "command continues from there\n", a.out);
+    fmt::print(stderr,
+               "chexgen: the images finished so far are journaled in {}/journal.jsonl; rerunning the same "
+               "command continues from there\n",
+               a.out);
     throw;
   }
   if (progress) progress->finish();
 
-  fmt::print("generated {} image(s) for {} prompt(s) x {} seed(s) into {}/images ({} made now, {} from an earlier "
-             "run)\n", run.n_images, run.n_prompts, plan.per_prompt, a.out, run.n_generated, run.n_from_journal);
+  fmt::print(
+      "generated {} image(s) for {} prompt(s) x {} seed(s) into {}/images ({} made now, {} from an earlier "
+      "run)\n",
+      run.n_images, run.n_prompts, plan.per_prompt, a.out, run.n_generated, run.n_from_journal);
   if (std::holds_alternative<ImagesApiBackend>(options.backend)) {
     fmt::print("{} request(s), {} retr{}, {:.1f} s\n", run.requests, run.retries, run.retries == 1 ? "y" : "ies",
                run.elapsed_s);
@@ -139,9 +143,10 @@ int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions
 
 void add_generate_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "generate", "Generate images from a prompt manifest through an OpenAI-compatible images API or your own "
-                  "command, with deterministic seeds and file names; resumable (docs/generate.md)");
+  CLI::App* cmd =
+      app.add_subcommand("generate",
+                         "Generate images from a prompt manifest through an OpenAI-compatible images API or your own "
+                         "command, with deterministic seeds and file names; resumable (docs/generate.md)");
   cmd->add_option("manifest", args->manifest, "Prompt manifest (any manifest with a prompt per row)")->required();
   cmd->add_option("--out", args->out, "Output folder: images/, generations.csv, generation.json, journal.jsonl")
       ->required();
@@ -154,11 +159,11 @@ void add_generate_command(CLI::App& app, const GlobalOptions& global, int& exit_
                   "{jobs_file} {out_dir} {width} {height} replaced (paths quoted)");
   cmd->add_option("--batch-size", args->batch_size, "Images per command run (--command)")->default_val(8);
   cmd->add_option("--per-prompt", args->per_prompt, "Images per prompt, K (default: the number of --seeds, else 1)");
-  auto* seeds = cmd->add_option("--seeds", args->seeds,
-                                "Seeds, comma-separated: seeds[k] for the k-th image of every prompt")
-                    ->delimiter(',');
-  auto* seed = cmd->add_option("--seed", args->seed, "First seed: image k of every prompt gets seed S + k")
-                   ->default_val(0);
+  auto* seeds =
+      cmd->add_option("--seeds", args->seeds, "Seeds, comma-separated: seeds[k] for the k-th image of every prompt")
+          ->delimiter(',');
+  auto* seed =
+      cmd->add_option("--seed", args->seed, "First seed: image k of every prompt gets seed S + k")->default_val(0);
   seeds->excludes(seed);
   cmd->add_option("--size", args->size, "Image size WIDTHxHEIGHT; an image of another size is an error")
       ->default_val("512x512");

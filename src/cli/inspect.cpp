@@ -49,8 +49,10 @@ void print_duplicates(const char* what, const Duplicates& d, const Dataset& data
   for (std::size_t g = 0; g < d.groups.size() && g < static_cast<std::size_t>(max_examples); ++g) {
     std::vector<std::string> ids;
     for (const auto i : d.groups[g].samples) ids.push_back(dataset.samples[i].id);
-    const std::string key = show_key ? fmt::format("\"{}\"", shorten(d.groups[g].key, 60)) : d.groups[g].key.substr(0, 12);
-    fmt::print("  {} x{}: {}\n", key, d.groups[g].samples.size(), shorten(fmt::format("{}", fmt::join(ids, ", ")), 200));
+    const std::string key =
+        show_key ? fmt::format("\"{}\"", shorten(d.groups[g].key, 60)) : d.groups[g].key.substr(0, 12);
+    fmt::print("  {} x{}: {}\n", key, d.groups[g].samples.size(),
+               shorten(fmt::format("{}", fmt::join(ids, ", ")), 200));
   }
 }
 
@@ -65,7 +67,8 @@ int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
     fmt::print(stderr, "chexgen: {}: {} problem(s); the manifest was not used{}\n", a.manifest, errors.size(),
                options.skip_bad ? "" : " (--skip-bad leaves bad rows out)");
     if (!a.json_path.empty()) {
-      write_json_file(a.json_path, ojson{{"manifest", a.manifest}, {"manifest_read", false}, {"errors", errors.to_json()}});
+      write_json_file(a.json_path,
+                      ojson{{"manifest", a.manifest}, {"manifest_read", false}, {"errors", errors.to_json()}});
     }
     return static_cast<int>(ExitCode::bad_input);
   }
@@ -126,11 +129,15 @@ int run_inspect(const InspectArgs& a, const GlobalOptions& global) {
     ojson labels = ojson::object();
     for (std::size_t k = 0; k < prevalence.size(); ++k) {
       const auto& c = prevalence[k];
-      labels[dataset.labels.name(k)] = ojson{{"positive", c.positive}, {"negative", c.negative},
-                                             {"uncertain", c.uncertain}, {"missing", c.missing},
+      labels[dataset.labels.name(k)] = ojson{{"positive", c.positive},
+                                             {"negative", c.negative},
+                                             {"uncertain", c.uncertain},
+                                             {"missing", c.missing},
                                              {"positive_fraction", c.positive_fraction()}};
     }
-    const auto length_json = [](const LengthStats& s) { return ojson{{"min", s.min}, {"mean", s.mean}, {"max", s.max}}; };
+    const auto length_json = [](const LengthStats& s) {
+      return ojson{{"min", s.min}, {"mean", s.mean}, {"max", s.max}};
+    };
     ojson j{{"manifest", a.manifest},
             {"manifest_read", true},
             {"format", manifest_format_name(dataset.format)},
@@ -166,7 +173,9 @@ void add_inspect_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   add_skip_bad_flag(cmd, args->manifest_args.skip_bad);
   cmd->add_option("--json", args->json_path, "Also write the report as JSON to this file");
   cmd->add_flag("--no-decode", args->no_decode, "Check that images exist and hash them, without decoding");
-  cmd->add_option("--examples", args->max_examples, "Duplicate groups shown")->default_val(5)->check(CLI::NonNegativeNumber);
+  cmd->add_option("--examples", args->max_examples, "Duplicate groups shown")
+      ->default_val(5)
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &global, &exit_code] { exit_code = run_inspect(*args, global); });
 }
 

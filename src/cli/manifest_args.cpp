@@ -1,6 +1,5 @@
 #include "cli/manifest_args.h"
 
-
 #include <fmt/format.h>
 
 #include "chexgen/core/files.h"
@@ -23,16 +22,20 @@ ManifestOptions ManifestArgs::options() const {
 void add_manifest_options(CLI::App* cmd, ManifestArgs& a, const std::string& prefix) {
   const std::string p = prefix.empty() ? "--" : "--" + prefix + "-";
   const std::string whose = prefix.empty() ? "" : " (" + prefix + " manifest)";
-  cmd->add_option(p + "format", a.format, "auto | chexgenbench-real | chexgenbench-synthetic | onehot | jsonl | folder" + whose)
+  cmd->add_option(p + "format", a.format,
+                  "auto | chexgenbench-real | chexgenbench-synthetic | onehot | jsonl | folder" + whose)
       ->default_val("auto");
-  cmd->add_option(p + "image-root", a.image_root, "Folder image paths are relative to (default: the manifest's folder)" + whose);
-  cmd->add_option(p + "labels", a.labels, "Label names, comma-separated (onehot: the label columns)" + whose)->delimiter(',');
+  cmd->add_option(p + "image-root", a.image_root,
+                  "Folder image paths are relative to (default: the manifest's folder)" + whose);
+  cmd->add_option(p + "labels", a.labels, "Label names, comma-separated (onehot: the label columns)" + whose)
+      ->delimiter(',');
   cmd->add_option(p + "label-set", a.label_set, "Named label set: chexpert | nih" + whose);
   cmd->add_option(p + "label-columns", a.label_columns, "onehot: label columns FIRST:LAST (inclusive)" + whose);
   cmd->add_option(p + "image-column", a.image_column, "Column with image paths (default by format)" + whose);
   cmd->add_option(p + "prompt-column", a.prompt_column, "Column with prompts (default by format)" + whose);
   cmd->add_option(p + "labels-column", a.labels_column, "Column with the labels dict (default by format)" + whose);
-  cmd->add_option(p + "patient-column", a.patient_column, "Column with patient ids (default: patient_id if present)" + whose);
+  cmd->add_option(p + "patient-column", a.patient_column,
+                  "Column with patient ids (default: patient_id if present)" + whose);
   cmd->add_option(p + "id-column", a.id_column, "Column with sample ids (default: the image path)" + whose);
 }
 

@@ -89,7 +89,8 @@ void print_summary(const MetricsArgs& a, const metrics::FidelityReport& r, std::
                    std::size_t dim) {
   const auto& v = r.values;
   fmt::print("chexgen metrics: {} real, {} synthetic, {} features, seed {}\n", n_real, n_synthetic, dim, a.seed);
-  if (v.fid) fmt::print("  FID       {}\n", with_interval(r, metrics::FidelityScalar::fid, fmt::format("{:.6f}", *v.fid)));
+  if (v.fid)
+    fmt::print("  FID       {}\n", with_interval(r, metrics::FidelityScalar::fid, fmt::format("{:.6f}", *v.fid)));
   if (v.kid) {
     fmt::print("  KID       {} ± {:.6g} ({} subsets of {})\n",
                with_interval(r, metrics::FidelityScalar::kid_mean, fmt::format("{:.6g}", v.kid->mean)), v.kid->std,
@@ -104,12 +105,13 @@ void print_summary(const MetricsArgs& a, const metrics::FidelityReport& r, std::
   }
   if (v.synthetic_is) {
     fmt::print("  IS        {} ± {:.4f} (synthetic logits, {} splits)\n",
-               with_interval(r, metrics::FidelityScalar::is_mean, fmt::format("{:.4f}", v.synthetic_is->mean)), v.synthetic_is->std,
-               a.is_splits);
+               with_interval(r, metrics::FidelityScalar::is_mean, fmt::format("{:.4f}", v.synthetic_is->mean)),
+               v.synthetic_is->std, a.is_splits);
   }
   if (v.real_is) {
     fmt::print("  IS real   {} ± {:.4f} (real logits, {} splits)\n",
-               with_interval(r, metrics::FidelityScalar::real_is_mean, fmt::format("{:.4f}", v.real_is->mean)), v.real_is->std, a.is_splits);
+               with_interval(r, metrics::FidelityScalar::real_is_mean, fmt::format("{:.4f}", v.real_is->mean)),
+               v.real_is->std, a.is_splits);
   }
   if (r.bootstrap_resamples > 0) {
     fmt::print("  [intervals: {:g} % bootstrap percentile, {} resamples]\n", 100.0 * a.confidence,
@@ -128,7 +130,8 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
     synthetic = features::read_npy(a.synthetic_path);
   }
   std::optional<MatrixD> real_logits, synthetic_logits;
-  if (options.inception_score && !a.real_logits_path.empty()) real_logits = features::read_npy(a.real_logits_path).to_f64();
+  if (options.inception_score && !a.real_logits_path.empty())
+    real_logits = features::read_npy(a.real_logits_path).to_f64();
   if (options.inception_score && !a.synthetic_logits_path.empty()) {
     synthetic_logits = features::read_npy(a.synthetic_logits_path).to_f64();
   }
@@ -210,8 +213,9 @@ int run_metrics(const MetricsArgs& a, const GlobalOptions& global) {
 
 void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<MetricsArgs>();
-  CLI::App* cmd = app.add_subcommand("metrics", "FID, KID, precision/recall/density/coverage and Inception Score "
-                                                "from .npy feature files (docs/metrics.md)");
+  CLI::App* cmd = app.add_subcommand("metrics",
+                                     "FID, KID, precision/recall/density/coverage and Inception Score "
+                                     "from .npy feature files (docs/metrics.md)");
   cmd->add_option("--real", args->real_path, "Real features: .npy, n x d, float32 or float64");
   cmd->add_option("--synthetic", args->synthetic_path, "Synthetic features: .npy, m x d");
   cmd->add_option("--real-logits", args->real_logits_path, "Classifier logits of the real images (.npy, n x classes)");
@@ -221,16 +225,18 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_c
                           ->delimiter(',')
                           ->default_val(std::vector<std::string>{"fid", "kid", "prdc", "is"});
   cmd->add_option("--k", args->k, "PRDC: nearest neighbour k")->default_val(5)->check(CLI::PositiveNumber);
-  cmd->add_option("--kid-subsets", args->kid_subsets, "KID: number of subsets")->default_val(100)->check(
-      CLI::PositiveNumber);
+  cmd->add_option("--kid-subsets", args->kid_subsets, "KID: number of subsets")
+      ->default_val(100)
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--kid-subset-size", args->kid_subset_size,
                   "KID: rows per subset (default min(1000, n_real, n_synthetic))");
   cmd->add_option("--seed", args->seed, "Seed of KID subsets and bootstrap resamples")->default_val(42);
   cmd->add_option("--bootstrap", args->bootstrap, "Bootstrap resamples for percentile intervals (0 = none)")
       ->default_val(0);
   cmd->add_option("--confidence", args->confidence, "Bootstrap interval coverage")->default_val(0.95);
-  cmd->add_option("--is-splits", args->is_splits, "Inception Score: number of splits")->default_val(10)->check(
-      CLI::PositiveNumber);
+  cmd->add_option("--is-splits", args->is_splits, "Inception Score: number of splits")
+      ->default_val(10)
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--json", args->json_path, "Write the results (docs/results.md) to this file")->required();
   cmd->add_option("--space", args->space,
                   "The features' name in the results: FID, KID and PRDC are keyed by it, e.g. RadDino "

@@ -212,8 +212,10 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
   };
   const auto real_nan = ids_of(result.real_rows_with_nan, real_ids);
   const auto syn_nan = ids_of(result.synthetic_rows_with_nan, syn_ids);
-  for (const auto& id : real_nan) fmt::print(stderr, "chexgen: warning: real image {} has NaN features; left out\n", id);
-  for (const auto& id : syn_nan) fmt::print(stderr, "chexgen: warning: synthetic image {} has NaN features; left out\n", id);
+  for (const auto& id : real_nan)
+    fmt::print(stderr, "chexgen: warning: real image {} has NaN features; left out\n", id);
+  for (const auto& id : syn_nan)
+    fmt::print(stderr, "chexgen: warning: synthetic image {} has NaN features; left out\n", id);
 
   fmt::print("FRD {}: {:.6g}   (Fréchet distance {:.6g}, ln {:.6g})\n",
              options.paper_log ? "(ln, CheXGenBench's scale)" : "(Fréchet distance)", result.frd,
@@ -251,7 +253,8 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
 
 void add_radiomics_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<RadiomicsArgs>();
-  CLI::App* cmd = app.add_subcommand("radiomics", "PyRadiomics-compatible radiomic features of every image in a manifest");
+  CLI::App* cmd =
+      app.add_subcommand("radiomics", "PyRadiomics-compatible radiomic features of every image in a manifest");
   cmd->add_option("manifest", args->manifest, "Manifest: CSV, metadata.jsonl, or a folder of images")->required();
   cmd->add_option("--out", args->out,
                   "Output: FILE.csv (first column the image path) or FILE.npy (+ FILE.npy.columns.txt, .images.txt)")

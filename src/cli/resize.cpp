@@ -36,8 +36,8 @@ int run_resize(const ResizeArgs& args, const GlobalOptions& global) {
   const Image8 resized = resize(image, size.width, size.height, filter);
   write_png(args.output, resized);
   if (!global.quiet) {
-    fmt::print("{}: {}x{} -> {}: {}x{} ({}, {})\n", args.input, image.width, image.height, args.output,
-               resized.width, resized.height, resample_filter_name(filter), args.mode);
+    fmt::print("{}: {}x{} -> {}: {}x{} ({}, {})\n", args.input, image.width, image.height, args.output, resized.width,
+               resized.height, resample_filter_name(filter), args.mode);
   }
   return 0;
 }

@@ -33,8 +33,17 @@ fs::path write_subset(const fs::path& dir, int n) {
 }
 
 std::vector<std::string> baselines_args(const fs::path& manifest, const fs::path& out) {
-  return {"-q", "baselines", manifest.string(), "--out", out.string(), "--format", "onehot", "--label-set", "nih",
-          "--image-root", (kRoot / "data/sample").string()};
+  return {"-q",
+          "baselines",
+          manifest.string(),
+          "--out",
+          out.string(),
+          "--format",
+          "onehot",
+          "--label-set",
+          "nih",
+          "--image-root",
+          (kRoot / "data/sample").string()};
 }
 
 TEST(BaselinesCli, WritesSetsThatInspectReadsBackWithTheLabels) {
@@ -92,8 +101,8 @@ TEST(BaselinesCli, WritesSetsThatInspectReadsBackWithTheLabels) {
   std::map<std::string, nlohmann::json> reports;
   for (const std::string set : {"reference", "held-out", "copies", "blur-4", "noise-32", "downup-8"}) {
     const fs::path json = dir / (set + ".json");
-    r = run_chexgen({"-q", "inspect", (out / set / "metadata.jsonl").string(), "--label-set", "nih", "--json",
-                     json.string()});
+    r = run_chexgen(
+        {"-q", "inspect", (out / set / "metadata.jsonl").string(), "--label-set", "nih", "--json", json.string()});
     ASSERT_EQ(r.exit_code, 0) << set << ": " << r.err;
     reports[set] = nlohmann::json::parse(read_text(json));
     EXPECT_EQ(reports[set]["format"], "jsonl");
@@ -150,8 +159,8 @@ TEST(BaselinesCli, WithoutPatientIdsSaysSoAndSplitsBySample) {
     for (const char* f : {"00000061_012", "00000061_015", "00000211_013", "00000211_018"})
       m << (kRoot / "data/sample/images" / (std::string(f) + ".png")).string() << ",0\n";
   }
-  const auto r = run_chexgen({"-q", "baselines", (dir / "m.csv").string(), "--out", (dir / "out").string(),
-                              "--labels", "Effusion"});
+  const auto r = run_chexgen(
+      {"-q", "baselines", (dir / "m.csv").string(), "--out", (dir / "out").string(), "--labels", "Effusion"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("no sample has a patient id"));
   EXPECT_THAT(r.out, HasSubstr("reference 2 images (2 samples), held-out 2 images (2 samples)"));
@@ -168,8 +177,8 @@ TEST(BaselinesCli, UnreadableImagesAreNamedWithTheirRow) {
     m << "broken.png,2,0\n";
     m << (kRoot / "data/sample/images/00000211_013.png").string() << ",3,1\n";
   }
-  auto r = run_chexgen({"baselines", (dir / "m.csv").string(), "--out", (dir / "out").string(), "--labels",
-                        "Effusion"});
+  auto r =
+      run_chexgen({"baselines", (dir / "m.csv").string(), "--out", (dir / "out").string(), "--labels", "Effusion"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr((dir / "m.csv").string() + ":3: column 'file_name': image '" +
                                (dir / "broken.png").string() + "'"));

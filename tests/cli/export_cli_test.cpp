@@ -63,8 +63,13 @@ Layout make_layout(const fs::path& dir) {
   nlohmann::json summary{{"manifest", (l.gen / "generations.csv").string()},
                          {"image_root", l.gen.string()},
                          {"n_images", 5},
-                         {"counts", {{"High Quality", 1}, {"Medium Quality", 1}, {"Low Quality", 1},
-                                     {"Not Relevant", 0}, {"unparsed", 1}, {"error", 1}}},
+                         {"counts",
+                          {{"High Quality", 1},
+                           {"Medium Quality", 1},
+                           {"Low Quality", 1},
+                           {"Not Relevant", 0},
+                           {"unparsed", 1},
+                           {"error", 1}}},
                          {"keep", {"High Quality", "Medium Quality"}},
                          {"model", "healthgpt-m3"},
                          {"base_url", "http://127.0.0.1:8"},
@@ -118,8 +123,8 @@ TEST(ExportCli, ExportsTheGradedSetAndCountsWhatItLeavesOut) {
   EXPECT_EQ(read_text((out / "metadata.jsonl").string()), metadata);
 
   // Keeping only High Quality removes the Medium Quality image this folder held.
-  r = run_chexgen({"-q", "export", (l.filter / "graded.csv").string(), "--out", out.string(), "--keep",
-                   "High Quality"});
+  r = run_chexgen(
+      {"-q", "export", (l.filter / "graded.csv").string(), "--out", out.string(), "--keep", "High Quality"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("left out 4 of 5 rows by quality: Medium Quality 1, Low Quality 1"));
   EXPECT_THAT(r.err, HasSubstr("removed 1 image(s)"));
@@ -131,8 +136,8 @@ TEST(ExportCli, HuggingFaceImagefolderRulesReadTheExport) {
   const fs::path dir = make_temp_dir();
   const Layout l = make_layout(dir);
   const fs::path out = dir / "dataset";
-  auto r = run_chexgen({"-q", "export", (l.filter / "kept.csv").string(), "--out", out.string(), "--label-policy",
-                        "raw"});
+  auto r =
+      run_chexgen({"-q", "export", (l.filter / "kept.csv").string(), "--out", out.string(), "--label-policy", "raw"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string command = "/usr/bin/python3 " + (kRoot / "tests/fixtures/check_export_with_python.py").string() +
                               " " + out.string() + " 2>&1";
@@ -183,8 +188,8 @@ TEST(ExportCli, BadInputIsNamedByFileAndRow) {
              "images/missing.png,C.,{},Medium Quality\n"
              "images/SyntheticImg_2.png,D.,{},Excellent\n");
   const fs::path out = dir / "dataset";
-  auto r = run_chexgen({"-q", "export", (l.filter / "bad.csv").string(), "--out", out.string(), "--image-root",
-                        l.gen.string()});
+  auto r = run_chexgen(
+      {"-q", "export", (l.filter / "bad.csv").string(), "--out", out.string(), "--image-root", l.gen.string()});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   // Every problem in one run: the bad quality, and the images of the other kept rows, read and decoded.
   EXPECT_THAT(r.err, HasSubstr("bad.csv:5: column 'quality': quality 'Excellent' is not a grade"));
@@ -200,8 +205,8 @@ TEST(ExportCli, BadInputIsNamedByFileAndRow) {
              "img_savename,prompt,chexpert_labels,quality\n"
              "images/SyntheticImg_0.png,A.,{},High Quality\n"
              "images/SyntheticImg_1.png,B.,{},High Quality\n");
-  r = run_chexgen({"-q", "export", (l.filter / "bad.csv").string(), "--out", out.string(), "--image-root",
-                   l.gen.string()});
+  r = run_chexgen(
+      {"-q", "export", (l.filter / "bad.csv").string(), "--out", out.string(), "--image-root", l.gen.string()});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_THAT(r.err, HasSubstr("bad.csv:3: column 'img_savename': image '" +
                                (l.gen / "images/SyntheticImg_1.png").string() + "'"));
@@ -217,8 +222,8 @@ TEST(ExportCli, OptionMistakesAreUsageErrors) {
   write_text(l.gen / "generations.csv",
              "img_savename,prompt,chexpert_labels\nimages/SyntheticImg_0.png,A.,\"{'Edema': 1.0}\"\n");
   // --keep needs a quality column.
-  auto r = run_chexgen({"export", (l.gen / "generations.csv").string(), "--out", (dir / "a").string(), "--keep",
-                        "High Quality"});
+  auto r = run_chexgen(
+      {"export", (l.gen / "generations.csv").string(), "--out", (dir / "a").string(), "--keep", "High Quality"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("has no 'quality' column"));
   // Without --keep every row is exported, and quality is not written.
@@ -229,8 +234,8 @@ TEST(ExportCli, OptionMistakesAreUsageErrors) {
   r = run_chexgen({"export", (l.filter / "kept.csv").string(), "--out", (dir / "b").string(), "--keep", "Good"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("'Good' is not a grade"));
-  r = run_chexgen({"export", (l.filter / "kept.csv").string(), "--out", (dir / "b").string(), "--label-policy",
-                   "ternary"});
+  r = run_chexgen(
+      {"export", (l.filter / "kept.csv").string(), "--out", (dir / "b").string(), "--label-policy", "ternary"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   // Exporting into the generation folder itself.
   r = run_chexgen({"export", (l.filter / "kept.csv").string(), "--out", l.gen.string()});

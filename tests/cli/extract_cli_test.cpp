@@ -42,8 +42,8 @@ fs::path write_manifest(const fs::path& dir, const std::vector<std::string>& ima
 }
 
 std::vector<std::string> extract_args(const fs::path& manifest, const fs::path& dir, const std::string& model) {
-  return {"extract", manifest.string(), "--format", "onehot", "--labels", "Effusion", "--model", model,
-          "--store", (dir / "store").string()};
+  return {"extract",  manifest.string(), "--format", "onehot",  "--labels",
+          "Effusion", "--model",         model,      "--store", (dir / "store").string()};
 }
 
 TEST(ExtractCli, ExportsThePythonReferenceFeaturesAndReusesTheStore) {
@@ -162,8 +162,8 @@ TEST(ExtractCli, UsageMistakesExitTwo) {
   r = run_chexgen({"extract", manifest.string(), "--model", (kModels / "tiny_biovil.pt").string(), "--device", "tpu"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--device must be auto, cpu or cuda, not 'tpu'"));
-  r = run_chexgen({"extract", manifest.string(), "--model", (kModels / "tiny_biovil.pt").string(), "--preset",
-                   "raddino"});
+  r = run_chexgen(
+      {"extract", manifest.string(), "--model", (kModels / "tiny_biovil.pt").string(), "--preset", "raddino"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--preset raddino disagrees with the sidecar"));
 }

@@ -17,8 +17,8 @@
 namespace chexgen::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using results::Metric;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 const fs::path kRoot(CHEXGEN_SOURCE_DIR);
@@ -54,11 +54,26 @@ TEST(FidelityCli, DeepModelsGiveCheXGenBenchsTablesAndAgreeWithChexgenMetrics) {
   const fs::path dir = make_temp_dir();
   const fs::path real = write_manifest(dir / "real.csv", 0, 28, 24);  // 4 repeated prompts: 24 real rows remain
   const fs::path syn = write_manifest(dir / "synthetic.csv", 40, 20, 20);
-  std::vector<std::string> args = {"--threads", "1", "fidelity", "--real", real.string(), "--synthetic",
-                                   syn.string(), "--model", (kModels / "tiny_inception.pt").string(), "--model",
-                                   (kModels / "tiny_raddino.pt").string(), "--conditional", "--size", "64",
-                                   "--store", (dir / "store").string(), "--out", (dir / "out").string(),
-                                   "--extra-info", "tiny models"};
+  std::vector<std::string> args = {"--threads",
+                                   "1",
+                                   "fidelity",
+                                   "--real",
+                                   real.string(),
+                                   "--synthetic",
+                                   syn.string(),
+                                   "--model",
+                                   (kModels / "tiny_inception.pt").string(),
+                                   "--model",
+                                   (kModels / "tiny_raddino.pt").string(),
+                                   "--conditional",
+                                   "--size",
+                                   "64",
+                                   "--store",
+                                   (dir / "store").string(),
+                                   "--out",
+                                   (dir / "out").string(),
+                                   "--extra-info",
+                                   "tiny models"};
   for (const auto& f : manifest_flags()) args.push_back(f);
   const auto r = run_chexgen(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -86,17 +101,21 @@ TEST(FidelityCli, DeepModelsGiveCheXGenBenchsTablesAndAgreeWithChexgenMetrics) {
   // suite used the first row of each prompt, rows 0..23 of the real manifest.
   write_manifest(dir / "real24.csv", 0, 24, 24);
   for (const std::string side : {"real24", "synthetic"}) {
-    std::vector<std::string> ex = {"--threads", "1", "extract", (dir / (side + ".csv")).string(), "--format", "onehot",
-                                   "--labels", "Effusion", "--prompt-column", "prompt", "--model",
-                                   (kModels / "tiny_raddino.pt").string(), "--store", (dir / "store").string(),
-                                   "--out", (dir / ("x_" + side)).string()};
+    std::vector<std::string> ex = {"--threads",       "1",
+                                   "extract",         (dir / (side + ".csv")).string(),
+                                   "--format",        "onehot",
+                                   "--labels",        "Effusion",
+                                   "--prompt-column", "prompt",
+                                   "--model",         (kModels / "tiny_raddino.pt").string(),
+                                   "--store",         (dir / "store").string(),
+                                   "--out",           (dir / ("x_" + side)).string()};
     const auto e = run_chexgen(ex);
     ASSERT_EQ(e.exit_code, 0) << e.err;
     EXPECT_THAT(e.err, HasSubstr("(0 computed,"));
   }
   const auto m = run_chexgen({"metrics", "--real", (dir / "x_real24/cls.npy").string(), "--synthetic",
-                              (dir / "x_synthetic/cls.npy").string(), "--metrics", "fid", "--space", "RadDino", "--json",
-                              (dir / "m.json").string()});
+                              (dir / "x_synthetic/cls.npy").string(), "--metrics", "fid", "--space", "RadDino",
+                              "--json", (dir / "m.json").string()});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   const auto mj = results::read_results(dir / "m.json");
   EXPECT_NEAR(*mj.overall.value({Metric::fid, "RadDino"}), fid_raddino, 1e-9 * fid_raddino);
@@ -111,12 +130,13 @@ TEST(FidelityCli, BaselineOrderingsHoldOnTheSample) {
                         "--label-set", "nih", "--out", (dir / "baselines").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<std::string> generators = {"held-out", "blur-1",   "blur-2",   "blur-4",   "noise-8", "noise-16",
-                                                "noise-32", "downup-2", "downup-4", "downup-8", "copies"};
+                                               "noise-32", "downup-2", "downup-4", "downup-8", "copies"};
   std::map<std::string, std::map<Metric, double>> score;
   for (const auto& g : generators) {
     r = run_chexgen({"-q", "fidelity", "--real", (dir / "baselines/reference/metadata.jsonl").string(), "--synthetic",
-                     (dir / "baselines" / g / "metadata.jsonl").string(), "--real-label-set", "nih", "--synthetic-label-set", "nih", "--size", "256", "--store",
-                     (dir / "store").string(), "--out", (dir / "results" / g).string()});
+                     (dir / "baselines" / g / "metadata.jsonl").string(), "--real-label-set", "nih",
+                     "--synthetic-label-set", "nih", "--size", "256", "--store", (dir / "store").string(), "--out",
+                     (dir / "results" / g).string()});
     ASSERT_EQ(r.exit_code, 0) << g << ": " << r.err;
     const results::Results j = results::read_results(dir / "results" / g / "results.json");
     EXPECT_EQ(j.generator, g);
@@ -126,8 +146,8 @@ TEST(FidelityCli, BaselineOrderingsHoldOnTheSample) {
   for (const Metric column : {Metric::frd, Metric::fid}) {
     for (const auto& g : generators) {
       if (g == "held-out" || g == "copies") continue;
-      EXPECT_LT(score["held-out"][column], score[g][column]) << results::column_title({column, "Radiomics"})
-                                                             << ": held-out vs " << g;
+      EXPECT_LT(score["held-out"][column], score[g][column])
+          << results::column_title({column, "Radiomics"}) << ": held-out vs " << g;
     }
     for (const std::string family : {"blur-", "noise-", "downup-"}) {
       std::vector<double> v;
@@ -140,8 +160,8 @@ TEST(FidelityCli, BaselineOrderingsHoldOnTheSample) {
   }
   // Perfect copies look perfect to fidelity metrics (which is why the privacy suite exists).
   EXPECT_LT(score["copies"][Metric::fid], 1e-6);
-  const auto board = run_chexgen({"leaderboard", (dir / "results/held-out").string(),
-                                  (dir / "results/blur-4").string(), (dir / "results/noise-32").string()});
+  const auto board = run_chexgen({"leaderboard", (dir / "results/held-out").string(), (dir / "results/blur-4").string(),
+                                  (dir / "results/noise-32").string()});
   ASSERT_EQ(board.exit_code, 0) << board.err;
   EXPECT_LT(board.out.find("held-out"), board.out.find("noise-32"));
 }
@@ -152,11 +172,23 @@ TEST(FidelityCli, AlignmentScoreMatchesTheReferencePerImage) {
   const fs::path dir = make_temp_dir();
   const fs::path golden = kRoot / "tests/golden/fidelity_alignment";
   const fs::path real = write_manifest(dir / "real.csv", 0, 12, 12);
-  std::vector<std::string> args = {"--threads", "1", "fidelity", "--real", real.string(), "--synthetic",
-                                   (golden / "synthetic.csv").string(), "--model",
-                                   (kModels / "tiny_biovil.pt").string(), "--text-model",
-                                   (kRoot / "tests/fixtures/text/tiny_text128.pt").string(), "--size", "64",
-                                   "--store", (dir / "store").string(), "--out", (dir / "out").string()};
+  std::vector<std::string> args = {"--threads",
+                                   "1",
+                                   "fidelity",
+                                   "--real",
+                                   real.string(),
+                                   "--synthetic",
+                                   (golden / "synthetic.csv").string(),
+                                   "--model",
+                                   (kModels / "tiny_biovil.pt").string(),
+                                   "--text-model",
+                                   (kRoot / "tests/fixtures/text/tiny_text128.pt").string(),
+                                   "--size",
+                                   "64",
+                                   "--store",
+                                   (dir / "store").string(),
+                                   "--out",
+                                   (dir / "out").string()};
   for (const auto& f : manifest_flags()) args.push_back(f);
   const auto r = run_chexgen(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -185,15 +217,27 @@ TEST(FidelityCli, AlignmentScoreMatchesTheReferencePerImage) {
 TEST(FidelityCli, MistakesAreNamed) {
   const fs::path dir = make_temp_dir();
   const fs::path real = write_manifest(dir / "real.csv", 0, 12, 12);
-  std::vector<std::string> args = {"fidelity", "--real", real.string(), "--synthetic", real.string(),
-                                   "--no-radiomics", "--out", (dir / "out").string()};
+  std::vector<std::string> args = {"fidelity",    "--real",         real.string(), "--synthetic",
+                                   real.string(), "--no-radiomics", "--out",       (dir / "out").string()};
   for (const auto& f : manifest_flags()) args.push_back(f);
   auto r = run_chexgen(args);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--no-radiomics leaves no feature extractor"));
-  args = {"fidelity", "--real", real.string(), "--synthetic", real.string(), "--text-model",
-          (kRoot / "tests/fixtures/text/tiny_text128.pt").string(), "--model", (kModels / "tiny_raddino.pt").string(),
-          "--size", "64", "--store", (dir / "s").string(), "--out", (dir / "out").string()};
+  args = {"fidelity",
+          "--real",
+          real.string(),
+          "--synthetic",
+          real.string(),
+          "--text-model",
+          (kRoot / "tests/fixtures/text/tiny_text128.pt").string(),
+          "--model",
+          (kModels / "tiny_raddino.pt").string(),
+          "--size",
+          "64",
+          "--store",
+          (dir / "s").string(),
+          "--out",
+          (dir / "out").string()};
   for (const auto& f : manifest_flags()) args.push_back(f);
   r = run_chexgen(args);
   EXPECT_EQ(r.exit_code, 2);

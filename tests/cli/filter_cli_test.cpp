@@ -40,8 +40,8 @@ extern char** environ;
 namespace chexgen::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -158,8 +158,8 @@ class ScriptedVlm {
 
 std::vector<std::string> filter_args(const Corpus& c, const FakeOpenAiServer& server,
                                      const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"-q",    "filter",   c.manifest.string(), "--out", c.out.string(), "--base-url",
-                                   server.base_url(), "--model", kModel};
+  std::vector<std::string> args = {"-q",         "filter",          c.manifest.string(), "--out", c.out.string(),
+                                   "--base-url", server.base_url(), "--model",           kModel};
   // Fast retries and a timeout no request here comes near, unless the test sets its own.
   for (const auto& [option, value] : {std::pair<std::string, std::string>{"--backoff", "0.05"}, {"--timeout", "20"}}) {
     if (std::find(extra.begin(), extra.end(), option) == extra.end()) args.insert(args.end(), {option, value});
@@ -289,13 +289,17 @@ TEST(FilterCli, GradesEveryImageAgainstItsOwnPromptParsesNoisyRepliesAndResumesF
   const Corpus c = make_corpus(10);
   const std::string kHedge = "High Quality or Medium Quality";
   const std::vector<std::string> replies = {
-      "High Quality", "Medium Quality", "Low Quality", "Not Relevant", "**High Quality**",
+      "High Quality",
+      "Medium Quality",
+      "Low Quality",
+      "Not Relevant",
+      "**High Quality**",
       "The image is of low quality.",
       "The options are 'High Quality', 'Medium Quality', or 'Low Quality'. My answer: Medium Quality",
       "The image is not relevant to the description.",
       kHedge,             // never decides: asked twice, then unparsed
       "I am not sure."};  // decides when asked again
-  const std::vector<std::string> quality = {"High Quality", "Medium Quality", "Low Quality", "Not Relevant",
+  const std::vector<std::string> quality = {"High Quality", "Medium Quality", "Low Quality",    "Not Relevant",
                                             "High Quality", "Low Quality",    "Medium Quality", "Not Relevant",
                                             "unparsed",     "Low Quality"};
   // Each reply waits until four requests are in the server at once (or 10 s pass): --concurrency 4 must put four
@@ -404,10 +408,8 @@ TEST(FilterCli, RetryableFaultsAreRetriedUntilEveryImageIsGraded) {
         ok.delay_s = 5;
         return ok;
       }
-      case 6:
-        return FakeOpenAiServer::error_reply(503, "loading model");
-      default:
-        return ok;
+      case 6: return FakeOpenAiServer::error_reply(503, "loading model");
+      default: return ok;
     }
   });
   const auto r = run_chexgen(filter_args(c, vlm.server, {"--timeout", "1", "--concurrency", "4"}));
@@ -540,8 +542,10 @@ TEST(FilterCli, ErrorsAreRecordedPerImageAndARerunRetriesOnlyThem) {
 
 TEST(FilterCli, ARowWithoutAPromptStopsBeforeAnyRequest) {
   const Corpus c = make_corpus(3);
-  std::ofstream(c.manifest, std::ios::binary | std::ios::trunc)
-      << "img_savename,prompt,seed\n" << c.names[0] << ",first,1\n" << c.names[1] << ",,2\n" << c.names[2] << ",third,3\n";
+  std::ofstream(c.manifest, std::ios::binary | std::ios::trunc) << "img_savename,prompt,seed\n"
+                                                                << c.names[0] << ",first,1\n"
+                                                                << c.names[1] << ",,2\n"
+                                                                << c.names[2] << ",third,3\n";
   ScriptedVlm vlm(c, [](int, int) { return FakeOpenAiServer::chat_reply("High Quality"); });
   const auto r = run_chexgen(filter_args(c, vlm.server));
   EXPECT_EQ(r.exit_code, 3) << r.err;
@@ -555,9 +559,9 @@ TEST(FilterCli, MetaPromptQuestionTemplateMaxTokensAndKeepAreHonouredAndOtherSet
   std::ofstream(c.dir / "meta.txt", std::ios::binary) << meta;
   const std::string question = "Report: {prompt}\nDoes the image match \"{prompt}\"? Grade it.";
   ScriptedVlm vlm(c, [](int i, int) { return FakeOpenAiServer::chat_reply(kGrades[i % 4]); });
-  const auto args = filter_args(c, vlm.server, {"--meta-prompt-file", (c.dir / "meta.txt").string(),
-                                                "--question-template", question, "--max-tokens", "7",
-                                                "--keep", "Low Quality, not relevant"});
+  const auto args = filter_args(c, vlm.server,
+                                {"--meta-prompt-file", (c.dir / "meta.txt").string(), "--question-template", question,
+                                 "--max-tokens", "7", "--keep", "Low Quality, not relevant"});
   const auto r = run_chexgen(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto log = vlm.server.requests();
@@ -708,13 +712,13 @@ TEST(FilterCli, KilledAtRandomMomentsAndRerunEndsWithExactlyTheRightKeptSet) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     run.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     if (!run.killed) {
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text((c.dir / ("run" + std::to_string(k) + ".log")).string());
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << read_text((c.dir / ("run" + std::to_string(k) + ".log")).string());
     }
     run.log_to = settled_log_size(vlm.server);
     run.journaled = finished_in_journal(c.out / "journal.jsonl", c);
     std::cout << "run " << k << ": " << (run.killed ? "killed " : "finished before the kill ") << when << "; asked "
-              << run.log_to - run.log_from << ", journaled " << run.journaled.size() << " of " << kImages
-              << std::endl;
+              << run.log_to - run.log_from << ", journaled " << run.journaled.size() << " of " << kImages << std::endl;
     EXPECT_TRUE(std::includes(run.journaled.begin(), run.journaled.end(), journaled.begin(), journaled.end()))
         << "run " << k << " lost journaled records";
     journaled = run.journaled;
@@ -756,8 +760,8 @@ TEST(FilterCli, KilledAtRandomMomentsAndRerunEndsWithExactlyTheRightKeptSet) {
     journaled_before = runs[k].journaled;
   }
   for (int i = 0; i < kImages; ++i) {
-    EXPECT_EQ(total[i], 1 + lost[i]) << "image " << i << ": asked " << total[i] << " time(s), in flight at "
-                                     << lost[i] << " kill(s)";
+    EXPECT_EQ(total[i], 1 + lost[i]) << "image " << i << ": asked " << total[i] << " time(s), in flight at " << lost[i]
+                                     << " kill(s)";
   }
   EXPECT_TRUE(std::any_of(runs.begin(), runs.end(), [](const Run& run) { return run.killed; }));
 

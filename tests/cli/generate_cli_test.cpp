@@ -96,9 +96,9 @@ std::string stem(const Row& r) { return fs::path(r.image).stem().string(); }
 
 std::vector<std::string> api_args(const fs::path& manifest, const fs::path& out, const FakeOpenAiServer& server,
                                   std::vector<std::string> extra) {
-  std::vector<std::string> args = {"generate", manifest.string(), "--out", out.string(), "--base-url",
-                                   server.base_url(), "--model", "fake-sana", "--size", "16x16", "--timeout", "2",
-                                   "--backoff", "0.05"};
+  std::vector<std::string> args = {
+      "generate",  manifest.string(), "--out", out.string(), "--base-url", server.base_url(), "--model",
+      "fake-sana", "--size",          "16x16", "--timeout",  "2",          "--backoff",       "0.05"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -118,9 +118,9 @@ TEST(GenerateCli, ImagesApiMakesKImagesPerPromptEachWithItsOwnSeed) {
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, {kRows[0], kRows[1], kRows[2]});
   const fs::path out = dir / "gen";
-  const auto r = run_chexgen(api_args(manifest, out, server,
-                                      {"--per-prompt", "3", "--seeds", "639,25,7", "--seed-field", "seed",
-                                       "--concurrency", "3"}));
+  const auto r =
+      run_chexgen(api_args(manifest, out, server,
+                           {"--per-prompt", "3", "--seeds", "639,25,7", "--seed-field", "seed", "--concurrency", "3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("generated 9 image(s) for 3 prompt(s) x 3 seed(s)"));
 
@@ -158,8 +158,8 @@ TEST(GenerateCli, ImagesApiMakesKImagesPerPromptEachWithItsOwnSeed) {
   EXPECT_EQ(back.label(4, "Cardiomegaly"), LabelValue::positive);
   EXPECT_EQ(back.label(4, "Edema"), LabelValue::negative);
   EXPECT_EQ(back.label(4, "Fracture"), LabelValue::missing);
-  const std::vector<std::pair<std::string, std::string>> extra = {{"sample_id", "00000042_000"}, {"k", "1"},
-                                                                  {"seed", "25"}};
+  const std::vector<std::pair<std::string, std::string>> extra = {
+      {"sample_id", "00000042_000"}, {"k", "1"}, {"seed", "25"}};
   EXPECT_EQ(s.extra, extra);
   EXPECT_TRUE(fs::exists(s.image_path)) << s.image_path;
   // CheXGenBench's prompt_INFO.csv beside the images: prompt, bare file name.
@@ -188,8 +188,8 @@ TEST(GenerateCli, SeedsDeriveFromSeedAndOneImagePerPromptHasTheShortName) {
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, {kRows[0], kRows[3]});
 
-  auto r = run_chexgen(api_args(manifest, dir / "a", server,
-                                {"-q", "--seed", "100", "--per-prompt", "2", "--seed-field", "seed"}));
+  auto r = run_chexgen(
+      api_args(manifest, dir / "a", server, {"-q", "--seed", "100", "--per-prompt", "2", "--seed-field", "seed"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_tag(dir / "a/images/SyntheticImg_00000013_005_0.png"), tag(100, kRows[0].prompt));
   EXPECT_EQ(read_tag(dir / "a/images/SyntheticImg_00000013_005_1.png"), tag(101, kRows[0].prompt));
@@ -210,8 +210,9 @@ TEST(GenerateCli, SeedsDeriveFromSeedAndOneImagePerPromptHasTheShortName) {
 
 TEST(GenerateCli, TransientFaultsAreRetriedUntilEachImageArrives) {
   // The first attempt of each prompt meets a different fault; the second gets its image.
-  const std::vector<std::string> prompts = {"500", "429", "bad base64", "not an image", "truncated body",
-                                            "malformed json", "truncated png", "empty data", "too slow"};
+  const std::vector<std::string> prompts = {
+      "500",           "429",        "bad base64", "not an image", "truncated body", "malformed json",
+      "truncated png", "empty data", "too slow"};
   std::mutex mutex;
   std::map<std::string, int> attempts;
   FakeOpenAiServer server;
@@ -271,9 +272,8 @@ TEST(GenerateCli, TransientFaultsAreRetriedUntilEachImageArrives) {
 
 TEST(GenerateCli, AClientErrorStopsTheRunWithExitCode5AndTheServersWords) {
   FakeOpenAiServer server;
-  server.on_images([](const LoggedRequest&) {
-    return FakeOpenAiServer::error_reply(400, "The model 'fake-sana' does not exist");
-  });
+  server.on_images(
+      [](const LoggedRequest&) { return FakeOpenAiServer::error_reply(400, "The model 'fake-sana' does not exist"); });
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, {kRows[0], kRows[1]});
   auto r = run_chexgen(api_args(manifest, dir / "gen", server, {"-q", "--concurrency", "1"}));
@@ -296,9 +296,8 @@ TEST(GenerateCli, AClientErrorStopsTheRunWithExitCode5AndTheServersWords) {
 
 TEST(GenerateCli, AnImageOfTheWrongSizeIsAnErrorNamingTheRow) {
   FakeOpenAiServer server;
-  server.on_images([](const LoggedRequest& r) {
-    return good_image(r, r.body.value("prompt", "") == kRows[1].prompt ? 8 : 0);
-  });
+  server.on_images(
+      [](const LoggedRequest& r) { return good_image(r, r.body.value("prompt", "") == kRows[1].prompt ? 8 : 0); });
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, {kRows[0], kRows[1], kRows[2]});
   const auto r = run_chexgen(api_args(manifest, dir / "gen", server, {"-q", "--concurrency", "1"}));
@@ -447,7 +446,9 @@ fs::path write_script(const fs::path& dir, const std::string& skip = "") {
          "jobs, out, w, h = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])\n"
          "for line in open(jobs):\n"
          "    j = json.loads(line)\n"
-         "    if j['file_name'] == '" << skip << "':\n"
+         "    if j['file_name'] == '"
+      << skip
+      << "':\n"
          "        continue\n"
          "    tag = ('seed=%d;prompt=%s' % (j['seed'], j['prompt'])).encode()\n"
          "    data = bytes([len(tag)]) + tag\n"
@@ -458,8 +459,8 @@ fs::path write_script(const fs::path& dir, const std::string& skip = "") {
 
 std::vector<std::string> command_args(const fs::path& manifest, const fs::path& out, const std::string& command,
                                       std::vector<std::string> extra) {
-  std::vector<std::string> args = {"generate", manifest.string(), "--out", out.string(), "--command", command,
-                                   "--size", "16x16"};
+  std::vector<std::string> args = {"generate",  manifest.string(), "--out",  out.string(),
+                                   "--command", command,           "--size", "16x16"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -470,8 +471,8 @@ TEST(GenerateCli, CommandBackendRunsTheTemplatePerBatchWithTheExpectedNames) {
   const fs::path manifest = write_manifest(dir, {kRows[0], kRows[1], kRows[2]});
   const fs::path out = dir / "gen";
   const std::string command = "/usr/bin/python3 '" + script.string() + "' {jobs_file} {out_dir} {width} {height}";
-  const auto r = run_chexgen(command_args(manifest, out, command,
-                                          {"--seeds", "5,6", "--batch-size", "4", "--model", "my-sana"}));
+  const auto r =
+      run_chexgen(command_args(manifest, out, command, {"--seeds", "5,6", "--batch-size", "4", "--model", "my-sana"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("2 command run(s)"));
   EXPECT_THAT(r.err, HasSubstr("made SyntheticImg_00000099_001_1.png"));  // the command's stderr, passed on
@@ -525,12 +526,12 @@ TEST(GenerateCli, UsageAndInputErrorsAreReportedBeforeAnyWork) {
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, {kRows[0], {"b.png", "", "{}", ""}});
   auto r = run_chexgen({"generate", manifest.string(), "--out", (dir / "gen").string(), "--command",
-                   "x {prompts_file} {out_dir}", "--seeds", "1,2", "--per-prompt", "3", "--concurrency", "2"});
+                        "x {prompts_file} {out_dir}", "--seeds", "1,2", "--per-prompt", "3", "--concurrency", "2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--concurrency applies to the images API (--base-url) backend only"));
 
-  r = run_chexgen({"generate", manifest.string(), "--out", (dir / "gen").string(), "--command",
-                   "x {prompts_file} {out_dir}"});
+  r = run_chexgen(
+      {"generate", manifest.string(), "--out", (dir / "gen").string(), "--command", "x {prompts_file} {out_dir}"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("prompts.csv:3: no prompt to generate from"));
   EXPECT_FALSE(fs::exists(dir / "gen"));

@@ -64,12 +64,14 @@ TEST(InspectCli, BadRowsAreListedAndCounted) {
   const std::string json = make_temp_dir() + "/report.json";
   const auto r = run_chexgen({"-q", "inspect", "real_bad_rows.csv", "--no-decode", "--json", json}, kFixtures);
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_THAT(r.err, HasSubstr("real_bad_rows.csv:9: column 'path': duplicate sample id 'a/ok1.jpg' (first on line 2)"));
+  EXPECT_THAT(r.err,
+              HasSubstr("real_bad_rows.csv:9: column 'path': duplicate sample id 'a/ok1.jpg' (first on line 2)"));
   const auto j = read_json(json);
   EXPECT_EQ(j["manifest_read"], false);
   EXPECT_EQ(j["errors"].size(), 6u);
 
-  const auto skip = run_chexgen({"-q", "inspect", "real_bad_rows.csv", "--no-decode", "--skip-bad", "--json", json}, kFixtures);
+  const auto skip =
+      run_chexgen({"-q", "inspect", "real_bad_rows.csv", "--no-decode", "--skip-bad", "--json", json}, kFixtures);
   EXPECT_EQ(skip.exit_code, 0) << skip.err;
   EXPECT_THAT(skip.out, HasSubstr("skipped bad rows: 6"));
   const auto js = read_json(json);

@@ -36,8 +36,8 @@ struct Value {
   const char* space;
   nlohmann::json value;
 };
-void write_run(const fs::path& file, const std::string& generator, const std::vector<Value>& values,
-               int n_real = 80, int n_synthetic = 80) {
+void write_run(const fs::path& file, const std::string& generator, const std::vector<Value>& values, int n_real = 80,
+               int n_synthetic = 80) {
   nlohmann::json records = nlohmann::json::array();
   for (const Value& v : values) {
     nlohmann::json r = {{"metric", v.metric}, {"space", v.space}};
@@ -58,16 +58,29 @@ void write_run(const fs::path& file, const std::string& generator, const std::ve
 // Three generators: held-out best by FRD and FID, blur-4 worst; noise-32 has the highest coverage.
 fs::path write_results(const fs::path& dir) {
   write_run(dir / "held-out/results.json", "held-out",
-            {{"fid", "Radiomics", 1.234567}, {"kid", "Radiomics", 0.0123456}, {"precision", "Radiomics", 0.8},
-             {"recall", "Radiomics", 0.7}, {"density", "Radiomics", 0.9}, {"coverage", "Radiomics", 0.8},
-             {"frd", "Radiomics", 2.1}, {"inception_score", "Inception", nullptr}});
+            {{"fid", "Radiomics", 1.234567},
+             {"kid", "Radiomics", 0.0123456},
+             {"precision", "Radiomics", 0.8},
+             {"recall", "Radiomics", 0.7},
+             {"density", "Radiomics", 0.9},
+             {"coverage", "Radiomics", 0.8},
+             {"frd", "Radiomics", 2.1},
+             {"inception_score", "Inception", nullptr}});
   write_run(dir / "blur-4/results.json", "blur-4",
-            {{"fid", "Radiomics", 40.5}, {"kid", "Radiomics", 0.5}, {"precision", "Radiomics", 0.1},
-             {"recall", "Radiomics", 0.05}, {"density", "Radiomics", 0.02}, {"coverage", "Radiomics", 0.01},
+            {{"fid", "Radiomics", 40.5},
+             {"kid", "Radiomics", 0.5},
+             {"precision", "Radiomics", 0.1},
+             {"recall", "Radiomics", 0.05},
+             {"density", "Radiomics", 0.02},
+             {"coverage", "Radiomics", 0.01},
              {"frd", "Radiomics", 35.25}});
   write_run(dir / "noise-32/results.json", "noise-32",
-            {{"frd", "Radiomics", 12.0}, {"fid", "Radiomics", 9.87654321}, {"kid", "Radiomics", 0.2},
-             {"precision", "Radiomics", 0.5}, {"recall", "Radiomics", 0.6}, {"density", "Radiomics", 0.4},
+            {{"frd", "Radiomics", 12.0},
+             {"fid", "Radiomics", 9.87654321},
+             {"kid", "Radiomics", 0.2},
+             {"precision", "Radiomics", 0.5},
+             {"recall", "Radiomics", 0.6},
+             {"density", "Radiomics", 0.4},
              {"coverage", "Radiomics", 0.95}},
             80, 78);
   return dir;
@@ -136,23 +149,28 @@ TEST(LeaderboardCli, HigherIsBetterColumnsRankDescendingAndCsvHasFullPrecision) 
 TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
   const fs::path dir = make_temp_dir();
   write_run(dir / "a.json", "a",
-            {{"fid", "Inception", 10}, {"fid", "RadDino", 3}, {"inception_score", "Inception", 2.5},
-             {"precision", "RadDino", 0.5}, {"alignment", "BioViL-T", 0.3}, {"frd", "Radiomics", 1.0}});
-  write_run(dir / "b.json", "b", {{"fid", "Inception", 5}, {"kid", "Inception", 0.1}, {"precision", "RadDino", nullptr}});
+            {{"fid", "Inception", 10},
+             {"fid", "RadDino", 3},
+             {"inception_score", "Inception", 2.5},
+             {"precision", "RadDino", 0.5},
+             {"alignment", "BioViL-T", 0.3},
+             {"frd", "Radiomics", 1.0}});
+  write_run(dir / "b.json", "b",
+            {{"fid", "Inception", 5}, {"kid", "Inception", 0.1}, {"precision", "RadDino", nullptr}});
   const auto r = run_chexgen({"leaderboard", (dir / "a.json").string(), (dir / "b.json").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = table_lines(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.out;
   EXPECT_EQ(lines[0], "sorted by FID (lower is better)");  // b has no FRD
-  EXPECT_THAT(lines[1], ::testing::MatchesRegex(
-                            "rank +generator +FRD +FID +FID \\(RadDino\\) +KID +Inception Score +Precision "
-                            "+Alignment_score +n_real +n_synthetic"));
+  EXPECT_THAT(lines[1],
+              ::testing::MatchesRegex("rank +generator +FRD +FID +FID \\(RadDino\\) +KID +Inception Score +Precision "
+                                      "+Alignment_score +n_real +n_synthetic"));
   EXPECT_THAT(lines[2], ::testing::MatchesRegex(" *1 +b +- +5 +- +0\\.1 +- +- +- +80 +80"));
   EXPECT_THAT(lines[3], ::testing::MatchesRegex(" *2 +a +1 +10 +3 +- +2\\.5 +0\\.5 +0\\.3 +80 +80"));
 
   // Rows without the sort column come last, unranked.
-  const auto s = run_chexgen({"leaderboard", (dir / "b.json").string(), (dir / "a.json").string(), "--sort",
-                              "Inception Score"});
+  const auto s =
+      run_chexgen({"leaderboard", (dir / "b.json").string(), (dir / "a.json").string(), "--sort", "Inception Score"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   const auto sl = table_lines(s.out);
   EXPECT_EQ(sl[0], "sorted by Inception Score (higher is better)");
@@ -161,8 +179,8 @@ TEST(LeaderboardCli, MissingCellsAndTheDefaultWithoutFrd) {
 
   // Equal values share a rank.
   write_run(dir / "c.json", "c", {{"fid", "Inception", 5}, {"frd", "Radiomics", 2}});
-  const auto t = run_chexgen({"leaderboard", (dir / "a.json").string(), (dir / "b.json").string(),
-                              (dir / "c.json").string()});
+  const auto t =
+      run_chexgen({"leaderboard", (dir / "a.json").string(), (dir / "b.json").string(), (dir / "c.json").string()});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   const auto tl = table_lines(t.out);
   EXPECT_THAT(tl[2], ::testing::MatchesRegex(" *1 +b .*"));
@@ -193,8 +211,8 @@ TEST(LeaderboardCli, BadFilesAndColumnsAreNamed) {
                                                              "\"chexgen-results/1\" expected"));
   EXPECT_THAT(r.err, HasSubstr((dir / "array.json").string() + ": not chexgen results: the top level is not"));
   EXPECT_THAT(r.err, HasSubstr((dir / "empty/results.json").string() + ": no results.json in this folder"));
-  EXPECT_THAT(r.err, HasSubstr((dir / "unknown.json").string() +
-                               ": overall.records[1].metric: unknown metric 'sharpness'"));
+  EXPECT_THAT(r.err,
+              HasSubstr((dir / "unknown.json").string() + ": overall.records[1].metric: unknown metric 'sharpness'"));
   EXPECT_THAT(r.err, HasSubstr((dir / "text.json").string() + ": overall.records[0].value: not a number"));
   EXPECT_THAT(r.err, HasSubstr("6 of 6 results file(s) could not be used"));
 

@@ -47,7 +47,8 @@ TEST(Program, UnknownOptionIsAUsageError) {
 }
 
 TEST(Program, NegativeThreadsIsAUsageError) {
-  const auto r = run_chexgen({"--threads", "-3", "inspect", "data/sample/labels.csv", "--format", "onehot", "--label-set", "nih"});
+  const auto r =
+      run_chexgen({"--threads", "-3", "inspect", "data/sample/labels.csv", "--format", "onehot", "--label-set", "nih"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("--threads"));
 }

@@ -50,9 +50,21 @@ fs::path write_manifest(const fs::path& dir, std::size_t n, const std::vector<st
 TEST(RadiomicsCli, MatchesPyRadiomicsAndReusesTheStore) {
   const fs::path dir = make_temp_dir();
   const fs::path manifest = write_manifest(dir, 2);
-  const std::vector<std::string> args = {"-q", "radiomics", manifest.string(), "--format", "onehot",
-                                         "--labels", "Effusion", "--size", "0", "--resample-spacing", "0",
-                                         "--store", (dir / "store").string(), "--out", (dir / "f.csv").string()};
+  const std::vector<std::string> args = {"-q",
+                                         "radiomics",
+                                         manifest.string(),
+                                         "--format",
+                                         "onehot",
+                                         "--labels",
+                                         "Effusion",
+                                         "--size",
+                                         "0",
+                                         "--resample-spacing",
+                                         "0",
+                                         "--store",
+                                         (dir / "store").string(),
+                                         "--out",
+                                         (dir / "f.csv").string()};
   auto r = run_chexgen(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto ours = read_csv_rows(dir / "f.csv");
@@ -72,7 +84,12 @@ TEST(RadiomicsCli, MatchesPyRadiomicsAndReusesTheStore) {
   EXPECT_GE(close, total * 99 / 100);
 
   // Same run again: everything comes from the store, the output is byte-identical.
-  const std::string first = [&] { std::ifstream in(dir / "f.csv"); std::stringstream s; s << in.rdbuf(); return s.str(); }();
+  const std::string first = [&] {
+    std::ifstream in(dir / "f.csv");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }();
   std::vector<std::string> again = args;
   again.erase(again.begin());  // progress lines on: they carry the counts
   r = run_chexgen(again);
@@ -88,8 +105,18 @@ TEST(RadiomicsCli, BadImagesNameTheRowAndSkipBadLeavesThemOut) {
   const fs::path dir = make_temp_dir();
   { std::ofstream(dir / "broken.png") << "not a png"; }
   const fs::path manifest = write_manifest(dir, 1, {(dir / "broken.png").string(), (dir / "missing.png").string()});
-  std::vector<std::string> args = {"-q", "radiomics", manifest.string(), "--format", "onehot", "--labels", "Effusion",
-                                   "--size", "64", "--store", (dir / "store").string(), "--out",
+  std::vector<std::string> args = {"-q",
+                                   "radiomics",
+                                   manifest.string(),
+                                   "--format",
+                                   "onehot",
+                                   "--labels",
+                                   "Effusion",
+                                   "--size",
+                                   "64",
+                                   "--store",
+                                   (dir / "store").string(),
+                                   "--out",
                                    (dir / "f.npy").string()};
   auto r = run_chexgen(args);
   EXPECT_EQ(r.exit_code, 3);
@@ -111,9 +138,14 @@ TEST(FrdCli, FeatureTablesMatchTheFrdV1Steps) {
   std::ifstream golden_in(kMetrics / "frd_golden.json");
   const auto golden = nlohmann::json::parse(golden_in)["cases"];
   for (const auto& [name, match] : {std::pair<std::string, bool>{"mixed", false}, {"mixed_matched", true}}) {
-    std::vector<std::string> args = {"frd", "--real-features", (kMetrics / "frd_mixed_real.csv").string(),
-                                     "--synthetic-features", (kMetrics / "frd_mixed_synthetic.csv").string(),
-                                     "--paper-log", "--json", (dir / (name + ".json")).string()};
+    std::vector<std::string> args = {"frd",
+                                     "--real-features",
+                                     (kMetrics / "frd_mixed_real.csv").string(),
+                                     "--synthetic-features",
+                                     (kMetrics / "frd_mixed_synthetic.csv").string(),
+                                     "--paper-log",
+                                     "--json",
+                                     (dir / (name + ".json")).string()};
     if (match) args.push_back("--match-sample-count");
     const auto r = run_chexgen(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,5 +1,5 @@
-#include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
+#include "chexgen/core/files.h"
 
 #include <string>
 

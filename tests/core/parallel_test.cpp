@@ -16,7 +16,8 @@ TEST(ParallelFor, VisitsEveryIndexOnceForAnyThreadCount) {
   for (int threads : {1, 2, 3, 8}) {
     std::vector<std::atomic<int>> hits(1001);
     parallel_for(hits.size(), threads, [&](std::size_t i) { hits[i]++; });
-    for (std::size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << "index " << i << " threads " << threads;
+    for (std::size_t i = 0; i < hits.size(); ++i)
+      ASSERT_EQ(hits[i].load(), 1) << "index " << i << " threads " << threads;
   }
 }
 
@@ -45,7 +46,8 @@ TEST(Progress, CountsAndPrintsPlainLinesWithoutATerminal) {
   ASSERT_NE(out, nullptr);
   {
     Progress progress("decode", 50, ProgressOptions{true, 1000.0, 0.1}, out);
-    parallel_for(50, 3, [](std::size_t) {}, &progress);
+    parallel_for(
+        50, 3, [](std::size_t) {}, &progress);
     EXPECT_EQ(progress.done(), 50u);
   }
   std::rewind(out);

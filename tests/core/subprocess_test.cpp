@@ -26,7 +26,8 @@ TEST(RunShell, ASignalIsReportedAndOnlyTheLastStderrBytesAreKept) {
   const ShellOutcome killed = run_shell("kill -9 $$", [](const std::string&) {});
   EXPECT_TRUE(killed.signalled);
   EXPECT_EQ(killed.status, 9);
-  const ShellOutcome loud = run_shell("for i in $(seq 1 200); do echo line$i >&2; done", [](const std::string&) {}, 12);
+  const ShellOutcome loud = run_shell(
+      "for i in $(seq 1 200); do echo line$i >&2; done", [](const std::string&) {}, 12);
   EXPECT_EQ(loud.status, 0);
   EXPECT_EQ(loud.stderr_tail, "199\nline200\n");  // the last 12 bytes
 }

@@ -160,7 +160,7 @@ TEST(Export, RoundTripsThroughTheJsonlManifestReader) {
       EXPECT_EQ(read_file_bytes(out.image_path), read_file_bytes(in.image_path));
       EXPECT_EQ(out.prompt, in.prompt);
       for (std::size_t k = 0; k < in.labels.size(); ++k) {
-        const LabelValue expected = policy == LabelPolicy::raw ? in.labels[k]
+        const LabelValue expected = policy == LabelPolicy::raw             ? in.labels[k]
                                     : in.labels[k] == LabelValue::positive ? LabelValue::positive
                                                                            : LabelValue::negative;
         EXPECT_EQ(out.labels[k], expected) << i << " " << source.labels.name(k);
@@ -280,9 +280,9 @@ TEST(Export, BadRowsAreAllReportedWithFileAndRowBeforeAnythingIsWritten) {
   write_image(dir / "d.png", 4);
   write_text(dir / "kept.csv", std::string(kHeader) +
                                    "a/x.png,A.,{},a,0,1,High Quality\n"
-                                   "b/x.png,B.,{},b,0,1,High Quality\n"  // same file name as row 2
-                                   "c.png,C.,{},c,0,1,Great\n"           // not a grade
-                                   "d.png,,{},d,0,1,high quality\n"      // no prompt (grade spelling is fine)
+                                   "b/x.png,B.,{},b,0,1,High Quality\n"     // same file name as row 2
+                                   "c.png,C.,{},c,0,1,Great\n"              // not a grade
+                                   "d.png,,{},d,0,1,high quality\n"         // no prompt (grade spelling is fine)
                                    "gone.png,E.,{},e,0,1,High Quality\n");  // no such image
   ErrorReport errors;
   try {

@@ -27,16 +27,16 @@ namespace {
 using nlohmann::json;
 
 json chat_request(const std::string& system, const std::string& question, const std::string& png_bytes) {
-  return {{"model", "fake-vlm"},
-          {"temperature", 0},
-          {"max_tokens", 32},
-          {"messages",
-           {{{"role", "system"}, {"content", system}},
-            {{"role", "user"},
-             {"content",
-              {{{"type", "text"}, {"text", question}},
-               {{"type", "image_url"},
-                {"image_url", {{"url", "data:image/png;base64," + base64_encode(png_bytes)}}}}}}}}}};
+  return {
+      {"model", "fake-vlm"},
+      {"temperature", 0},
+      {"max_tokens", 32},
+      {"messages",
+       {{{"role", "system"}, {"content", system}},
+        {{"role", "user"},
+         {"content",
+          {{{"type", "text"}, {"text", question}},
+           {{"type", "image_url"}, {"image_url", {{"url", "data:image/png;base64," + base64_encode(png_bytes)}}}}}}}}}};
 }
 
 // Runs a shell command and returns its exit status (-1 if it did not exit normally).
@@ -55,8 +55,7 @@ TEST(FakeServer, AnswersChatRequestsAndLogsThem) {
 
   httplib::Client client("127.0.0.1", server.port());
   const std::string body = chat_request("meta", "Given the prompt X, classify", "\x89PNG bytes").dump();
-  const auto res = client.Post("/v1/chat/completions", {{"Authorization", "Bearer sk-test"}}, body,
-                               "application/json");
+  const auto res = client.Post("/v1/chat/completions", {{"Authorization", "Bearer sk-test"}}, body, "application/json");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
@@ -124,8 +123,7 @@ TEST(FakeServer, StatusesHeadersAndRawBodiesAreSentAsScripted) {
         r.headers = {{"Retry-After", "1"}};
         return r;
       }
-      case 1:
-        return FakeOpenAiServer::error_reply(500, "overloaded");
+      case 1: return FakeOpenAiServer::error_reply(500, "overloaded");
       case 2: {
         FakeReply r;
         r.body = "{\"choices\": [";  // malformed JSON with a 200
@@ -220,14 +218,14 @@ TEST(FakeServer, ChatHelpersReadTheRequestShape) {
   EXPECT_EQ(FakeOpenAiServer::image_bytes(other), "");
 
   // Shapes that are not chat requests, and image URLs that are not base64 data URLs.
-  for (const json& bad : {json(nullptr), json("text"), json::array(), json{{"messages", 3}},
-                          json{{"messages", {{{"role", "user"}}}}}}) {
+  for (const json& bad :
+       {json(nullptr), json("text"), json::array(), json{{"messages", 3}}, json{{"messages", {{{"role", "user"}}}}}}) {
     EXPECT_EQ(FakeOpenAiServer::user_text(bad), "") << bad;
     EXPECT_EQ(FakeOpenAiServer::system_text(bad), "") << bad;
     EXPECT_EQ(FakeOpenAiServer::image_bytes(bad), "") << bad;
   }
-  for (const std::string url : {"https://example.org/x.png", "data:image/png;base64,@@@@", "data:image/png,raw",
-                                "data:image/png;base64,YWJ"}) {
+  for (const std::string url :
+       {"https://example.org/x.png", "data:image/png;base64,@@@@", "data:image/png,raw", "data:image/png;base64,YWJ"}) {
     json r = chat_request("s", "q", "");
     r["messages"][1]["content"][1]["image_url"]["url"] = url;
     EXPECT_EQ(FakeOpenAiServer::image_bytes(r), "") << url;
@@ -337,8 +335,10 @@ TEST(FakeServer, ServesSixteenRequestsAtOnce) {
       httplib::Client client("127.0.0.1", server.port());
       client.set_read_timeout(60, 0);
       const auto res = client.Post("/v1/chat/completions", "client " + std::to_string(i), "application/json");
-      if (res) replies[i] = json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>();
-      else replies[i] = "error " + httplib::to_string(res.error());
+      if (res)
+        replies[i] = json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>();
+      else
+        replies[i] = "error " + httplib::to_string(res.error());
     });
   }
   for (auto& t : clients) t.join();

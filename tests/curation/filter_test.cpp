@@ -73,7 +73,8 @@ TEST(FilterImage, PngIsSentAsItIsOtherFormatsAreEncodedAndCorruptFilesAreErrors)
   write_png(dir / "a.png", image);
   EXPECT_EQ(image_as_png(read_file_bytes(dir / "a.png"), "a.png"), read_file_bytes(dir / "a.png"));
 
-  const std::string jpeg = read_file_bytes(std::filesystem::path(CHEXGEN_SOURCE_DIR) / "tests/data/images/jpeg/ycbcr444.jpg");
+  const std::string jpeg =
+      read_file_bytes(std::filesystem::path(CHEXGEN_SOURCE_DIR) / "tests/data/images/jpeg/ycbcr444.jpg");
   write_file_atomically(dir / "b.jpg", jpeg);
   const std::string png = image_as_png(read_file_bytes(dir / "b.jpg"), "b.jpg");
   const auto as_span = [](const std::string& s) {

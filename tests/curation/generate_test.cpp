@@ -258,9 +258,9 @@ TEST(GenerateCommand, ARunWritesImagesAndAGenerationsManifestChexgenReadsBack) {
 
   GenerationOptions go;
   go.size = {24, 24};
-  go.backend = CommandBackend{"/usr/bin/python3 " + shell_quote((dir / "gen.py").string()) +
-                                  " {jobs_file} {out_dir} {width} {height}",
-                              4, "tagger"};
+  go.backend = CommandBackend{
+      "/usr/bin/python3 " + shell_quote((dir / "gen.py").string()) + " {jobs_file} {out_dir} {width} {height}", 4,
+      "tagger"};
   std::size_t started_with = 99, done = 0;
   go.callbacks.started = [&](std::size_t n, std::size_t from_journal) {
     started_with = n;
@@ -373,8 +373,8 @@ for i, line in enumerate(open(jobs)):
   const GenerationPlan plan = plan_generations(d, {}, errors);
   GenerationOptions go;
   go.size = {16, 16};
-  go.backend = CommandBackend{"/usr/bin/python3 " + shell_quote((dir / "jpeg.py").string()) + " {jobs_file} {out_dir}",
-                              8, ""};
+  go.backend =
+      CommandBackend{"/usr/bin/python3 " + shell_quote((dir / "jpeg.py").string()) + " {jobs_file} {out_dir}", 8, ""};
   generate_images(d, plan, dir / "out", go);
   const std::string a = read_file_bytes(dir / "out/images/SyntheticImg_a.png");
   const std::string b = read_file_bytes(dir / "out/images/SyntheticImg_b.png");
@@ -409,9 +409,8 @@ TEST(GenerateCommand, PromptsWithLineBreaksNeedTheJobsFile) {
     EXPECT_THAT(e.reason(), HasSubstr("line break"));
   }
   // Reading only the JSON Lines file, the same prompt is fine.
-  go.backend = CommandBackend{"/usr/bin/python3 " + shell_quote((dir / "gen.py").string()) +
-                                  " {jobs_file} {out_dir} {width} {height}",
-                              8, ""};
+  go.backend = CommandBackend{
+      "/usr/bin/python3 " + shell_quote((dir / "gen.py").string()) + " {jobs_file} {out_dir} {width} {height}", 8, ""};
   generate_images(d, plan, dir / "out", go);
   EXPECT_EQ(read_tag(dir / "out/images/SyntheticImg_b.png"), "seed=0;prompt=Findings: none.\nImpression: normal.");
 }

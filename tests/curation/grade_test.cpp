@@ -75,9 +75,9 @@ TEST(ParseGradeReply, PunctuationQuotesAndMarkdown) {
               {"(Medium Quality)", M},
               {"- Low Quality", L},
               {"### Classification\n**Medium Quality**", M},
-              {"\xe2\x80\x9cHigh Quality\xe2\x80\x9d", H},           // curly double quotes
-              {"\xe2\x80\x98Low Quality\xe2\x80\x99.", L},           // curly single quotes
-              {"High\xc2\xa0Quality", H}});                          // no-break space
+              {"\xe2\x80\x9cHigh Quality\xe2\x80\x9d", H},  // curly double quotes
+              {"\xe2\x80\x98Low Quality\xe2\x80\x99.", L},  // curly single quotes
+              {"High\xc2\xa0Quality", H}});                 // no-break space
 }
 
 TEST(ParseGradeReply, HyphenationAndSpacingVariants) {
@@ -241,13 +241,15 @@ TEST(ParseGradeReply, NothingNamedIsAmbiguous) {
 }
 
 TEST(ParseGradeReply, NonAsciiReplies) {
-  expect_all({{"Qualit\xc3\xa9 \xc3\xa9lev\xc3\xa9" "e", std::nullopt},            // French, no grade named
-              {"\xe9\xab\x98\xe8\xb4\xa8\xe9\x87\x8f", std::nullopt},            // Chinese "high quality"
-              {"\xe7\xad\x94\xe6\xa1\x88\xef\xbc\x9a High Quality", H},          // "答案：" then the grade
-              {"Low Quality \xf0\x9f\x99\x82", L},                             // an emoji after it
-              {"Medium\xe2\x80\x94Quality", M},                                  // em dash between the words
-              {"\xff\xfe High Quality \x80", H},                                 // invalid UTF-8 around it
-              {std::string("High Quality\0", 13), H}});                          // an embedded NUL
+  expect_all({{"Qualit\xc3\xa9 \xc3\xa9lev\xc3\xa9"
+               "e",
+               std::nullopt},                                            // French, no grade named
+              {"\xe9\xab\x98\xe8\xb4\xa8\xe9\x87\x8f", std::nullopt},    // Chinese "high quality"
+              {"\xe7\xad\x94\xe6\xa1\x88\xef\xbc\x9a High Quality", H},  // "答案：" then the grade
+              {"Low Quality \xf0\x9f\x99\x82", L},                       // an emoji after it
+              {"Medium\xe2\x80\x94Quality", M},                          // em dash between the words
+              {"\xff\xfe High Quality \x80", H},                         // invalid UTF-8 around it
+              {std::string("High Quality\0", 13), H}});                  // an embedded NUL
 }
 
 TEST(ParseGradeReply, VeryLongReplies) {

@@ -40,7 +40,9 @@ TEST(Csv, QuotedFieldsWithCommasQuotesAndNewlines) {
 }
 
 TEST(Csv, BomCrlfAndCrAreHandled) {
-  const CsvTable crlf = parse_clean("\xEF\xBB\xBF" "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n");
+  const CsvTable crlf = parse_clean(
+      "\xEF\xBB\xBF"
+      "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n");
   ASSERT_EQ(crlf.header, (std::vector<std::string>{"a", "b"}));
   ASSERT_EQ(crlf.records.size(), 2u);
   EXPECT_EQ(crlf.records[0].fields[1], "x\r\ny");
@@ -74,11 +76,13 @@ TEST(Csv, WrongFieldCountAndBadUtf8AreRowErrors) {
 TEST(Csv, FatalErrorsNameTheLine) {
   EXPECT_EQ(fatal_error(""), "t.csv: empty CSV file: no header line");
   EXPECT_EQ(fatal_error("\n\n"), "t.csv: empty CSV file: no header line");
-  EXPECT_NE(fatal_error("a,b\n1,2\n3,\"open\n4,5\n").find("t.csv:3: a quoted field that starts in this record is never closed"),
+  EXPECT_NE(fatal_error("a,b\n1,2\n3,\"open\n4,5\n")
+                .find("t.csv:3: a quoted field that starts in this record is never closed"),
             std::string::npos);
   EXPECT_NE(fatal_error("a,b\n1,2\n3,say \"hi\"\n").find("t.csv:3: malformed CSV"), std::string::npos);
   EXPECT_NE(fatal_error("a,b\n\"x\"y,2\n").find("t.csv:2: malformed CSV"), std::string::npos);
-  EXPECT_EQ(fatal_error("a,a\n1,2\n"), "t.csv:1: column 'a': column name appears twice in the header (columns 1 and 2)");
+  EXPECT_EQ(fatal_error("a,a\n1,2\n"),
+            "t.csv:1: column 'a': column name appears twice in the header (columns 1 and 2)");
   EXPECT_EQ(fatal_error("a,,b\n"), "t.csv:1: header column 2 has no name");
   EXPECT_NE(fatal_error("a,\xFF\n").find("t.csv:1: header column 2: invalid UTF-8"), std::string::npos);
 }

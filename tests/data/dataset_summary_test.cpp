@@ -84,9 +84,9 @@ TEST(CheckImages, FoundMissingUnreadableAndHashes) {
     EXPECT_TRUE(checks[3].sha256.empty());
     ASSERT_EQ(errors.size(), 2u);
     const std::string f = manifest_fixture("images.csv").string();
-    EXPECT_EQ(std::string(errors.errors()[0].what()),
-              f + ":5: column 'file_name': image '" + manifest_fixture("images/broken.png").string() +
-                  "' cannot be read: truncated PNG");
+    EXPECT_EQ(std::string(errors.errors()[0].what()), f + ":5: column 'file_name': image '" +
+                                                          manifest_fixture("images/broken.png").string() +
+                                                          "' cannot be read: truncated PNG");
     EXPECT_EQ(std::string(errors.errors()[1].what()),
               f + ":6: column 'file_name': image '" + manifest_fixture("images/missing.png").string() + "' not found");
   }
@@ -96,7 +96,8 @@ TEST(CheckImages, WithoutDecodingOnlyMissingFilesFail) {
   const Dataset d = images_dataset();
   ErrorReport errors;
   bool called = false;
-  const auto checks = check_images(d, {2, false}, [&](auto, const auto&) { called = true; }, errors);
+  const auto checks = check_images(
+      d, {2, false}, [&](auto, const auto&) { called = true; }, errors);
   EXPECT_FALSE(called);
   EXPECT_EQ(checks[3].status, ImageStatus::ok);
   EXPECT_EQ(checks[4].status, ImageStatus::missing);

@@ -36,7 +36,7 @@ TEST(LabelDict, IntsDoubleQuotesWhitespaceTrailingComma) {
   const Dict d = parse(" {\n\t\"No Finding\" : 1 ,'Edema':0,  'Pneumonia':-1, 'A': 0., 'B': -0.0, 'C': +1.00, } \r\n");
   const Dict expected{{"No Finding", LabelValue::positive}, {"Edema", LabelValue::negative},
                       {"Pneumonia", LabelValue::uncertain}, {"A", LabelValue::negative},
-                      {"B", LabelValue::negative},         {"C", LabelValue::positive}};
+                      {"B", LabelValue::negative},          {"C", LabelValue::positive}};
   EXPECT_EQ(d, expected);
   EXPECT_TRUE(parse("{}").empty());
   EXPECT_TRUE(parse("  { }  ").empty());

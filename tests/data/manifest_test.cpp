@@ -30,8 +30,9 @@ std::string read_error(const std::string& name, ManifestOptions options, ErrorRe
 std::string fixture_str(const std::string& name) { return manifest_fixture(name).string(); }
 
 TEST(ManifestFormat, NamesRoundTrip) {
-  for (const auto f : {ManifestFormat::auto_detect, ManifestFormat::chexgenbench_real, ManifestFormat::chexgenbench_synthetic,
-                       ManifestFormat::onehot, ManifestFormat::jsonl, ManifestFormat::folder}) {
+  for (const auto f :
+       {ManifestFormat::auto_detect, ManifestFormat::chexgenbench_real, ManifestFormat::chexgenbench_synthetic,
+        ManifestFormat::onehot, ManifestFormat::jsonl, ManifestFormat::folder}) {
     EXPECT_EQ(parse_manifest_format(manifest_format_name(f)), f);
   }
   EXPECT_THROW(parse_manifest_format("tsv"), UsageError);
@@ -41,7 +42,8 @@ TEST(ManifestFormat, DetectedFromExtensionAndHeader) {
   const ManifestOptions o;
   EXPECT_EQ(detect_manifest_format(manifest_fixture("real.csv"), o), ManifestFormat::chexgenbench_real);
   EXPECT_EQ(detect_manifest_format(manifest_fixture("synthetic.csv"), o), ManifestFormat::chexgenbench_synthetic);
-  EXPECT_EQ(detect_manifest_format(manifest_fixture("synthetic_filename.csv"), o), ManifestFormat::chexgenbench_synthetic);
+  EXPECT_EQ(detect_manifest_format(manifest_fixture("synthetic_filename.csv"), o),
+            ManifestFormat::chexgenbench_synthetic);
   EXPECT_EQ(detect_manifest_format(manifest_fixture("onehot.csv"), o), ManifestFormat::onehot);
   EXPECT_EQ(detect_manifest_format(manifest_fixture("metadata.jsonl"), o), ManifestFormat::jsonl);
   EXPECT_EQ(detect_manifest_format(manifest_fixture("folder"), o), ManifestFormat::folder);
@@ -92,7 +94,8 @@ TEST(RealManifest, ReadsEveryRow) {
   EXPECT_FALSE(d.samples[3].prompt.has_value());  // empty cell
   EXPECT_EQ(d.samples[4].prompt, "  Right lower lobe  consolidation,   concerning for pneumonia.  ");
   EXPECT_EQ(d.label(5, "Enlarged Cardiomediastinum"), LabelValue::negative);  // -0.0
-  EXPECT_EQ(d.samples[7].prompt, "\xC3\x89largissement cardiaque \xE2\x80\x94 \xE5\xBF\x83\xE8\x84\x8F\xE6\x89\xA9\xE5\xA4\xA7");
+  EXPECT_EQ(d.samples[7].prompt,
+            "\xC3\x89largissement cardiaque \xE2\x80\x94 \xE5\xBF\x83\xE8\x84\x8F\xE6\x89\xA9\xE5\xA4\xA7");
   EXPECT_TRUE(d.samples[0].extra.empty());
 }
 
@@ -143,7 +146,8 @@ TEST(RealManifest, EveryBadRowIsReportedWithFileRowAndColumn) {
   EXPECT_EQ(e[2].where().column, "chexpert_labels");
   EXPECT_NE(e[2].reason().find("unknown label 'Edemaa' (label set: Atelectasis, "), std::string::npos) << e[2].reason();
   EXPECT_EQ(std::string(e[3].what()), f + ":7: column 'path': empty image path");
-  EXPECT_EQ(std::string(e[4].what()), f + ":8: column 'annotated_prompt': invalid UTF-8 at byte 4 of the field (byte 0xE9)");
+  EXPECT_EQ(std::string(e[4].what()),
+            f + ":8: column 'annotated_prompt': invalid UTF-8 at byte 4 of the field (byte 0xE9)");
   EXPECT_EQ(std::string(e[5].what()), f + ":9: column 'path': duplicate sample id 'a/ok1.jpg' (first on line 2)");
 }
 
@@ -168,8 +172,10 @@ TEST(RealManifest, FatalErrors) {
   {
     ErrorReport errors;
     const std::string msg = read_error("real_missing_column.csv", real, errors);
-    EXPECT_EQ(msg, fixture_str("real_missing_column.csv") +
-                       ":1: no labels column 'chexpert_labels' in the header (columns: 'path', 'annotated_prompt', 'labels')");
+    EXPECT_EQ(
+        msg,
+        fixture_str("real_missing_column.csv") +
+            ":1: no labels column 'chexpert_labels' in the header (columns: 'path', 'annotated_prompt', 'labels')");
     EXPECT_EQ(errors.size(), 1u);  // the fatal error is in the report too
   }
   {
@@ -178,8 +184,9 @@ TEST(RealManifest, FatalErrors) {
     EXPECT_EQ(read("real_missing_column.csv", renamed).samples.size(), 1u);
     renamed.columns.prompt = "report";
     ErrorReport errors;
-    EXPECT_NE(read_error("real_missing_column.csv", renamed, errors).find(":1: no prompt column 'report' in the header"),
-              std::string::npos);
+    EXPECT_NE(
+        read_error("real_missing_column.csv", renamed, errors).find(":1: no prompt column 'report' in the header"),
+        std::string::npos);
   }
   {
     ErrorReport errors;
@@ -189,7 +196,8 @@ TEST(RealManifest, FatalErrors) {
   }
   {
     ErrorReport errors;
-    EXPECT_NE(read_error("real_stray_quote.csv", real, errors).find("real_stray_quote.csv:3: malformed CSV"), std::string::npos);
+    EXPECT_NE(read_error("real_stray_quote.csv", real, errors).find("real_stray_quote.csv:3: malformed CSV"),
+              std::string::npos);
   }
   {
     ErrorReport errors;
@@ -245,7 +253,8 @@ TEST(SyntheticManifest, SyntheticFilenameAnnotatedPromptAndLabels) {
   EXPECT_EQ(custom.samples[0].labels, (std::vector<LabelValue>{LabelValue::positive, LabelValue::missing}));
   o.label_names = {"Other"};
   ErrorReport errors;
-  EXPECT_NE(read_error("synthetic_filename.csv", o, errors).find(":2: column 'chexpert_labels': unknown label 'Edema' (label set: Other)"),
+  EXPECT_NE(read_error("synthetic_filename.csv", o, errors)
+                .find(":2: column 'chexpert_labels': unknown label 'Edema' (label set: Other)"),
             std::string::npos);
 }
 
@@ -258,8 +267,10 @@ TEST(OnehotManifest, LabelsByListOrRange) {
   EXPECT_EQ(d.samples[0].image_path, manifest_fixture("images/a.png"));
   EXPECT_EQ(d.samples[0].patient_id, "7");
   EXPECT_FALSE(d.samples[3].patient_id.has_value());
-  EXPECT_EQ(d.samples[0].labels, (std::vector<LabelValue>{LabelValue::positive, LabelValue::negative, LabelValue::negative}));
-  EXPECT_EQ(d.samples[3].labels, (std::vector<LabelValue>{LabelValue::positive, LabelValue::uncertain, LabelValue::missing}));
+  EXPECT_EQ(d.samples[0].labels,
+            (std::vector<LabelValue>{LabelValue::positive, LabelValue::negative, LabelValue::negative}));
+  EXPECT_EQ(d.samples[3].labels,
+            (std::vector<LabelValue>{LabelValue::positive, LabelValue::uncertain, LabelValue::missing}));
   ASSERT_EQ(d.samples[1].extra.size(), 1u);
   EXPECT_EQ(d.samples[1].extra[0].first, "age");
   EXPECT_FALSE(d.samples[0].prompt.has_value());
@@ -286,7 +297,8 @@ TEST(OnehotManifest, LabelColumnsMustBeGivenAndExist) {
   }
   ManifestOptions o;
   o.label_names = {"Effusion", "Hernia"};
-  EXPECT_NE(read_error("onehot.csv", o, errors).find("onehot.csv:1: no label column 'Hernia' in the header"), std::string::npos);
+  EXPECT_NE(read_error("onehot.csv", o, errors).find("onehot.csv:1: no label column 'Hernia' in the header"),
+            std::string::npos);
   ManifestOptions backwards;
   backwards.label_column_range = "Mass:Effusion";
   EXPECT_THROW(read_manifest(manifest_fixture("onehot.csv"), backwards, errors), UsageError);

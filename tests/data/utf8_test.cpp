@@ -13,15 +13,15 @@ TEST(Utf8, AcceptsWellFormedText) {
 }
 
 TEST(Utf8, FindsTheFirstBadByte) {
-  EXPECT_EQ(find_invalid_utf8("caf\xE9"), 3u);              // Latin-1 e-acute
-  EXPECT_EQ(find_invalid_utf8("ab\x80"), 2u);               // lone continuation byte
-  EXPECT_EQ(find_invalid_utf8("\xC0\xAF"), 0u);             // overlong '/'
-  EXPECT_EQ(find_invalid_utf8("\xE0\x80\xAF"), 0u);         // overlong, 3 bytes
-  EXPECT_EQ(find_invalid_utf8("x\xED\xA0\x80"), 1u);        // UTF-16 surrogate
-  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);     // above U+10FFFF
+  EXPECT_EQ(find_invalid_utf8("caf\xE9"), 3u);           // Latin-1 e-acute
+  EXPECT_EQ(find_invalid_utf8("ab\x80"), 2u);            // lone continuation byte
+  EXPECT_EQ(find_invalid_utf8("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(find_invalid_utf8("\xE0\x80\xAF"), 0u);      // overlong, 3 bytes
+  EXPECT_EQ(find_invalid_utf8("x\xED\xA0\x80"), 1u);     // UTF-16 surrogate
+  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
   EXPECT_EQ(find_invalid_utf8("\xF5\x80\x80\x80"), 0u);
-  EXPECT_EQ(find_invalid_utf8("ok\xE2\x80"), 2u);           // truncated at the end
-  EXPECT_EQ(find_invalid_utf8("\xE2\x28\xA1"), 0u);         // bad continuation
+  EXPECT_EQ(find_invalid_utf8("ok\xE2\x80"), 2u);    // truncated at the end
+  EXPECT_EQ(find_invalid_utf8("\xE2\x28\xA1"), 0u);  // bad continuation
   EXPECT_EQ(find_invalid_utf8("\xFF"), 0u);
 }
 

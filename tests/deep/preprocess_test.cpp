@@ -1,8 +1,8 @@
 // Preprocessing steps one by one, on images small enough to check by hand: the conventions that differ between
 // the reference libraries (crop offsets, shortest-edge sizes, float rounding) are where a port goes wrong.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "chexgen/deep/preprocess.h"
@@ -77,9 +77,9 @@ TEST(Preprocess, FloatConversionsRoundAsTheirLibraries) {
     return preprocess(im, parse(R"({"color": "gray", "channels": 1, "steps": [)" + step + "]}")).values;
   };
   // HF: float32(double(v) * (1/255)); torchvision: float32(v) / 255.0f.
-  EXPECT_EQ(convert(R"({"op": "to_float", "scale": 0.00392156862745098})"),
-            (std::vector<float>{static_cast<float>(1 * 0.00392156862745098),
-                                static_cast<float>(254 * 0.00392156862745098)}));
+  EXPECT_EQ(
+      convert(R"({"op": "to_float", "scale": 0.00392156862745098})"),
+      (std::vector<float>{static_cast<float>(1 * 0.00392156862745098), static_cast<float>(254 * 0.00392156862745098)}));
   EXPECT_EQ(convert(R"({"op": "to_float", "divide": 255})"), (std::vector<float>{1.0f / 255.0f, 254.0f / 255.0f}));
   EXPECT_EQ(convert(R"({"op": "to_float", "divide": 255}, {"op": "normalize", "mean": 0.5, "std": 0.25})"),
             (std::vector<float>{(1.0f / 255.0f - 0.5f) / 0.25f, (254.0f / 255.0f - 0.5f) / 0.25f}));

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <functional>
 
-#include <gmock/gmock.h>
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "chexgen/deep/torch_model.h"
@@ -101,8 +101,8 @@ TEST_P(GoldenModel, PlainModuleIsBitIdenticalToTorchOnThisMachine) {
   const MatrixF r = ref.to_f32();
   ASSERT_EQ(ours.size(), r.rows() * r.cols());
   for (std::size_t k = 0; k < ours.size(); ++k)
-    ASSERT_EQ(static_cast<float>(ours[k]), r.values()[k]) << name << ": row " << k / r.cols() << ", column "
-                                                          << k % r.cols();
+    ASSERT_EQ(static_cast<float>(ours[k]), r.values()[k])
+        << name << ": row " << k / r.cols() << ", column " << k % r.cols();
 }
 
 INSTANTIATE_TEST_SUITE_P(Deep, GoldenModel, ::testing::ValuesIn(kModels));
@@ -123,8 +123,8 @@ TEST(TorchModel, AWrongPreprocessingStepExceedsTheBound) {
       {"tiny_generic", "bicubic instead of lanczos", Op::resize,
        [](PreprocessStep& s) { s.filter = ResampleFilter::bicubic; }},
       {"tiny_generic", "std 0.23 instead of 0.2318", Op::normalize, [](PreprocessStep& s) { s.std = {0.23}; }},
-      {"tiny_biovil", "crop offset floored instead of rounded (the tinted image: 163 instead of 164)",
-       Op::center_crop, [](PreprocessStep& s) { s.round_offset = false; }},
+      {"tiny_biovil", "crop offset floored instead of rounded (the tinted image: 163 instead of 164)", Op::center_crop,
+       [](PreprocessStep& s) { s.round_offset = false; }},
       {"tiny_raddino", "bilinear instead of bicubic", Op::resize,
        [](PreprocessStep& s) { s.filter = ResampleFilter::bilinear; }},
       {"tiny_raddino", "no normalisation", Op::normalize, nullptr},

@@ -119,8 +119,8 @@ TEST(BaselineGenerators, StandardListAndApply) {
   const auto gens = standard_baselines();
   std::vector<std::string> names;
   for (const auto& g : gens) names.push_back(g.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"held-out", "copies", "blur-1", "blur-2", "blur-4", "noise-8",
-                                             "noise-16", "noise-32", "downup-2", "downup-4", "downup-8"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"held-out", "copies", "blur-1", "blur-2", "blur-4", "noise-8", "noise-16",
+                                             "noise-32", "downup-2", "downup-4", "downup-8"}));
   const Image8 im = pattern_image(32, 32);
   for (const auto& g : gens) {
     const Image8 out = apply_baseline(g, im, 42, 0);

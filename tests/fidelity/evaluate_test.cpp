@@ -17,10 +17,10 @@
 namespace chexgen::fidelity {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using features::ExtractorPreset;
 using results::Metric;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 const fs::path kRoot(CHEXGEN_SOURCE_DIR);
@@ -91,12 +91,13 @@ TEST(EvaluateFidelity, ThePresetTableDecidesWhichRecordsEachExtractorGives) {
   const std::vector<features::Extractor> extractors = {stand_in(ExtractorPreset::radiomics, "Radiomics"),
                                                        stand_in(ExtractorPreset::generic, "mine"),
                                                        stand_in(ExtractorPreset::raddino, "rad-dino"), inception};
-  const FidelityRun run = evaluate_fidelity(s.real, s.synthetic, extractors, std::nullopt, s.dir / "store", o, Log(false));
+  const FidelityRun run =
+      evaluate_fidelity(s.real, s.synthetic, extractors, std::nullopt, s.dir / "store", o, Log(false));
   // CheXGenBench's order (Inception, RadDino, other models, radiomics); PRDC on RadDino; the Inception Score from the
   // logits output; radiomics gives FRD only, since networks are given.
   EXPECT_THAT(titles(run.results),
-              ElementsAre("FID", "FID (RadDino)", "FID (mine)", "Inception Score", "KID", "KID (RadDino)",
-                          "KID (mine)", "Precision", "Recall", "Density", "Coverage", "FRD"));
+              ElementsAre("FID", "FID (RadDino)", "FID (mine)", "Inception Score", "KID", "KID (RadDino)", "KID (mine)",
+                          "Precision", "Recall", "Density", "Coverage", "FRD"));
   EXPECT_EQ(run.results.generator, "synthetic");  // the synthetic manifest's folder
   EXPECT_EQ(run.results.overall.n_real, 20u);
   EXPECT_EQ(run.results.overall.n_synthetic, 16u);
@@ -110,7 +111,8 @@ TEST(EvaluateFidelity, ThePresetTableDecidesWhichRecordsEachExtractorGives) {
 
   // From the pool features instead (CheXGenBench's number): another value, same keys.
   o.inception_score_from = InceptionScoreFrom::pool;
-  const FidelityRun pool = evaluate_fidelity(s.real, s.synthetic, extractors, std::nullopt, s.dir / "store", o, Log(false));
+  const FidelityRun pool =
+      evaluate_fidelity(s.real, s.synthetic, extractors, std::nullopt, s.dir / "store", o, Log(false));
   const results::MetricKey is{Metric::inception_score, "Inception"};
   EXPECT_NE(*pool.results.overall.value(is), *run.results.overall.value(is));
   fs::remove_all(s.dir);
@@ -124,9 +126,9 @@ TEST(EvaluateFidelity, RadiomicsAloneGivesEveryDistributionMetricAndPerLabelReco
   o.generator = "stand-in";
   const FidelityRun run = evaluate_fidelity(s.real, s.synthetic, {stand_in(ExtractorPreset::radiomics, "Radiomics")},
                                             std::nullopt, s.dir / "store", o, Log(false));
-  EXPECT_THAT(titles(run.results), ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)",
-                                               "Recall (Radiomics)", "Density (Radiomics)", "Coverage (Radiomics)",
-                                               "FRD"));
+  EXPECT_THAT(titles(run.results),
+              ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)", "Recall (Radiomics)",
+                          "Density (Radiomics)", "Coverage (Radiomics)", "FRD"));
   EXPECT_EQ(run.results.generator, "stand-in");
   ASSERT_EQ(run.results.per_label.size(), 1u);
   EXPECT_EQ(run.results.per_label[0].label, "Effusion");

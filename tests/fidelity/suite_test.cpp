@@ -107,8 +107,9 @@ TEST(FidelitySuite, RadiomicMetricsMatchNumpyOverallAndForALabel) {
   SuiteOptions o;
   o.conditional = true;
   const results::Results r = run_fidelity_suite(in, o);
-  EXPECT_THAT(titles(r.columns), ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)",
-                                     "Recall (Radiomics)", "Density (Radiomics)", "Coverage (Radiomics)", "FRD"));
+  EXPECT_THAT(titles(r.columns),
+              ElementsAre("FID (Radiomics)", "KID (Radiomics)", "Precision (Radiomics)", "Recall (Radiomics)",
+                          "Density (Radiomics)", "Coverage (Radiomics)", "FRD"));
   expect_values(r.overall, c.expected["overall"]);
   EXPECT_EQ(r.overall.details["Radiomics"]["rows_with_nan_left_out"]["synthetic"], 1);
   EXPECT_EQ(r.overall.details["Radiomics"]["columns_left_out"], 1);  // the constant real column
@@ -174,8 +175,9 @@ TEST(FidelitySuite, ColumnsFollowCheXGenBenchsOrder) {
   in.prdc_block = 1;
   in.synthetic_logits = MatrixD(41, 3);
   in.alignment = std::vector<double>(41, 0.5);
-  EXPECT_THAT(titles(suite_columns(in)), ElementsAre("FID", "FID (RadDino)", "Inception Score", "KID", "KID (RadDino)",
-                                             "Precision", "Recall", "Density", "Coverage", "Alignment_score", "FRD"));
+  EXPECT_THAT(titles(suite_columns(in)),
+              ElementsAre("FID", "FID (RadDino)", "Inception Score", "KID", "KID (RadDino)", "Precision", "Recall",
+                          "Density", "Coverage", "Alignment_score", "FRD"));
 }
 
 TEST(FidelitySuite, DeduplicationKeepsTheFirstRowOfEachPrompt) {

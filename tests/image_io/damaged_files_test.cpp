@@ -38,7 +38,8 @@ void expect_input_error(const std::filesystem::path& path, const std::vector<std
     const std::string message = e.what();
     EXPECT_EQ(e.where().file, path.string());
     EXPECT_EQ(message.rfind(path.string() + ": ", 0), 0u) << message;  // starts with the path
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
+    for (const auto& part : parts)
+      EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' not in: " << message;
   }
 }
 
@@ -124,7 +125,8 @@ TEST_P(EveryPrefixTest, IsInputError) {
   for (std::size_t n = 0; n < whole.size(); ++n) {
     try {
       (void)decode_image_u8({data, n}, GetParam(), ColorMode::gray);
-      if (++accepted <= 3) ADD_FAILURE() << GetParam() << ": prefix of " << n << " of " << whole.size() << " bytes decoded";
+      if (++accepted <= 3)
+        ADD_FAILURE() << GetParam() << ": prefix of " << n << " of " << whole.size() << " bytes decoded";
     } catch (const InputError& e) {
       EXPECT_EQ(e.where().file, GetParam());
     }

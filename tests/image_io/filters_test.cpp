@@ -61,9 +61,7 @@ TEST(GaussianBlur, ImpulseGivesTheSampledGaussian) {
     const int radius = static_cast<int>(std::floor(4.0 * sigma + 0.5));
     double norm = 0;
     for (int i = -radius; i <= radius; ++i) norm += std::exp(-(i * i) / (2 * sigma * sigma));
-    const auto g = [&](int d) {
-      return std::abs(d) > radius ? 0.0 : std::exp(-(d * d) / (2 * sigma * sigma)) / norm;
-    };
+    const auto g = [&](int d) { return std::abs(d) > radius ? 0.0 : std::exp(-(d * d) / (2 * sigma * sigma)) / norm; };
     for (int y = 0; y < n; ++y)
       for (int x = 0; x < n; ++x)
         ASSERT_NEAR(out.at(x, y), 255.0 * g(x - c) * g(y - c), 1e-4) << "sigma " << sigma << " at " << x << "," << y;
@@ -133,8 +131,8 @@ TEST(DownUp, KeepsSizeAndFactorOneIsIdentity) {
     EXPECT_EQ(out.width, 37);
     EXPECT_EQ(out.height, 23);
     EXPECT_NE(out.data, im.data);
-    const Image8 expected = resize(resize(im, 37 / f, 23 / f, ResampleFilter::bilinear), 37, 23,
-                                   ResampleFilter::bilinear);
+    const Image8 expected =
+        resize(resize(im, 37 / f, 23 / f, ResampleFilter::bilinear), 37, 23, ResampleFilter::bilinear);
     EXPECT_EQ(out.data, expected.data);
   }
   EXPECT_EQ(down_up(constant_image(16, 16, 90), 4).data, constant_image(16, 16, 90).data);

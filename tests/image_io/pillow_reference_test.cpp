@@ -21,12 +21,29 @@ using test::expected_pixels;
 using test::image_fixture;
 
 const std::vector<std::string> kFixtures = {
-    "png/gray1.png",       "png/gray2.png",         "png/gray4.png",        "png/gray8.png",
-    "png/gray8_trns.png",  "png/gray16.png",        "png/gray_alpha8.png",  "png/gray_alpha16.png",
-    "png/rgb8.png",        "png/rgb8_interlaced.png", "png/rgb16.png",      "png/rgba8.png",
-    "png/rgba16.png",      "png/palette1.png",      "png/palette2.png",     "png/palette4.png",
-    "png/palette8.png",    "png/palette4_trns.png", "png/palette8_trns.png", "jpeg/gray.jpg",
-    "jpeg/ycbcr420.jpg",   "jpeg/ycbcr444.jpg",     "jpeg/ycbcr422_progressive.jpg",
+    "png/gray1.png",
+    "png/gray2.png",
+    "png/gray4.png",
+    "png/gray8.png",
+    "png/gray8_trns.png",
+    "png/gray16.png",
+    "png/gray_alpha8.png",
+    "png/gray_alpha16.png",
+    "png/rgb8.png",
+    "png/rgb8_interlaced.png",
+    "png/rgb16.png",
+    "png/rgba8.png",
+    "png/rgba16.png",
+    "png/palette1.png",
+    "png/palette2.png",
+    "png/palette4.png",
+    "png/palette8.png",
+    "png/palette4_trns.png",
+    "png/palette8_trns.png",
+    "jpeg/gray.jpg",
+    "jpeg/ycbcr420.jpg",
+    "jpeg/ycbcr444.jpg",
+    "jpeg/ycbcr422_progressive.jpg",
 };
 
 class PillowReferenceTest : public ::testing::TestWithParam<std::string> {
@@ -46,8 +63,8 @@ void expect_pixels_equal(const Image<T>& actual, const nlohmann::json& want, con
   for (std::size_t i = 0; i < values.size(); ++i) {
     const T expected = static_cast<T>(values[i].get<double>());
     if (actual.data[i] != expected && ++mismatches <= 5) {
-      ADD_FAILURE() << key << " sample " << i << " (pixel " << i / channels << ", channel " << i % channels
-                    << "): got " << +actual.data[i] << ", Pillow/golden " << +expected;
+      ADD_FAILURE() << key << " sample " << i << " (pixel " << i / channels << ", channel " << i % channels << "): got "
+                    << +actual.data[i] << ", Pillow/golden " << +expected;
     }
   }
   EXPECT_EQ(mismatches, 0) << key;
@@ -84,9 +101,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PillowReferenceTest, ::testing::ValuesIn(kFix
                            return name;
                          });
 
-TEST(PillowReferenceGolden, CoversEveryFixture) {
-  EXPECT_EQ(expected_pixels().at("files").size(), kFixtures.size());
-}
+TEST(PillowReferenceGolden, CoversEveryFixture) { EXPECT_EQ(expected_pixels().at("files").size(), kFixtures.size()); }
 
 TEST(SniffImageFormat, RecognisesSignatures) {
   const std::uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0};
@@ -105,8 +120,7 @@ TEST(SniffImageFormat, RecognisesSignatures) {
 // The NIH ChestX-ray14 image bundled with the repository (data/sample, 256 x 256 8-bit gray).
 TEST(BundledSample, MatchesPillowDigest) {
   const auto& sample = expected_pixels().at("bundled_sample");
-  const std::filesystem::path path =
-      std::filesystem::path(CHEXGEN_SOURCE_DIR) / sample.at("path").get<std::string>();
+  const std::filesystem::path path = std::filesystem::path(CHEXGEN_SOURCE_DIR) / sample.at("path").get<std::string>();
   const Image8 gray = read_image_u8(path, ColorMode::gray);
   EXPECT_EQ(gray.width, sample.at("width").get<int>());
   EXPECT_EQ(gray.height, sample.at("height").get<int>());

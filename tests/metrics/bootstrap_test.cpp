@@ -14,7 +14,7 @@ TEST(Percentile, LinearInterpolationLikeNumpy) {
   EXPECT_DOUBLE_EQ(percentile({5, 1, 3, 2, 4}, 25.0), 2.0);
   EXPECT_DOUBLE_EQ(percentile({5, 1, 3, 2, 4}, 0.0), 1.0);
   EXPECT_DOUBLE_EQ(percentile({5, 1, 3, 2, 4}, 100.0), 5.0);
-  EXPECT_DOUBLE_EQ(percentile({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 2.5), 0.225);   // position 0.225
+  EXPECT_DOUBLE_EQ(percentile({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 2.5), 0.225);            // position 0.225
   EXPECT_DOUBLE_EQ(percentile({0, 10, 20, 30, 40, 50, 60, 70, 80, 90}, 97.5), 87.75);  // position 8.775
   EXPECT_DOUBLE_EQ(percentile({42}, 97.5), 42.0);
   const Interval i = percentile_interval({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0.95);

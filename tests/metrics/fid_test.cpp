@@ -13,8 +13,8 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::within;
 using chexgen::testing::random_matrix;
+using chexgen::testing::within;
 using ::testing::HasSubstr;
 
 TEST(GaussianStats, MatchesTheTextbookCovarianceForEveryBlockSize) {

@@ -54,7 +54,8 @@ TEST(InceptionScore, FloatLogitsAreComputedInDouble) {
 TEST(InceptionScore, BadInputIsAnErrorNotANumber) {
   const MatrixD few(9, 3, 0.0);
   EXPECT_THAT([&] { (void)inception_score(few.view(), {}, "s.npy"); },
-              ::testing::ThrowsMessage<InputError>(HasSubstr("s.npy: the Inception Score with 10 splits needs at least 10 samples")));
+              ::testing::ThrowsMessage<InputError>(
+                  HasSubstr("s.npy: the Inception Score with 10 splits needs at least 10 samples")));
   MatrixD nan_rows(20, 3, 0.0);
   nan_rows(13, 1) = std::numeric_limits<double>::quiet_NaN();
   try {

@@ -65,9 +65,10 @@ TEST(KidReference, Float32GramMatchesTheFloat64Reference) {
   const auto& g = golden()["features"]["f32"];
   const MatrixF real = chexgen::testing::load_f32("f32_real.npy");
   const MatrixF synthetic = chexgen::testing::load_f32("f32_synthetic.npy");
-  const double scale = kernel_scale(chexgen::testing::cast_matrix<double>(real),
-                                    chexgen::testing::cast_matrix<double>(synthetic));
-  EXPECT_TRUE(within(mmd2_unbiased(real.view(), synthetic.view()), g["mmd2_unbiased"].get<double>(), 1e-6 * scale, 0.0));
+  const double scale =
+      kernel_scale(chexgen::testing::cast_matrix<double>(real), chexgen::testing::cast_matrix<double>(synthetic));
+  EXPECT_TRUE(
+      within(mmd2_unbiased(real.view(), synthetic.view()), g["mmd2_unbiased"].get<double>(), 1e-6 * scale, 0.0));
 }
 
 }  // namespace

@@ -14,8 +14,8 @@
 namespace chexgen::metrics {
 namespace {
 
-using chexgen::testing::within;
 using chexgen::testing::random_matrix;
+using chexgen::testing::within;
 using ::testing::HasSubstr;
 
 double cubic(const MatrixD& x, std::size_t i, std::size_t j) {

@@ -17,11 +17,11 @@
 
 namespace {
 
+using chexgen::results::Metric;
 using chexgen::testing::golden;
 using chexgen::testing::golden_path;
 using chexgen::testing::within;
 using ::testing::HasSubstr;
-using chexgen::results::Metric;
 
 struct CommandRun {
   int exit_code = -1;
@@ -70,10 +70,11 @@ class MetricsCliTest : public ::testing::Test {
 
 TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
   const auto& g = golden()["cli"];
-  const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
-                     "--synthetic-logits", golden_path("cli_synthetic_logits.npy"), "--real-logits",
-                     golden_path("cli_real_logits.npy"), "--kid-subsets", "1", "--kid-subset-size", "60", "--k", "5",
-                     "--seed", "7", "--json", out_json()});
+  const CommandRun r =
+      run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
+           "--synthetic-logits", golden_path("cli_synthetic_logits.npy"), "--real-logits",
+           golden_path("cli_real_logits.npy"), "--kid-subsets", "1", "--kid-subset-size", "60", "--k", "5", "--seed",
+           "7", "--json", out_json()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The results layout of chexgen fidelity (docs/results.md), the features named by --space (default "features").
   const auto res = chexgen::results::read_results(out_json());
@@ -115,9 +116,9 @@ TEST_F(MetricsCliTest, AllMetricsMatchTheReference) {
 }
 
 TEST_F(MetricsCliTest, BootstrapAddsIntervals) {
-  const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic.npy"),
-                     "--metrics", "fid,kid,prdc", "--kid-subsets", "2", "--kid-subset-size", "20", "--bootstrap", "4",
-                     "--space", "RadDino", "--json", out_json()});
+  const CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic",
+                            golden_path("cli_synthetic.npy"), "--metrics", "fid,kid,prdc", "--kid-subsets", "2",
+                            "--kid-subset-size", "20", "--bootstrap", "4", "--space", "RadDino", "--json", out_json()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto res = chexgen::results::read_results(out_json());
   ASSERT_EQ(res.overall.records.size(), 6u);  // FID, KID, PRDC: no Inception Score without logits
@@ -132,8 +133,8 @@ TEST_F(MetricsCliTest, BootstrapAddsIntervals) {
 
 TEST_F(MetricsCliTest, BadInputsAreClearErrors) {
   // Dimension mismatch (8 vs 10 columns): exit code 3 (bad input), the file named.
-  CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic", golden_path("cli_synthetic_logits.npy"),
-               "--metrics", "fid", "--json", out_json()});
+  CommandRun r = run({"metrics", "--real", golden_path("cli_real.npy"), "--synthetic",
+                      golden_path("cli_synthetic_logits.npy"), "--metrics", "fid", "--json", out_json()});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("cli_synthetic_logits.npy"));
   EXPECT_THAT(r.err, HasSubstr("feature dimension 10 does not match"));

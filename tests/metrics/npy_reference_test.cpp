@@ -48,14 +48,14 @@ TEST_P(NpyLayoutTest, ReadsTheNumpyMatrixInCOrder) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Layouts, NpyLayoutTest,
-    ::testing::Values(Layout{"npy_c_f8.npy", NpyDtype::float64, true}, Layout{"npy_c_f4.npy", NpyDtype::float32, true},
-                      Layout{"npy_fortran_f8.npy", NpyDtype::float64, false},
-                      Layout{"npy_fortran_f4.npy", NpyDtype::float32, false},
-                      Layout{"npy_big_endian_f8.npy", NpyDtype::float64, false},
-                      Layout{"npy_big_endian_fortran_f4.npy", NpyDtype::float32, false},
-                      Layout{"npy_version2_f8.npy", NpyDtype::float64, true}));
+INSTANTIATE_TEST_SUITE_P(Layouts, NpyLayoutTest,
+                         ::testing::Values(Layout{"npy_c_f8.npy", NpyDtype::float64, true},
+                                           Layout{"npy_c_f4.npy", NpyDtype::float32, true},
+                                           Layout{"npy_fortran_f8.npy", NpyDtype::float64, false},
+                                           Layout{"npy_fortran_f4.npy", NpyDtype::float32, false},
+                                           Layout{"npy_big_endian_f8.npy", NpyDtype::float64, false},
+                                           Layout{"npy_big_endian_fortran_f4.npy", NpyDtype::float32, false},
+                                           Layout{"npy_version2_f8.npy", NpyDtype::float64, true}));
 
 TEST(NpyReference, EmptyRowsAreAValidMatrix) {
   const NpyMatrix m = read_npy(golden_path("npy_empty_rows_f4.npy"));

@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/matrix.h"
 #include "chexgen/features/npy.h"
 #include "support/tolerance.h"
-#include "chexgen/core/matrix.h"
 
 namespace chexgen::testing {
 
@@ -25,8 +25,8 @@ inline std::string golden_path(const std::string& name) {
 const nlohmann::json& golden();
 
 // The feature-pair cases of golden.json ("features"), each <case>_real.npy / <case>_synthetic.npy.
-inline const std::vector<std::string> kFeatureCases = {"basic",      "square", "n_lt_dim",  "duplicates",
-                                                       "identical",  "scales", "far_apart", "f32"};
+inline const std::vector<std::string> kFeatureCases = {"basic",     "square", "n_lt_dim",  "duplicates",
+                                                       "identical", "scales", "far_apart", "f32"};
 
 inline MatrixD load_f64(const std::string& name) { return features::read_npy(golden_path(name)).to_f64(); }
 inline MatrixF load_f32(const std::string& name) { return features::read_npy(golden_path(name)).to_f32(); }

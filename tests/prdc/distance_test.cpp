@@ -73,10 +73,10 @@ struct Shape {
   std::size_t n, m, d;
 };
 
-const std::vector<Shape> kAwkwardShapes = {{1, 1, 1}, {1, 9, 2}, {9, 1, 3}, {7, 5, 1},
+const std::vector<Shape> kAwkwardShapes = {{1, 1, 1},   {1, 9, 2},   {9, 1, 3},    {7, 5, 1},
                                            {13, 29, 3}, {33, 17, 9}, {64, 64, 16}, {65, 63, 31}};
-const std::vector<DistanceTiling> kTilings = {{1, 1, 1},  {1, 7, 2},   {4, 5, 3},     {8, 64, 2},
-                                              {3, 1, 4},  {64, 3, 1},  {256, 4096, 0}, {1000, 1000, 2}};
+const std::vector<DistanceTiling> kTilings = {{1, 1, 1}, {1, 7, 2},  {4, 5, 3},      {8, 64, 2},
+                                              {3, 1, 4}, {64, 3, 1}, {256, 4096, 0}, {1000, 1000, 2}};
 
 template <class T>
 void check_bit_for_bit() {
@@ -92,8 +92,8 @@ void check_bit_for_bit() {
           ASSERT_EQ(got.visits[cell], 1) << "n=" << s.n << " m=" << s.m << " tile " << tiling.tile_rows << "x"
                                          << tiling.tile_cols << " cell " << i << "," << j;
           ASSERT_EQ(got.values[cell], naive_squared(x.row(i), y.row(j), s.d))
-              << "n=" << s.n << " m=" << s.m << " d=" << s.d << " tile " << tiling.tile_rows << "x"
-              << tiling.tile_cols << " threads " << tiling.threads << " cell " << i << "," << j;
+              << "n=" << s.n << " m=" << s.m << " d=" << s.d << " tile " << tiling.tile_rows << "x" << tiling.tile_cols
+              << " threads " << tiling.threads << " cell " << i << "," << j;
         }
     }
   }
@@ -185,7 +185,8 @@ TEST(ExactSquaredDistance, FloatAndDoubleCopiesAgreeBitForBit) {
 }
 
 template <class T>
-std::vector<double> naive_k_smallest(MatrixView<T> x, MatrixView<T> y, std::size_t i, std::size_t k, bool exclude_self) {
+std::vector<double> naive_k_smallest(MatrixView<T> x, MatrixView<T> y, std::size_t i, std::size_t k,
+                                     bool exclude_self) {
   std::vector<double> row;
   for (std::size_t j = 0; j < y.rows; ++j)
     if (!(exclude_self && i == j)) row.push_back(exact_squared_distance(x.row(i), y.row(j), x.cols));
@@ -225,7 +226,7 @@ TEST(KSmallestWithinSet, MatchesSortingForEveryTilingAndThreadCount) {
   for (std::size_t t = 0; t < 9; ++t) {
     x(40, t) = x(2, t);  // duplicates across row blocks
     x(41, t) = x(2, t);
-    x(5, t) = x(4, t);   // and inside one
+    x(5, t) = x(4, t);  // and inside one
   }
   for (std::size_t k : {std::size_t{1}, std::size_t{3}, std::size_t{70}}) {
     for (const DistanceTiling& tiling : kTilings) {

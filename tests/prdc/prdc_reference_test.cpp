@@ -49,7 +49,8 @@ std::vector<GoldenCase> load_cases() {
     if (entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     const nlohmann::json j = nlohmann::json::parse(in);
-    cases.push_back({j.at("name").get<std::string>(), to_matrix(j.at("real")), to_matrix(j.at("fake")), j.at("results")});
+    cases.push_back(
+        {j.at("name").get<std::string>(), to_matrix(j.at("real")), to_matrix(j.at("fake")), j.at("results")});
   }
   std::sort(cases.begin(), cases.end(), [](const GoldenCase& a, const GoldenCase& b) { return a.name < b.name; });
   return cases;
@@ -84,8 +85,8 @@ TEST(PrdcReference, AllGoldenCasesArePresent) { EXPECT_GE(load_cases().size(), 9
 TEST(PrdcReference, FloatInputMatchesGoldenForEveryTilingAndThreadCount) {
   const std::vector<PrdcOptions> variants = [] {
     std::vector<PrdcOptions> v;
-    for (auto [rows, cols, threads] : {std::tuple<std::size_t, std::size_t, int>{256, 4096, 1},
-                                       {256, 4096, 0}, {1, 1, 2}, {3, 7, 3}, {16, 5, 2}}) {
+    for (auto [rows, cols, threads] :
+         {std::tuple<std::size_t, std::size_t, int>{256, 4096, 1}, {256, 4096, 0}, {1, 1, 2}, {3, 7, 3}, {16, 5, 2}}) {
       PrdcOptions o;
       o.tile_rows = rows;
       o.tile_cols = cols;
@@ -148,8 +149,8 @@ TEST(PrdcReference, LargeOffsetCaseNeedsTheExactRecomputation) {
     if (c.name != "large_offset") continue;
     PrdcOptions options;
     const PrdcResult r = compute_prdc(c.real.view(), c.fake.view(), options);
-    const std::size_t pairs = c.real.rows() * c.real.rows() + c.fake.rows() * c.fake.rows() +
-                              c.real.rows() * c.fake.rows();
+    const std::size_t pairs =
+        c.real.rows() * c.real.rows() + c.fake.rows() * c.fake.rows() + c.real.rows() * c.fake.rows();
     EXPECT_GT(r.exact_recomputations, pairs / 2);
     return;
   }

@@ -59,8 +59,8 @@ TEST(Prdc, SameAnswerForAnyThreadsTilesAndPrecision) {
       o.threads = threads;
       o.tile_rows = rows;
       o.tile_cols = cols;
-      const std::string what = "threads " + std::to_string(threads) + " tiles " + std::to_string(rows) + "x" +
-                               std::to_string(cols);
+      const std::string what =
+          "threads " + std::to_string(threads) + " tiles " + std::to_string(rows) + "x" + std::to_string(cols);
       expect_identical(compute_prdc(real.view(), fake.view(), o), reference, what);
     }
   }

@@ -27,8 +27,7 @@ bool detail_band(const std::string& column) {
 
 template <class Which>
 Agreement compare(const RadiomicsExtractor& extractor, const testing::FeatureTable& table,
-                  const std::vector<std::size_t>& images,
-                  const Which& which) {
+                  const std::vector<std::size_t>& images, const Which& which) {
   EXPECT_EQ(extractor.columns(), table.columns);
   Agreement a;
   for (std::size_t r : images) {

@@ -37,10 +37,24 @@ std::map<std::string, double> phantom_features() {
 
 TEST(FirstOrder, NamesInPyRadiomicsOrder) {
   const auto names = firstorder_feature_names();
-  const std::vector<std::string_view> expected = {
-      "10Percentile", "90Percentile", "Energy",  "Entropy", "InterquartileRange",          "Kurtosis",
-      "Maximum",      "MeanAbsoluteDeviation", "Mean", "Median", "Minimum", "Range", "RobustMeanAbsoluteDeviation",
-      "RootMeanSquared", "Skewness", "TotalEnergy", "Uniformity", "Variance"};
+  const std::vector<std::string_view> expected = {"10Percentile",
+                                                  "90Percentile",
+                                                  "Energy",
+                                                  "Entropy",
+                                                  "InterquartileRange",
+                                                  "Kurtosis",
+                                                  "Maximum",
+                                                  "MeanAbsoluteDeviation",
+                                                  "Mean",
+                                                  "Median",
+                                                  "Minimum",
+                                                  "Range",
+                                                  "RobustMeanAbsoluteDeviation",
+                                                  "RootMeanSquared",
+                                                  "Skewness",
+                                                  "TotalEnergy",
+                                                  "Uniformity",
+                                                  "Variance"};
   EXPECT_EQ(std::vector<std::string_view>(names.begin(), names.end()), expected);
 }
 
@@ -78,7 +92,8 @@ TEST(FirstOrder, IbsiPhantomMatchesIbsiReference) {
     const double ibsi = std::stod(r.fields[versus.column("ibsi_value")]);
     const std::string aggregation = r.fields[versus.column("ibsi_aggregation")];
     ASSERT_EQ(aggregation, "3D ROI");  // the reference lists these rows without an aggregation
-    const testing::IbsiReference reference = testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], "", r.fields[versus.column("ibsi_code")]);
+    const testing::IbsiReference reference =
+        testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], "", r.fields[versus.column("ibsi_code")]);
     EXPECT_EQ(reference.value, ibsi) << name;
     const double tolerance = reference.tolerance;
     if (name == "Kurtosis") {  // PyRadiomics' kurtosis is not the excess kurtosis IBSI defines: 3 more
@@ -107,8 +122,8 @@ TEST(FirstOrder, MatchesPyRadiomicsOnNihImages) {
       // The table holds PyRadiomics' doubles (17 digits). Measured worst 5e-15 relative, except Mean: the normalised
       // image's mean is ~1e-3, and last-bit differences of the normalised pixels (preprocess.h against SimpleITK)
       // leave up to 2.5e-14 absolute there.
-      EXPECT_TRUE(close(f.values[i], golden, 1e-12, 1e-13)) << table.images[row] << " " << f.names[i] << ": "
-                                                          << f.values[i] << " vs " << golden;
+      EXPECT_TRUE(close(f.values[i], golden, 1e-12, 1e-13))
+          << table.images[row] << " " << f.names[i] << ": " << f.values[i] << " vs " << golden;
       const double rel = std::abs(f.values[i] - golden) / std::max(std::abs(golden), 1e-300);
       if (rel > worst) {
         worst = rel;
@@ -197,8 +212,8 @@ TEST(FirstOrder, AgreesWithSortBasedStatisticsOnAwkwardSizes) {
     if (robust_count == 0) {
       EXPECT_TRUE(std::isnan(f.at("RobustMeanAbsoluteDeviation")));
     } else {
-      EXPECT_TRUE(close(f.at("RobustMeanAbsoluteDeviation"), static_cast<double>(robust_mad / robust_count), rel,
-                        1e-12));
+      EXPECT_TRUE(
+          close(f.at("RobustMeanAbsoluteDeviation"), static_cast<double>(robust_mad / robust_count), rel, 1e-12));
     }
     if (m2 > 0) {
       EXPECT_TRUE(close(f.at("Skewness"), static_cast<double>(m3 / std::pow(m2, 1.5L)), 1e-10, 1e-12));
@@ -284,7 +299,8 @@ TEST(FirstOrder, MaskWithHolesUsesRoiPixelsOnly) {
   EXPECT_DOUBLE_EQ(f.at("90Percentile"), 11.1);
   EXPECT_DOUBLE_EQ(f.at("Uniformity"), 0.16 + 0.09 + 0.09);
   EXPECT_DOUBLE_EQ(f.at("Variance"), (5.5 * 5.5 + 4.5 * 4.5 + 3.5 * 3.5 + 2.5 * 2.5 + 1.5 * 1.5 + 1.5 * 1.5 +
-                                      2.5 * 2.5 + 3.5 * 3.5 + 4.5 * 4.5 + 5.5 * 5.5) / 10);
+                                      2.5 * 2.5 + 3.5 * 3.5 + 4.5 * 4.5 + 5.5 * 5.5) /
+                                         10);
   EXPECT_EQ(f.at("Energy"), 1 + 4 + 9 + 16 + 25 + 64 + 81 + 100 + 121 + 144);
 }
 

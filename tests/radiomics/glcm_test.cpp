@@ -211,12 +211,30 @@ void expect_matches_literal(const Discretized& d, double rel) {
 
 TEST(Glcm, NamesInPyRadiomicsOrder) {
   const auto names = glcm_feature_names();
-  const std::vector<std::string_view> expected = {
-      "Autocorrelation", "ClusterProminence", "ClusterShade",      "ClusterTendency",  "Contrast",
-      "Correlation",     "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "Id",
-      "Idm",             "Idmn",              "Idn",               "Imc1",             "Imc2",
-      "InverseVariance", "JointAverage",      "JointEnergy",       "JointEntropy",     "MCC",
-      "MaximumProbability", "SumAverage",     "SumEntropy",        "SumSquares"};
+  const std::vector<std::string_view> expected = {"Autocorrelation",
+                                                  "ClusterProminence",
+                                                  "ClusterShade",
+                                                  "ClusterTendency",
+                                                  "Contrast",
+                                                  "Correlation",
+                                                  "DifferenceAverage",
+                                                  "DifferenceEntropy",
+                                                  "DifferenceVariance",
+                                                  "Id",
+                                                  "Idm",
+                                                  "Idmn",
+                                                  "Idn",
+                                                  "Imc1",
+                                                  "Imc2",
+                                                  "InverseVariance",
+                                                  "JointAverage",
+                                                  "JointEnergy",
+                                                  "JointEntropy",
+                                                  "MCC",
+                                                  "MaximumProbability",
+                                                  "SumAverage",
+                                                  "SumEntropy",
+                                                  "SumSquares"};
   EXPECT_EQ(std::vector<std::string_view>(names.begin(), names.end()), expected);
 }
 
@@ -257,7 +275,8 @@ TEST(Glcm, IbsiPhantomPerSliceMatchesIbsiReference) {
     ASSERT_EQ(aggregation, "2D, averaged");
     ASSERT_EQ(r.fields[versus.column("match_3sf")], "True") << name;
     const double ibsi = std::stod(r.fields[versus.column("ibsi_value")]);
-    const testing::IbsiReference reference = testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], aggregation, code);
+    const testing::IbsiReference reference =
+        testing::ibsi_reference(r.fields[versus.column("ibsi_feature")], aggregation, code);
     EXPECT_EQ(reference.value, ibsi) << name;
     const double tolerance = reference.tolerance;
     EXPECT_NEAR(ours.at(name), ibsi, tolerance) << name;
@@ -281,8 +300,8 @@ TEST(Glcm, MatchesPyRadiomicsOnNihImages) {
       const double golden = table.value(row, column);
       // Sums over the cells in another order and grouping: measured worst 2.4e-13 relative (ClusterShade, a sum of
       // terms of both signs). Tight enough to see HXY1's eps term (Imc1 moves by up to 5e-11 without it).
-      EXPECT_TRUE(close(f.values[i], golden, 1e-11, 1e-12)) << table.images[row] << " " << f.names[i] << ": "
-                                                           << f.values[i] << " vs " << golden;
+      EXPECT_TRUE(close(f.values[i], golden, 1e-11, 1e-12))
+          << table.images[row] << " " << f.names[i] << ": " << f.values[i] << " vs " << golden;
       const double rel = std::abs(f.values[i] - golden) / std::max(std::abs(golden), 1e-300);
       if (rel > worst) {
         worst = rel;
@@ -348,13 +367,30 @@ TEST(Glcm, FlatRoi) {
   const Discretized d = testing::plane_from_levels(4, 3, {0, 2, 2, 0, 2, 2, 2, 2, 0, 2, 2, 0});
   const auto f = testing::as_map(glcm_features(d));
   const double tiny = -std::log2(1 + kEps);
-  const std::map<std::string, double> expected = {
-      {"Autocorrelation", 4},   {"ClusterProminence", 0}, {"ClusterShade", 0},     {"ClusterTendency", 0},
-      {"Contrast", 0},          {"Correlation", 1},       {"DifferenceAverage", 0}, {"DifferenceEntropy", tiny},
-      {"DifferenceVariance", 0}, {"Id", 1},               {"Idm", 1},              {"Idmn", 1},
-      {"Idn", 1},               {"Imc1", 0},              {"Imc2", 0},             {"InverseVariance", 0},
-      {"JointAverage", 2},      {"JointEnergy", 1},       {"JointEntropy", tiny},  {"MCC", 1},
-      {"MaximumProbability", 1}, {"SumAverage", 4},       {"SumEntropy", tiny},    {"SumSquares", 0}};
+  const std::map<std::string, double> expected = {{"Autocorrelation", 4},
+                                                  {"ClusterProminence", 0},
+                                                  {"ClusterShade", 0},
+                                                  {"ClusterTendency", 0},
+                                                  {"Contrast", 0},
+                                                  {"Correlation", 1},
+                                                  {"DifferenceAverage", 0},
+                                                  {"DifferenceEntropy", tiny},
+                                                  {"DifferenceVariance", 0},
+                                                  {"Id", 1},
+                                                  {"Idm", 1},
+                                                  {"Idmn", 1},
+                                                  {"Idn", 1},
+                                                  {"Imc1", 0},
+                                                  {"Imc2", 0},
+                                                  {"InverseVariance", 0},
+                                                  {"JointAverage", 2},
+                                                  {"JointEnergy", 1},
+                                                  {"JointEntropy", tiny},
+                                                  {"MCC", 1},
+                                                  {"MaximumProbability", 1},
+                                                  {"SumAverage", 4},
+                                                  {"SumEntropy", tiny},
+                                                  {"SumSquares", 0}};
   for (const auto& [name, value] : expected) EXPECT_EQ(f.at(name), value) << name;
   expect_matches_literal(d, 1e-12);
 }
@@ -375,7 +411,8 @@ TEST(Glcm, MaskWithHoles) {
   EXPECT_NEAR(f.at("JointEntropy"), std::log2(3.0), 1e-14);
   expect_matches_literal(d, 1e-12);
   // A 2-D ring: 5 x 4 with a 2 x 1 hole.
-  expect_matches_literal(testing::plane_from_levels(5, 4, {1, 2, 2, 4, 4, 1, 0, 0, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1}), 1e-12);
+  expect_matches_literal(testing::plane_from_levels(5, 4, {1, 2, 2, 4, 4, 1, 0, 0, 4, 2, 2, 2, 1, 1, 2, 4, 4, 4, 2, 1}),
+                         1e-12);
 }
 
 TEST(Glcm, MccCanBeLeftOut) {

@@ -146,9 +146,12 @@ IbsiReference ibsi_reference(const std::string& feature, const std::string& aggr
   IbsiReference ref;
   ref.value = std::stod(match->fields[table.column("value")]);
   const std::string& tolerance = match->fields[table.column("tolerance")];
-  if (!tolerance.empty()) ref.tolerance = std::stod(tolerance);
-  else if (ref.value == 0) ref.tolerance = 5e-4;
-  else ref.tolerance = 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(ref.value))) - 2);
+  if (!tolerance.empty())
+    ref.tolerance = std::stod(tolerance);
+  else if (ref.value == 0)
+    ref.tolerance = 5e-4;
+  else
+    ref.tolerance = 0.5 * std::pow(10.0, std::floor(std::log10(std::fabs(ref.value))) - 2);
   return ref;
 }
 

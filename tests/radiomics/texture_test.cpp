@@ -59,9 +59,9 @@ double feature(const FeatureClassValues& f, std::string_view name) {
 // Naive reference: cmatrices.c's loops on the cropped plane and the numpy formulas, dense matrices throughout.
 
 struct Crop {
-  int h = 0, w = 0;               // array shape (y, x)
-  std::vector<int> image;         // levels, 0 outside
-  std::vector<int> gray_levels;   // coefficients["grayLevels"]
+  int h = 0, w = 0;              // array shape (y, x)
+  std::vector<int> image;        // levels, 0 outside
+  std::vector<int> gray_levels;  // coefficients["grayLevels"]
   int ng = 0;
   bool in(int y, int x) const { return y >= 0 && y < h && x >= 0 && x < w; }
   int at(int y, int x) const { return image[static_cast<std::size_t>(y) * w + x]; }
@@ -125,8 +125,8 @@ std::map<std::string, double> naive_glrlm(const Crop& c) {
   const auto angles = build_angles(c.h, c.w, false);
   const int nr_max = std::max(c.h, c.w);
   // P[angle][gl - 1][run length - 1]
-  std::vector<std::vector<std::vector<double>>> P(angles.size(), std::vector<std::vector<double>>(
-                                                                      c.ng, std::vector<double>(nr_max, 0.0)));
+  std::vector<std::vector<std::vector<double>>> P(
+      angles.size(), std::vector<std::vector<double>>(c.ng, std::vector<double>(nr_max, 0.0)));
   for (std::size_t a = 0; a < angles.size(); ++a) {
     const int dy = angles[a][0], dx = angles[a][1];
     bool multi = false;
@@ -460,10 +460,10 @@ TEST(Texture, MatchesNaiveTranscriptionOnRandomPlanes) {
     double hole_probability;
     bool blocky;  // long runs and large zones (beyond the fast tables' direct range)
   };
-  const std::vector<Case> cases = {
-      {1, 7, 3, 0, false},   {7, 1, 3, 0.2, false}, {2, 2, 2, 0, false},   {13, 9, 40, 0.2, false},
-      {31, 17, 6, 0.1, false}, {64, 3, 2, 0, true}, {3, 64, 2, 0.05, true}, {40, 37, 3, 0.1, true},
-      {25, 25, 1, 0.3, false}, {17, 23, 200, 0, false}, {20, 20, 4, 0.85, false}, {50, 45, 2, 0.02, true}};
+  const std::vector<Case> cases = {{1, 7, 3, 0, false},     {7, 1, 3, 0.2, false},    {2, 2, 2, 0, false},
+                                   {13, 9, 40, 0.2, false}, {31, 17, 6, 0.1, false},  {64, 3, 2, 0, true},
+                                   {3, 64, 2, 0.05, true},  {40, 37, 3, 0.1, true},   {25, 25, 1, 0.3, false},
+                                   {17, 23, 200, 0, false}, {20, 20, 4, 0.85, false}, {50, 45, 2, 0.02, true}};
   for (std::size_t k = 0; k < cases.size(); ++k) {
     const Case& c = cases[k];
     std::uniform_int_distribution<int> level(1, c.levels);
@@ -506,7 +506,8 @@ TEST(Texture, UncroppedPlaneGivesTheCroppedValues) {
 
 TEST(Texture, SinglePixelRoiHasNoValue) {
   // PyRadiomics finds no angle for a 1x1 bounding box (cMatrices raises "Error getting angle count"): NaN.
-  for (const Discretized& d : {testing::plane_from_levels(1, 1, {4}), testing::plane_from_levels(3, 3, {0, 0, 0, 0, 7, 0, 0, 0, 0})}) {
+  for (const Discretized& d :
+       {testing::plane_from_levels(1, 1, {4}), testing::plane_from_levels(3, 3, {0, 0, 0, 0, 7, 0, 0, 0, 0})}) {
     for (const TextureClass& cls : texture_classes()) {
       const FeatureClassValues f = cls.compute(d);
       ASSERT_EQ(f.values.size(), f.names.size());
@@ -596,7 +597,8 @@ TEST(Texture, GlrlmDeletesAnglesWhoseLinesHoldOnePixel) {
   EXPECT_EQ(feature(gap, "RunPercentage"), 1);
   EXPECT_EQ(feature(gap, "ShortRunEmphasis"), 1);
   // (0,0) and (2,1): no line holds both pixels, every angle is deleted, no value.
-  for (double v : glrlm_features(testing::plane_from_levels(3, 2, {5, 0, 0, 0, 0, 5})).values) EXPECT_TRUE(std::isnan(v));
+  for (double v : glrlm_features(testing::plane_from_levels(3, 2, {5, 0, 0, 0, 0, 5})).values)
+    EXPECT_TRUE(std::isnan(v));
 }
 
 TEST(Texture, RefusesInconsistentPlanes) {
@@ -687,8 +689,8 @@ TEST(Texture, NihImagesMatchPyRadiomics) {
         const double ref = table.value(r, column);
         ++values;
         if (close(f.values[i], ref, 1e-6, 1e-9)) ++within;
-        EXPECT_TRUE(close(f.values[i], ref, 1e-3, 1e-9)) << table.images[r] << " " << column << ": " << f.values[i]
-                                                         << ", PyRadiomics " << ref;
+        EXPECT_TRUE(close(f.values[i], ref, 1e-3, 1e-9))
+            << table.images[r] << " " << column << ": " << f.values[i] << ", PyRadiomics " << ref;
         const double rel = std::fabs(f.values[i] - ref) / std::max({std::fabs(ref), std::fabs(f.values[i]), 1e-9});
         if (!(rel <= worst)) worst = rel, worst_where = table.images[r] + " " + column;
       }

@@ -69,8 +69,7 @@ Stats roi_stats(const ImageD& image, const Mask& mask) {
   return Stats{mean, lo, hi, static_cast<double>(squares / n)};
 }
 
-void expect_band_stats(const testing::FeatureTable& table, std::size_t row, const WaveletBand& band,
-                       const Mask& mask) {
+void expect_band_stats(const testing::FeatureTable& table, std::size_t row, const WaveletBand& band, const Mask& mask) {
   SCOPED_TRACE(band.name);
   const Stats s = roi_stats(band.image, mask);
   const std::string prefix = band.name + "_firstorder_";

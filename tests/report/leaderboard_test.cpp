@@ -12,10 +12,10 @@
 namespace chexgen::report {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using results::Metric;
 using results::MetricKey;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 results::Results run(const std::string& name, std::vector<std::pair<MetricKey, std::optional<double>>> values) {
   results::Results r;
@@ -42,8 +42,8 @@ std::vector<std::string> order(const Leaderboard& b) {
 }
 
 TEST(Leaderboard, ColumnsInLeaderboardOrderOnlyWhereSomeRowHasAValue) {
-  const Leaderboard b = make_leaderboard({run("a", {{kCoverage, 0.5}, {kFidRad, 3}, {kFid, 2}, {kFrd, std::nullopt}}),
-                                          run("b", {{kFrd, std::nullopt}})});
+  const Leaderboard b = make_leaderboard(
+      {run("a", {{kCoverage, 0.5}, {kFidRad, 3}, {kFid, 2}, {kFrd, std::nullopt}}), run("b", {{kFrd, std::nullopt}})});
   EXPECT_THAT(b.columns, ElementsAre(kFid, kFidRad, kCoverage));  // FRD: skipped everywhere
   ASSERT_TRUE(b.sorted_by);
   EXPECT_EQ(*b.sorted_by, kFid);  // not every row has FRD: the first FID column
@@ -57,9 +57,8 @@ TEST(Leaderboard, LowerIsBetterTiesShareARankMissingValuesLast) {
 }
 
 TEST(Leaderboard, HigherIsBetterAndNanLast) {
-  const Leaderboard b = make_leaderboard({run("a", {{kCoverage, 0.2}}), run("b", {{kCoverage, std::nan("")}}),
-                                          run("c", {{kCoverage, 0.9}})},
-                                         "Coverage");
+  const Leaderboard b = make_leaderboard(
+      {run("a", {{kCoverage, 0.2}}), run("b", {{kCoverage, std::nan("")}}), run("c", {{kCoverage, 0.9}})}, "Coverage");
   EXPECT_THAT(order(b), ElementsAre("c:1", "a:2", "b:3"));
 }
 
@@ -79,8 +78,8 @@ TEST(Leaderboard, AnUnknownSortColumnListsTheColumns) {
 }
 
 TEST(Leaderboard, TextIsAlignedAndCsvIsFullPrecision) {
-  const Leaderboard b = make_leaderboard({run("held-out", {{kFrd, 2.123456789}, {kFid, 10}}),
-                                          run("x", {{kFrd, -HUGE_VAL}})});
+  const Leaderboard b =
+      make_leaderboard({run("held-out", {{kFrd, 2.123456789}, {kFid, 10}}), run("x", {{kFrd, -HUGE_VAL}})});
   EXPECT_EQ(leaderboard_text(b),
             "sorted by FRD (lower is better)\n"
             "rank  generator    FRD  FID  n_real  n_synthetic\n"

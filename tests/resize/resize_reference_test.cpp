@@ -151,9 +151,9 @@ TEST(ResizeReference, GoldenFilesCoverEveryFilterAndKind) {
   for (const auto& c : golden().cases()) {
     count[c.reference + "/" + (is_u8(c) ? "u8/" : "float/") + std::string(resample_filter_name(c.filter))]++;
   }
-  for (const char* key : {"pillow/u8/nearest", "pillow/u8/bilinear", "pillow/u8/bicubic", "pillow/u8/lanczos",
-                          "pillow/float/nearest", "pillow/float/bilinear", "pillow/float/bicubic",
-                          "pillow/float/lanczos", "torch_bilinear/float/bilinear"}) {
+  for (const char* key :
+       {"pillow/u8/nearest", "pillow/u8/bilinear", "pillow/u8/bicubic", "pillow/u8/lanczos", "pillow/float/nearest",
+        "pillow/float/bilinear", "pillow/float/bicubic", "pillow/float/lanczos", "torch_bilinear/float/bilinear"}) {
     EXPECT_GE(count[key], 8) << key;
   }
 }

@@ -14,8 +14,8 @@
 namespace chexgen {
 namespace {
 
-constexpr ResampleFilter all_filters[] = {ResampleFilter::nearest, ResampleFilter::bilinear,
-                                          ResampleFilter::bicubic, ResampleFilter::lanczos};
+constexpr ResampleFilter all_filters[] = {ResampleFilter::nearest, ResampleFilter::bilinear, ResampleFilter::bicubic,
+                                          ResampleFilter::lanczos};
 
 TEST(ResampleFilter, ParsesEveryNameAndRoundTrips) {
   for (const auto f : all_filters) EXPECT_EQ(parse_resample_filter(resample_filter_name(f)), f);
@@ -48,8 +48,8 @@ TEST(ImageSize, ParsesSquareAndRectangle) {
 }
 
 TEST(ImageSize, RejectsMalformedOrOutOfRangeSizes) {
-  for (const char* bad : {"", "0", "-5", "+5", "12x", "x12", "1.5", "256x256x3", "99999999999", "65537", " 256",
-                          "256 ", "0x10", "10x0", "10X10", "ten", "10*10"}) {
+  for (const char* bad : {"", "0", "-5", "+5", "12x", "x12", "1.5", "256x256x3", "99999999999", "65537", " 256", "256 ",
+                          "0x10", "10x0", "10X10", "ten", "10*10"}) {
     try {
       parse_image_size(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";

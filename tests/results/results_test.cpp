@@ -34,8 +34,9 @@ Results sample() {
   a.synthetic_rule = "synthetic samples labelled positive";
   a.n_real = 3;
   a.n_synthetic = 2;
-  a.records = {MetricRecord{{Metric::precision, "Radiomics"}, std::nullopt, "too few", std::nullopt, {}},
-               MetricRecord{{Metric::fid, "Radiomics"}, std::numeric_limits<double>::quiet_NaN(), "", std::nullopt, {}}};
+  a.records = {
+      MetricRecord{{Metric::precision, "Radiomics"}, std::nullopt, "too few", std::nullopt, {}},
+      MetricRecord{{Metric::fid, "Radiomics"}, std::numeric_limits<double>::quiet_NaN(), "", std::nullopt, {}}};
   r.per_label = {a};
   r.provenance = {{"chexgen_version", "chexgen 0.1.0"}, {"options", {{"seed", 42}}}};
   return r;

@@ -191,9 +191,8 @@ FakeOpenAiServer::FakeOpenAiServer() : impl_(std::make_unique<Impl>()) {
   // connection hold its worker, and so stop(), for the whole keep-alive timeout; clients that keep connections
   // open (libcurl) would make every server's shutdown take seconds.
   impl.server.set_keep_alive_max_count(1);
-  impl.server.Post("/v1/chat/completions", [&impl](const httplib::Request& req, httplib::Response& res) {
-    impl.serve(req, res, &Impl::chat);
-  });
+  impl.server.Post("/v1/chat/completions",
+                   [&impl](const httplib::Request& req, httplib::Response& res) { impl.serve(req, res, &Impl::chat); });
   impl.server.Post("/v1/images/generations", [&impl](const httplib::Request& req, httplib::Response& res) {
     impl.serve(req, res, &Impl::images);
   });
@@ -257,9 +256,8 @@ FakeReply FakeOpenAiServer::chat_reply(const std::string& content) {
       {"created", 1700000000},
       {"model", "fake-vlm"},
       {"choices",
-       nlohmann::json::array({{{"index", 0},
-                               {"message", {{"role", "assistant"}, {"content", content}}},
-                               {"finish_reason", "stop"}}})},
+       nlohmann::json::array(
+           {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}})},
       {"usage", {{"prompt_tokens", 1}, {"completion_tokens", 1}, {"total_tokens", 2}}}};
   FakeReply reply;
   reply.body = body.dump();
@@ -277,12 +275,10 @@ FakeReply FakeOpenAiServer::images_reply(const std::vector<std::string>& image_b
 FakeReply FakeOpenAiServer::error_reply(int status, const std::string& message) {
   FakeReply reply;
   reply.status = status;
-  reply.body = nlohmann::json{{"error",
-                               {{"message", message},
-                                {"type", "invalid_request_error"},
-                                {"param", nullptr},
-                                {"code", nullptr}}}}
-                   .dump();
+  reply.body =
+      nlohmann::json{
+          {"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr}, {"code", nullptr}}}}
+          .dump();
   return reply;
 }
 
@@ -303,7 +299,8 @@ std::string FakeOpenAiServer::image_bytes(const nlohmann::json& chat_request) {
     if (!part.is_object() || part.value("type", "") != "image_url" || !part.contains("image_url")) continue;
     const auto& image_url = part["image_url"];
     std::string url;
-    if (image_url.is_string()) url = image_url.get<std::string>();
+    if (image_url.is_string())
+      url = image_url.get<std::string>();
     else if (image_url.is_object() && image_url.contains("url") && image_url["url"].is_string())
       url = image_url["url"].get<std::string>();
     const std::string marker = ";base64,";

@@ -17,20 +17,20 @@ namespace chexgen::testing {
 // What the server does with one request.
 struct FakeReply {
   int status = 200;
-  std::string body;                                          // sent as is
+  std::string body;  // sent as is
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Retry-After", "1"}
-  double delay_s = 0;    // wait this long before answering (a client timeout shorter than this fires first)
-  bool truncate = false; // announce the full Content-Length, send only the first half of the body, close
+  double delay_s = 0;     // wait this long before answering (a client timeout shorter than this fires first)
+  bool truncate = false;  // announce the full Content-Length, send only the first half of the body, close
 };
 
 // One request as the server saw it.
 struct LoggedRequest {
-  std::string path;          // "/v1/chat/completions"
+  std::string path;  // "/v1/chat/completions"
   std::string raw_body;
-  nlohmann::json body;       // parsed; null if the body was not JSON
-  std::string authorization; // the Authorization header, "" if none
-  int status = 0;            // what was answered
+  nlohmann::json body;        // parsed; null if the body was not JSON
+  std::string authorization;  // the Authorization header, "" if none
+  int status = 0;             // what was answered
 };
 
 class FakeOpenAiServer {
@@ -38,8 +38,8 @@ class FakeOpenAiServer {
   // The handler for each endpoint; called concurrently from server threads (keep it thread-safe).
   using Handler = std::function<FakeReply(const LoggedRequest& request)>;
 
-  FakeOpenAiServer();  // starts listening; throws std::runtime_error if it cannot
-  ~FakeOpenAiServer(); // stops and joins
+  FakeOpenAiServer();   // starts listening; throws std::runtime_error if it cannot
+  ~FakeOpenAiServer();  // stops and joins
   FakeOpenAiServer(const FakeOpenAiServer&) = delete;
   FakeOpenAiServer& operator=(const FakeOpenAiServer&) = delete;
 

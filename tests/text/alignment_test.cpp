@@ -33,7 +33,8 @@ TEST(Alignment, MatchesNumpy) {
   const AlignmentResult r = image_text_alignment(images, texts, "images", "texts");
   ASSERT_EQ(r.per_sample.size(), 8u);
   double worst = 0;
-  for (std::size_t i = 0; i < 8; ++i) worst = std::max(worst, std::abs(r.per_sample[i] - ref["per_sample"][i].get<double>()));
+  for (std::size_t i = 0; i < 8; ++i)
+    worst = std::max(worst, std::abs(r.per_sample[i] - ref["per_sample"][i].get<double>()));
   std::printf("alignment: worst |ours - numpy| %.3g, mean %.17g vs %.17g\n", worst, r.mean, ref["mean"].get<double>());
   EXPECT_LE(worst, 1e-14);
   EXPECT_NEAR(r.mean, ref["mean"].get<double>(), 1e-14);

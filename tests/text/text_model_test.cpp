@@ -126,10 +126,14 @@ TEST(TextModel, PromptProblemsNameTheirLocation) {
   for (int i = 0; i < 30; ++i) long_prompt += "no ";  // 30 words + [CLS] + [SEP] = 32 ids: just fits
   EXPECT_EQ(model.encode(long_prompt, {}).size(), 32u);
   const std::vector<Location> where{{"prompts.csv", 2, "prompt"}, {"prompts.csv", 3, "prompt"}};
-  EXPECT_THAT(error_of([&] { model.embed({"effusion", long_prompt + "no"}, where); }),
+  EXPECT_THAT(error_of([&] {
+                model.embed({"effusion", long_prompt + "no"}, where);
+              }),
               HasSubstr("prompts.csv:3: column 'prompt': the prompt is 33 tokens long with [CLS] and [SEP]; text model "
                         "'tiny_text' takes at most 32"));
-  EXPECT_THAT(error_of([&] { model.embed({"bad \xC3(", "effusion"}, where); }),
+  EXPECT_THAT(error_of([&] {
+                model.embed({"bad \xC3(", "effusion"}, where);
+              }),
               HasSubstr("prompts.csv:2: column 'prompt': the text is not valid UTF-8 (byte 4)"));
   // Trailing "!?." are stripped before the length counts.
   EXPECT_EQ(model.encode(long_prompt + "!?.", {}).size(), 32u);
@@ -171,7 +175,9 @@ TEST(TextModel, SidecarMistakesNameTheFile) {
   EXPECT_THAT(with([](json& j) { j["tokenizer"]["max_length"] = 1; }), HasSubstr("\"max_length\" must be"));
   EXPECT_THAT(with([](json& j) { j["tokenizer"]["lowercase"] = "yes"; }), HasSubstr("\"lowercase\" must be"));
   EXPECT_THAT(with([](json& j) { j["tokenizer"]["vocab"] = "nope.txt"; }), HasSubstr("nope.txt"));
-  EXPECT_THAT(with([](json& j) { j["outputs"].push_back({{"name", "raw"}, {"index", 0}, {"dim", 16}}); }),
+  EXPECT_THAT(with([](json& j) {
+                j["outputs"].push_back({{"name", "raw"}, {"index", 0}, {"dim", 16}});
+              }),
               HasSubstr("a text model has one output"));
   EXPECT_THAT(with([](json& j) { j.erase("outputs"); }), HasSubstr("\"outputs\" is missing"));
   EXPECT_THAT(with([](json& j) { j["kind"] = 3; }), HasSubstr("\"kind\" must be"));
@@ -180,7 +186,9 @@ TEST(TextModel, SidecarMistakesNameTheFile) {
   EXPECT_THAT(with([](json& j) { j["tokenizer"]["vocab"] = "vocab2.txt"; }),
               HasSubstr("vocab2.txt: the vocabulary has no [CLS]"));
   fs::remove(d / "m.json");
-  EXPECT_THAT(error_of([&] { TextModel(d / "m.pt", RunOptions{DeviceChoice::cpu, 1, false}); }),
+  EXPECT_THAT(error_of([&] {
+                TextModel(d / "m.pt", RunOptions{DeviceChoice::cpu, 1, false});
+              }),
               HasSubstr("m.json: not found: a text model needs its sidecar"));
   fs::remove_all(d);
 }
@@ -207,7 +215,9 @@ TEST(TextModel, NotTorchScriptIsAnInputError) {
   const fs::path d = temp_dir("garbage");
   const fs::path m = model_copy(d, [](json&) {});
   std::ofstream(m, std::ios::trunc) << "not a model";
-  EXPECT_THAT(error_of([&] { TextModel(m, RunOptions{DeviceChoice::cpu, 1, false}); }),
+  EXPECT_THAT(error_of([&] {
+                TextModel(m, RunOptions{DeviceChoice::cpu, 1, false});
+              }),
               HasSubstr("m.pt: cannot load the TorchScript model"));
   fs::remove_all(d);
 }

@@ -118,9 +118,9 @@ TEST(BertTokenizer, InvalidUtf8InAPromptNamesIt) {
   const Location where{"prompts.csv", 7, "prompt"};
   EXPECT_THAT(input_error([&] { t.encode("effusion \xFF", where); }),
               HasSubstr("prompts.csv:7: column 'prompt': the text is not valid UTF-8 (byte 9)"));
-  EXPECT_THAT(input_error([&] { t.encode("\xED\xA0\x80", where); }), HasSubstr("(byte 0)"));   // a surrogate
-  EXPECT_THAT(input_error([&] { t.encode("ab\xC0\xAF", where); }), HasSubstr("(byte 2)"));     // overlong '/'
-  EXPECT_THAT(input_error([&] { t.encode("[CLS]\xC3", where); }), HasSubstr("(byte 5)"));      // truncated
+  EXPECT_THAT(input_error([&] { t.encode("\xED\xA0\x80", where); }), HasSubstr("(byte 0)"));       // a surrogate
+  EXPECT_THAT(input_error([&] { t.encode("ab\xC0\xAF", where); }), HasSubstr("(byte 2)"));         // overlong '/'
+  EXPECT_THAT(input_error([&] { t.encode("[CLS]\xC3", where); }), HasSubstr("(byte 5)"));          // truncated
   EXPECT_THAT(input_error([&] { t.encode("x\xF4\x90\x80\x80", where); }), HasSubstr("(byte 1)"));  // > U+10FFFF
   EXPECT_THAT(input_error([&] { t.encode("\xFF"); }), HasSubstr("prompt: the text is not valid UTF-8"));
 }
@@ -148,8 +148,7 @@ TEST(BertTokenizer, VocabularyProblemsNameTheFile) {
 
 TEST(BertTokenizer, VocabularyLinesAsPythonReadsThem) {
   // CRLF and CR end lines too (universal newlines); a repeated token keeps its last id; no final newline needed.
-  const BertTokenizer t =
-      BertTokenizer::from_vocab_text("[UNK]\r\n[CLS]\r[SEP]\n[PAD]\nno\nno\n\nyes", "inline vocab");
+  const BertTokenizer t = BertTokenizer::from_vocab_text("[UNK]\r\n[CLS]\r[SEP]\n[PAD]\nno\nno\n\nyes", "inline vocab");
   EXPECT_EQ(t.vocab_lines(), 8u);
   EXPECT_EQ(t.cls_id(), 1);
   EXPECT_EQ(t.sep_id(), 2);

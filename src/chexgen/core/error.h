@@ -87,7 +87,7 @@ class ErrorReport {
 }  // namespace chexgen
 
 // Internal invariant: a failure is a bug in chexgen, never a user error.
-#define CHEXGEN_ASSERT(cond, message)                                           \
-  do {                                                                          \
+#define CHEXGEN_ASSERT(cond, message)                                               \
+  do {                                                                              \
     if (!(cond)) ::chexgen::assertion_failed(#cond, __FILE__, __LINE__, (message)); \
   } while (0)

@@ -1,6 +1,5 @@
 #include "chexgen/core/hash.h"
 
-
 #include <openssl/evp.h>
 
 #include "chexgen/core/error.h"
@@ -26,6 +25,5 @@ std::string to_hex(const Sha256& digest) {
 }
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes) { return to_hex(sha256(bytes)); }
-
 
 }  // namespace chexgen

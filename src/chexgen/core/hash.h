@@ -15,5 +15,4 @@ Sha256 sha256(std::span<const std::uint8_t> bytes);
 std::string to_hex(const Sha256& digest);
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 
-
 }  // namespace chexgen

@@ -32,10 +32,8 @@ template <class T>
 class Matrix {
  public:
   Matrix() = default;
-  Matrix(std::size_t rows, std::size_t cols, T value = T{})
-      : rows_(rows), cols_(cols), data_(rows * cols, value) {}
-  Matrix(std::size_t rows, std::size_t cols, std::vector<T> data)
-      : rows_(rows), cols_(cols), data_(std::move(data)) {
+  Matrix(std::size_t rows, std::size_t cols, T value = T{}) : rows_(rows), cols_(cols), data_(rows * cols, value) {}
+  Matrix(std::size_t rows, std::size_t cols, std::vector<T> data) : rows_(rows), cols_(cols), data_(std::move(data)) {
     CHEXGEN_ASSERT(data_.size() == rows_ * cols_, "Matrix: data size does not match rows * cols");
   }
 

@@ -15,7 +15,6 @@ int resolve_threads(int requested);
 
 // Calls fn(i) for every i in [0, n), on `threads` workers (0 = all cores). When `progress` is given,
 // it is advanced once per finished index.
-void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn,
-                  Progress* progress = nullptr);
+void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn, Progress* progress = nullptr);
 
 }  // namespace chexgen

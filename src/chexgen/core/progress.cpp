@@ -29,11 +29,12 @@ void Progress::advance(std::size_t k) {
   std::unique_lock lock(print_mutex_, std::try_to_lock);
   if (!lock.owns_lock() || finished_) return;
   const double since_last = seconds_since(last_print_);
-  const bool due = tty_ ? since_last >= 0.1
-                        : since_last >= options_.line_interval_s ||
-                              (since_last >= options_.min_line_gap_s && total_ > 0 &&
-                               static_cast<double>(now_done - last_printed_) >=
-                                   options_.line_fraction * static_cast<double>(total_));
+  const bool due =
+      tty_
+          ? since_last >= 0.1
+          : since_last >= options_.line_interval_s ||
+                (since_last >= options_.min_line_gap_s && total_ > 0 &&
+                 static_cast<double>(now_done - last_printed_) >= options_.line_fraction * static_cast<double>(total_));
   if (due && now_done < total_) print(now_done, false);
 }
 
@@ -49,7 +50,8 @@ void Progress::print(std::size_t done, bool final_line) {
   const double elapsed = seconds_since(start_);
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   std::string eta;
-  if (!final_line && rate > 0 && total_ > done) eta = fmt::format(", ~{:.0f} s left", static_cast<double>(total_ - done) / rate);
+  if (!final_line && rate > 0 && total_ > done)
+    eta = fmt::format(", ~{:.0f} s left", static_cast<double>(total_ - done) / rate);
   const double pct = total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0;
   if (tty_) {
     constexpr int width = 30;

@@ -12,10 +12,10 @@
 namespace chexgen {
 
 struct ProgressOptions {
-  bool enabled = true;              // false: print nothing (--quiet)
-  double line_interval_s = 10.0;    // without a terminal: at most one line per interval...
-  double line_fraction = 0.1;       // ...or per this fraction of the total, whichever comes first,
-  double min_line_gap_s = 1.0;      // ...but never two lines closer than this
+  bool enabled = true;            // false: print nothing (--quiet)
+  double line_interval_s = 10.0;  // without a terminal: at most one line per interval...
+  double line_fraction = 0.1;     // ...or per this fraction of the total, whichever comes first,
+  double min_line_gap_s = 1.0;    // ...but never two lines closer than this
 };
 
 class Progress {

@@ -102,7 +102,6 @@ ShellOutcome run_shell(const std::string& command, const std::function<void(cons
   return outcome;
 }
 
-
 std::string shell_quote(std::string_view text) {
   std::string quoted = "'";
   for (const char c : text) {

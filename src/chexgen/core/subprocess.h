@@ -10,7 +10,7 @@
 namespace chexgen {
 
 struct ShellOutcome {
-  int status = 0;          // the exit status, or the signal number when signalled
+  int status = 0;  // the exit status, or the signal number when signalled
   bool signalled = false;
   std::string stderr_tail;  // the last stderr_tail_bytes bytes of its standard error
 };

@@ -1,8 +1,8 @@
 #include "chexgen/core/version.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/opensslv.h>
+#include <nlohmann/json.hpp>
 
 namespace chexgen {
 

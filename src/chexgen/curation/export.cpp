@@ -257,9 +257,10 @@ Placed place_image(const fs::path& source, const std::string& bytes, const fs::p
   fs::remove(temp, ec);
   fs::create_hard_link(source, temp, ec);
   if (ec) {
-    throw OutputError(fmt::format("{}: cannot hard-link '{}' there: {} (--link needs the images and the output on "
-                                  "one file system; leave --link out to copy them)",
-                                  dest.string(), source.string(), ec.message()));
+    throw OutputError(
+        fmt::format("{}: cannot hard-link '{}' there: {} (--link needs the images and the output on "
+                    "one file system; leave --link out to copy them)",
+                    dest.string(), source.string(), ec.message()));
   }
   fs::rename(temp, dest, ec);
   if (ec) throw OutputError(fmt::format("{}: cannot move the link into place: {}", dest.string(), ec.message()));
@@ -323,27 +324,31 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
   md += fmt::format("size_categories:\n- {}\n", size_category(s.n_exported));
   md += "---\n\n";
   md += "# Synthetic chest X-rays\n\n";
-  md += fmt::format("{} images with the prompts they were generated from{}, in the shape of SynthCheX-75K. Exported by "
-                    "{} (`chexgen export`) from `{}` ({} rows).\n\n",
-                    s.n_exported, options.no_labels ? "" : " and CheXpert labels", first_version,
-                    inline_text(dataset.source.string()), s.n_rows);
+  md += fmt::format(
+      "{} images with the prompts they were generated from{}, in the shape of SynthCheX-75K. Exported by "
+      "{} (`chexgen export`) from `{}` ({} rows).\n\n",
+      s.n_exported, options.no_labels ? "" : " and CheXpert labels", first_version,
+      inline_text(dataset.source.string()), s.n_rows);
 
   md += "## Files\n\n";
   md += "- `images/`: the images, each under its generated file name.\n";
-  md += "- `metadata.jsonl`: one JSON object per image: `file_name` (`images/<name>`, relative to this folder), "
-        "`filename` (the bare name), `prompt`";
+  md +=
+      "- `metadata.jsonl`: one JSON object per image: `file_name` (`images/<name>`, relative to this folder), "
+      "`filename` (the bare name), `prompt`";
   if (!options.no_labels) md += ", `labels_dict` (CheXpert's 14 findings)";
   if (s.has_quality) md += ", `quality` (the vision-language model's grade)";
   md += ".\n";
   md += "- `prompt_INFO.csv`: CheXGenBench's prompt list (`prompt`, `img_savename`).\n";
-  md += "- `export.json`: the counts below, the settings of the export and every row left out as unparsed or "
-        "error.\n\n";
+  md +=
+      "- `export.json`: the counts below, the settings of the export and every row left out as unparsed or "
+      "error.\n\n";
 
-  md += "## Loading\n\n```python\nfrom datasets import load_dataset\n\n"
-        "ds = load_dataset(\"imagefolder\", data_dir=\"path/to/this/folder\", split=\"train\")\n"
-        "row = ds[0]\n"
-        "row[\"image\"]        # PIL image (from file_name)\n"
-        "row[\"filename\"], row[\"prompt\"]";
+  md +=
+      "## Loading\n\n```python\nfrom datasets import load_dataset\n\n"
+      "ds = load_dataset(\"imagefolder\", data_dir=\"path/to/this/folder\", split=\"train\")\n"
+      "row = ds[0]\n"
+      "row[\"image\"]        # PIL image (from file_name)\n"
+      "row[\"filename\"], row[\"prompt\"]";
   if (!options.no_labels) md += ", row[\"labels_dict\"]";
   if (s.has_quality) md += ", row[\"quality\"]";
   md += "\n```\n\n";
@@ -355,17 +360,18 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
     md += fmt::format("Kept grades: {}.\n\n", grade_list_text(options.keep));
     md += "| quality | rows | exported | left out |\n|---|---:|---:|---:|\n";
     for (std::size_t q = 0; q < quality_names().size(); ++q) {
-      md += fmt::format("| {} | {} | {} | {} |\n", quality_names()[q], s.rows_per_quality[q],
-                        s.exported_per_quality[q], s.left_out_per_quality[q]);
+      md += fmt::format("| {} | {} | {} | {} |\n", quality_names()[q], s.rows_per_quality[q], s.exported_per_quality[q],
+                        s.left_out_per_quality[q]);
     }
     md += fmt::format("| all | {} | {} | {} |\n\n", s.n_rows, s.n_exported, s.n_rows - s.n_exported);
     if (!s.unparsed_or_error.empty()) {
-      md += fmt::format("Rows left out because the model's reply could not be read (unparsed) or the image could not "
-                        "be graded (error), {} in all{}:\n\n",
-                        s.unparsed_or_error.size(),
-                        s.unparsed_or_error.size() > kCardRowList
-                            ? fmt::format(", the first {} (export.json lists every one)", kCardRowList)
-                            : "");
+      md += fmt::format(
+          "Rows left out because the model's reply could not be read (unparsed) or the image could not "
+          "be graded (error), {} in all{}:\n\n",
+          s.unparsed_or_error.size(),
+          s.unparsed_or_error.size() > kCardRowList
+              ? fmt::format(", the first {} (export.json lists every one)", kCardRowList)
+              : "");
       for (std::size_t i = 0; i < s.unparsed_or_error.size() && i < kCardRowList; ++i) {
         const auto& r = s.unparsed_or_error[i];
         md += fmt::format("- row {}: `{}` ({})\n", r.row, inline_text(r.image), r.quality);
@@ -375,12 +381,12 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
   }
   if (options.filter) {
     const FilterInfo& f = *options.filter;
-    md += fmt::format("Graded by the vision-language model `{}`{}{} (recorded in `{}`). System message (the "
-                      "meta-prompt):\n\n",
-                      inline_text(f.model.empty() ? "unknown" : f.model),
-                      f.base_url.empty() ? "" : fmt::format(" at {}", inline_text(f.base_url)),
-                      f.temperature ? fmt::format(", temperature {:g}", *f.temperature) : "",
-                      inline_text(f.path.string()));
+    md += fmt::format(
+        "Graded by the vision-language model `{}`{}{} (recorded in `{}`). System message (the "
+        "meta-prompt):\n\n",
+        inline_text(f.model.empty() ? "unknown" : f.model),
+        f.base_url.empty() ? "" : fmt::format(" at {}", inline_text(f.base_url)),
+        f.temperature ? fmt::format(", temperature {:g}", *f.temperature) : "", inline_text(f.path.string()));
     md += fenced(f.meta_prompt) + "\n";
     if (!f.question_template.empty()) {
       md += "Question, with `{prompt}` replaced by each image's own prompt:\n\n" + fenced(f.question_template) + "\n";
@@ -393,8 +399,9 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
       }
     }
   } else {
-    md += "Vision-language model, meta-prompt and question template: unknown (no filter summary.json was found "
-          "beside the manifest or given with --filter-summary).\n\n";
+    md +=
+        "Vision-language model, meta-prompt and question template: unknown (no filter summary.json was found "
+        "beside the manifest or given with --filter-summary).\n\n";
   }
 
   md += "## Generator\n\n";
@@ -415,8 +422,9 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
     }
     md += fmt::format("- recorded in: `{}`\n\n", inline_text(g.path.string()));
   } else {
-    md += "Generator model and seeds: unknown (no generation.json was found beside the manifest, in the image folder "
-          "or given with --generation-info).\n\n";
+    md +=
+        "Generator model and seeds: unknown (no generation.json was found beside the manifest, in the image folder "
+        "or given with --generation-info).\n\n";
   }
 
   md += "## Labels\n\n";
@@ -424,15 +432,17 @@ std::string dataset_card(const Dataset& dataset, const ExportOptions& options, c
     md += "Exported without labels (`--no-labels`).\n";
   } else {
     if (options.label_policy == LabelPolicy::binary) {
-      md += "`labels_dict` holds CheXpert's 14 findings from each prompt's source report, under the dataset card's "
-            "convention: positive (1) is 1; negative, uncertain (-1) and not mentioned are all 0.\n\n";
+      md +=
+          "`labels_dict` holds CheXpert's 14 findings from each prompt's source report, under the dataset card's "
+          "convention: positive (1) is 1; negative, uncertain (-1) and not mentioned are all 0.\n\n";
       md += "| label | 1 | 0 | share of 1 |\n|---|---:|---:|---:|\n";
       for (const auto& t : s.labels) {
         md += fmt::format("| {} | {} | {} | {} |\n", t.name, t.positive, t.negative, percent(t.positive, s.n_exported));
       }
     } else {
-      md += "`labels_dict` holds CheXpert's 14 findings from each prompt's source report as given: 1 positive, 0 "
-            "negative, -1 uncertain, null not mentioned.\n\n";
+      md +=
+          "`labels_dict` holds CheXpert's 14 findings from each prompt's source report as given: 1 positive, 0 "
+          "negative, -1 uncertain, null not mentioned.\n\n";
       md += "| label | 1 | 0 | -1 | null |\n|---|---:|---:|---:|---:|\n";
       for (const auto& t : s.labels) {
         md += fmt::format("| {} | {} | {} | {} | {} |\n", t.name, t.positive, t.negative, t.uncertain, t.missing);
@@ -479,16 +489,17 @@ ojson summary_json(const Dataset& dataset, const fs::path& out_dir, const Export
       {"left_out_unparsed_or_error", rows},
       {"label_policy", options.no_labels ? ojson(nullptr) : ojson(label_policy_name(options.label_policy))},
       {"label_counts", labels},
-      {"images", {{"copied", s.n_copied},
-                  {"linked", s.n_linked},
-                  {"already_there", s.n_already_there},
-                  {"replaced", s.n_replaced},
-                  {"removed_stale", s.n_removed_stale}}},
+      {"images",
+       {{"copied", s.n_copied},
+        {"linked", s.n_linked},
+        {"already_there", s.n_already_there},
+        {"replaced", s.n_replaced},
+        {"removed_stale", s.n_removed_stale}}},
       {"filter_summary", options.filter ? ojson(options.filter->path.string()) : ojson(nullptr)},
       {"vlm_model", options.filter ? ojson(options.filter->model) : ojson(nullptr)},
       {"generation_info", options.generation ? ojson(options.generation->path.string()) : ojson(nullptr)},
-      {"generator_model", options.generation && !options.generation->model.empty()
-                              ? ojson(options.generation->model) : ojson(nullptr)},
+      {"generator_model",
+       options.generation && !options.generation->model.empty() ? ojson(options.generation->model) : ojson(nullptr)},
       {"elapsed_s", s.elapsed_s},
   };
 }
@@ -596,16 +607,16 @@ std::vector<std::optional<std::size_t>> select_rows(const Dataset& dataset, cons
     }
     quality[i] = quality_index(*q);
     if (!quality[i]) {
-      problems.push_back(row_error(dataset, s, kQualityKey,
-                                   fmt::format("quality '{}' is not a grade ({}), 'unparsed' or 'error'", *q,
-                                               grade_list_text(all_grades()))));
+      problems.push_back(row_error(
+          dataset, s, kQualityKey,
+          fmt::format("quality '{}' is not a grade ({}), 'unparsed' or 'error'", *q, grade_list_text(all_grades()))));
       continue;
     }
     const std::size_t qi = *quality[i];
     ++summary.rows_per_quality[qi];
     // Grade's enumerators are in quality_names() order.
-    kept[i] = qi < kUnparsed && std::find(options.keep.begin(), options.keep.end(), static_cast<Grade>(qi)) !=
-                                    options.keep.end();
+    kept[i] = qi < kUnparsed &&
+              std::find(options.keep.begin(), options.keep.end(), static_cast<Grade>(qi)) != options.keep.end();
     if (!kept[i]) {
       ++summary.left_out_per_quality[qi];
       if (qi >= kUnparsed) summary.unparsed_or_error.push_back({s.row, s.image_ref, quality_names()[qi]});

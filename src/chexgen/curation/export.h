@@ -44,7 +44,7 @@ struct FilterInfo {
 // What `chexgen generate` recorded in its generation.json, for the card.
 struct GenerationInfo {
   std::filesystem::path path;
-  std::string backend;               // "images-api" or "command"
+  std::string backend;                         // "images-api" or "command"
   std::string model, base_url, command, size;  // "" when not recorded
   std::vector<std::int64_t> seeds;
   std::optional<std::int64_t> per_prompt, n_prompts, n_images;
@@ -70,9 +70,9 @@ bool has_quality_column(const Dataset& dataset);
 struct ExportOptions {
   std::vector<Grade> keep{Grade::high_quality, Grade::medium_quality};  // used only with a quality column
   LabelPolicy label_policy = LabelPolicy::binary;
-  bool no_labels = false;  // write no labels_dict (required when the manifest has no labels)
-  bool link = false;       // hard-link the images instead of copying them
-  int threads = 0;         // 0 = all cores
+  bool no_labels = false;                    // write no labels_dict (required when the manifest has no labels)
+  bool link = false;                         // hard-link the images instead of copying them
+  int threads = 0;                           // 0 = all cores
   std::optional<FilterInfo> filter;          // for the card; absent: "unknown"
   std::optional<GenerationInfo> generation;  // the same
 };
@@ -118,8 +118,7 @@ struct ExportSummary {
 // the end. Images in out_dir/images that an earlier export wrote and this one does not list are removed; any other
 // file there is a UsageError (the folder is not ours), as is an out_dir/images that holds source images.
 // `progress`: when given, a progress display over the kept images on stderr.
-ExportSummary export_dataset(const Dataset& dataset, const std::filesystem::path& out_dir,
-                             const ExportOptions& options, ErrorReport& errors,
-                             const ProgressOptions* progress = nullptr);
+ExportSummary export_dataset(const Dataset& dataset, const std::filesystem::path& out_dir, const ExportOptions& options,
+                             ErrorReport& errors, const ProgressOptions* progress = nullptr);
 
 }  // namespace chexgen

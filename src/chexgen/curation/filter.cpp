@@ -175,14 +175,15 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
     ErrorReport missing;
     for (const Sample& s : dataset.samples) {
       if (!s.prompt) {
-        missing.add(InputError(Location(dataset.source.string(), s.row), "no prompt: the model grades an image "
-                                                                          "against its prompt"));
+        missing.add(InputError(Location(dataset.source.string(), s.row),
+                               "no prompt: the model grades an image "
+                               "against its prompt"));
       }
     }
     if (!missing.empty()) {
       const InputError& first = missing.errors().front();
-      throw InputError(first.where(), fmt::format("{} ({} row(s) without a prompt in all)", first.reason(),
-                                                  missing.size()));
+      throw InputError(first.where(),
+                       fmt::format("{} ({} row(s) without a prompt in all)", first.reason(), missing.size()));
     }
   }
 
@@ -228,7 +229,8 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
 
     if (result.reason.empty()) {
       asked.fetch_add(1);
-      const nlohmann::json request = grading_request(options, render_question(options.question_template, *s.prompt), png);
+      const nlohmann::json request =
+          grading_request(options, render_question(options.question_template, *s.prompt), png);
       png.clear();
       try {
         for (int ask = 1; ask <= 2; ++ask) {
@@ -281,8 +283,8 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
       if (progress != nullptr) progress->advance();
     }
   };
-  const std::size_t n_workers =
-      std::min<std::size_t>(static_cast<std::size_t>(options.concurrency), std::max<std::size_t>(1, dataset.samples.size()));
+  const std::size_t n_workers = std::min<std::size_t>(static_cast<std::size_t>(options.concurrency),
+                                                      std::max<std::size_t>(1, dataset.samples.size()));
   std::vector<std::thread> workers;
   workers.reserve(n_workers);
   for (std::size_t w = 0; w < n_workers; ++w) workers.emplace_back(worker);

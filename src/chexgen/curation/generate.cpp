@@ -86,9 +86,8 @@ using namespace generate_detail;
 
 bool file_name_safe(std::string_view id) {
   if (id.empty()) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-  });
+  return std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 // The outputs every run ends with, from the plan alone (every image is in place by then).
@@ -172,8 +171,9 @@ GenerationPlan plan_generations(const Dataset& dataset, const GenerationPlanOpti
   for (std::size_t i = 0; i < dataset.samples.size(); ++i) {
     const Sample& s = dataset.samples[i];
     if (!s.prompt || s.prompt->find_first_not_of(" \t\r\n") == std::string::npos) {
-      errors.add(InputError(where(s), "no prompt to generate from (the prompt cell is empty, or the manifest has no "
-                                      "prompt column: see --prompt-column)"));
+      errors.add(InputError(where(s),
+                            "no prompt to generate from (the prompt cell is empty, or the manifest has no "
+                            "prompt column: see --prompt-column)"));
     }
     const std::string id = options.ids_from_column ? s.id : fs::path(s.image_ref).stem().string();
     if (!file_name_safe(id)) {
@@ -203,8 +203,8 @@ GenerationPlan plan_generations(const Dataset& dataset, const GenerationPlanOpti
       job.k = k;
       job.seed = plan.seeds[static_cast<std::size_t>(k)];
       job.prompt = *s.prompt;
-      job.file_name = plan.per_prompt == 1 ? fmt::format("SyntheticImg_{}.png", id)
-                                           : fmt::format("SyntheticImg_{}_{}.png", id, k);
+      job.file_name =
+          plan.per_prompt == 1 ? fmt::format("SyntheticImg_{}.png", id) : fmt::format("SyntheticImg_{}_{}.png", id, k);
       plan.jobs.push_back(std::move(job));
     }
   }

@@ -42,7 +42,7 @@ struct GenerationJob {
   int k = 0;               // 0..K-1
   std::int64_t seed = 0;
   std::string prompt;
-  std::string file_name;   // "SyntheticImg_<id>.png" when K = 1, else "SyntheticImg_<id>_<k>.png"
+  std::string file_name;  // "SyntheticImg_<id>.png" when K = 1, else "SyntheticImg_<id>_<k>.png"
 };
 
 struct GenerationPlan {
@@ -59,12 +59,12 @@ GenerationPlan plan_generations(const Dataset& dataset, const GenerationPlanOpti
 
 // The images backend: POST {base_url}/v1/images/generations, one request per image, `concurrency` at once.
 struct ImagesApiBackend {
-  std::string base_url;    // "http://127.0.0.1:8000"
+  std::string base_url;  // "http://127.0.0.1:8000"
   std::string model;
   std::string api_key;     // "" for none
   std::string seed_field;  // when set, the seed is sent as {seed_field: seed}; servers differ in the name
   RetryPolicy retry;
-  int concurrency = 4;     // requests in flight (worker threads)
+  int concurrency = 4;  // requests in flight (worker threads)
   std::uint64_t jitter_seed = 0;
 };
 
@@ -95,12 +95,12 @@ struct GenerationOptions {
 
 struct GenerationRun {
   std::size_t n_prompts = 0;
-  std::size_t n_images = 0;          // every image of the plan, all present when generate_images returns
-  std::size_t n_generated = 0;       // made by this run
-  std::size_t n_from_journal = 0;    // made by an earlier run and still there
-  std::uint64_t requests = 0;        // images backend: HTTP attempts (retries included)
+  std::size_t n_images = 0;        // every image of the plan, all present when generate_images returns
+  std::size_t n_generated = 0;     // made by this run
+  std::size_t n_from_journal = 0;  // made by an earlier run and still there
+  std::uint64_t requests = 0;      // images backend: HTTP attempts (retries included)
   std::uint64_t retries = 0;
-  std::size_t commands_run = 0;      // command backend: batches run
+  std::size_t commands_run = 0;  // command backend: batches run
   double elapsed_s = 0;
 };
 

@@ -37,8 +37,8 @@ void run_command_batches(const CommandBackend& backend, const ImageSize& size,
     if (!errors.empty()) {
       const InputError& first = errors.errors().front();
       if (errors.size() == 1) throw first;
-      throw InputError(first.where(), fmt::format("{} (and {} more prompts with line breaks)", first.reason(),
-                                                  errors.size() - 1));
+      throw InputError(first.where(),
+                       fmt::format("{} (and {} more prompts with line breaks)", first.reason(), errors.size() - 1));
     }
   }
 
@@ -85,10 +85,9 @@ void run_command_batches(const CommandBackend& backend, const ImageSize& size,
                                    {"height", std::to_string(size.height)}});
     const GenerationJob& first = *jobs[begin];
     const GenerationJob& last = *jobs[end - 1];
-    const std::string batch_name =
-        fmt::format("batch {} ({} image(s), {} .. {}, rows {} .. {} of {})", batch, end - begin, first.file_name,
-                    last.file_name, dataset.samples[first.sample].row, dataset.samples[last.sample].row,
-                    dataset.source.string());
+    const std::string batch_name = fmt::format(
+        "batch {} ({} image(s), {} .. {}, rows {} .. {} of {})", batch, end - begin, first.file_name, last.file_name,
+        dataset.samples[first.sample].row, dataset.samples[last.sample].row, dataset.source.string());
     const ShellOutcome outcome = run_shell(command, [&driver](const std::string& line) { driver.log(line); });
     ++run.commands_run;
     if (outcome.signalled || outcome.status != 0) {
@@ -127,8 +126,8 @@ void run_command_batches(const CommandBackend& backend, const ImageSize& size,
       driver.finish(job, image, image.reencoded ? fs::path() : staged);
     }
     if (!problems.empty()) {
-      std::string message = fmt::format("--command on {}: {} of its images are missing or unusable:", batch_name,
-                                        problems.size());
+      std::string message =
+          fmt::format("--command on {}: {} of its images are missing or unusable:", batch_name, problems.size());
       for (std::size_t p = 0; p < std::min(problems.size(), kProblemsListed); ++p) message += "\n  " + problems[p];
       if (problems.size() > kProblemsListed) {
         message += fmt::format("\n  (and {} more)", problems.size() - kProblemsListed);

@@ -90,7 +90,6 @@ class Driver {
   std::size_t generated_ = 0;
 };
 
-
 // The backends: each generates `jobs` (none done yet) and hands every finished image to the driver.
 void run_images_api(const ImagesApiBackend& backend, const ImageSize& size,
                     const std::vector<const GenerationJob*>& jobs, Driver& driver, GenerationRun& run);

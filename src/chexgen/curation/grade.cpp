@@ -44,9 +44,7 @@ constexpr std::array<std::string_view, 4> kNames = {"High Quality", "Medium Qual
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool is_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 bool is_digits(std::string_view s) {
   if (s.empty()) return false;
@@ -71,16 +69,15 @@ std::optional<Grade> level_grade(std::string_view word) {
   return std::nullopt;
 }
 
-constexpr std::array<std::string_view, 9> kNegators = {"not", "no", "never", "neither", "nor",
-                                                       "cannot", "without", "than", "rather"};
+constexpr std::array<std::string_view, 9> kNegators = {"not",    "no",      "never", "neither", "nor",
+                                                       "cannot", "without", "than",  "rather"};
 constexpr std::array<std::string_view, 6> kClauseWords = {"but", "however", "although", "though", "whereas", "yet"};
 constexpr std::array<std::string_view, 3> kConditionals = {"if", "unless", "whether"};
 constexpr std::array<std::string_view, 5> kNotFillers = {"at", "all", "really", "entirely", "even"};
 constexpr std::array<std::string_view, 23> kMarkers = {
-    "answer",     "answers",  "classification", "classifications", "classify", "classified", "classifying",
-    "grade",      "graded",   "grading",        "rating",          "rated",    "rate",       "verdict",
-    "assessment", "assessed", "conclusion",     "category",        "label",    "result",     "decision",
-    "output",     "response"};
+    "answer",     "answers",  "classification", "classifications", "classify", "classified", "classifying", "grade",
+    "graded",     "grading",  "rating",         "rated",           "rate",     "verdict",    "assessment",  "assessed",
+    "conclusion", "category", "label",          "result",          "decision", "output",     "response"};
 
 struct Word {
   std::string text;       // lower case
@@ -92,8 +89,8 @@ struct Mention {
   Grade grade;
   std::size_t first = 0;  // word indices, inclusive
   std::size_t last = 0;
-  bool asserted = true;   // not negated, conditional, an instruction or a question
-  bool listed = false;    // part of an option list or a hedge
+  bool asserted = true;  // not negated, conditional, an instruction or a question
+  bool listed = false;   // part of an option list or a hedge
 };
 
 class ReplyReader {
@@ -209,10 +206,14 @@ class ReplyReader {
     const std::size_t n = words_.size();
     for (std::size_t i = 0; i < n; ++i) {
       const std::string& w = words_[i].text;
-      if (w == "highquality") add(Grade::high_quality, i, i);
-      else if (w == "mediumquality") add(Grade::medium_quality, i, i);
-      else if (w == "lowquality") add(Grade::low_quality, i, i);
-      else if (w == "irrelevant" || w == "nonrelevant" || w == "notrelevant") add(Grade::not_relevant, i, i);
+      if (w == "highquality")
+        add(Grade::high_quality, i, i);
+      else if (w == "mediumquality")
+        add(Grade::medium_quality, i, i);
+      else if (w == "lowquality")
+        add(Grade::low_quality, i, i);
+      else if (w == "irrelevant" || w == "nonrelevant" || w == "notrelevant")
+        add(Grade::not_relevant, i, i);
       else if (w == "non" && i + 1 < n && words_[i + 1].text == "relevant") {
         add(Grade::not_relevant, i, i + 1);
         ++i;
@@ -321,7 +322,7 @@ class ReplyReader {
 
   std::string_view reply_;
   std::vector<Word> words_;
-  std::vector<bool> consumed_;  // words that belong to a "not relevant" mention
+  std::vector<bool> consumed_;      // words that belong to a "not relevant" mention
   std::vector<char> sentence_end_;  // [k]: the sentence terminator in the gap before word k, or 0
   std::vector<bool> clause_break_;  // [k]: the gap before word k ends a clause
   std::vector<char> terminator_;    // [k]: how word k's sentence ends

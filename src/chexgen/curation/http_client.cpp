@@ -60,7 +60,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (name == "retry-after") static_cast<Attempt*>(user)->retry_after_s = parse_retry_after(trim(line.substr(colon + 1)));
+    if (name == "retry-after")
+      static_cast<Attempt*>(user)->retry_after_s = parse_retry_after(trim(line.substr(colon + 1)));
   }
   return size * count;
 }

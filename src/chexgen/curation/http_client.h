@@ -19,11 +19,11 @@
 namespace chexgen {
 
 struct RetryPolicy {
-  int max_attempts = 8;             // tries per request, the first included
-  double initial_backoff_s = 1.0;   // the delay before retry r is uniform in [0, min(max, initial * 2^(r-1))]
+  int max_attempts = 8;            // tries per request, the first included
+  double initial_backoff_s = 1.0;  // the delay before retry r is uniform in [0, min(max, initial * 2^(r-1))]
   double max_backoff_s = 60.0;
-  double max_retry_after_s = 600.0; // a Retry-After longer than this is capped to it
-  double timeout_s = 300.0;         // one attempt, connection to last byte
+  double max_retry_after_s = 600.0;  // a Retry-After longer than this is capped to it
+  double timeout_s = 300.0;          // one attempt, connection to last byte
   double connect_timeout_s = 10.0;
 };
 

@@ -50,9 +50,7 @@ class Parser {
   csv_parser p_{};
 };
 
-bool is_line_end_only(std::string_view chunk) {
-  return chunk == "\n" || chunk == "\r\n" || chunk == "\r";
-}
+bool is_line_end_only(std::string_view chunk) { return chunk == "\n" || chunk == "\r\n" || chunk == "\r"; }
 
 std::string describe_utf8_error(std::string_view field, std::size_t offset) {
   return fmt::format("invalid UTF-8 at byte {} of the field (byte 0x{:02X})", offset + 1,
@@ -122,12 +120,15 @@ CsvTable parse_csv(std::string_view text, std::string source_name, ErrorReport& 
   for (std::size_t i = 0; i < table.header.size(); ++i) {
     const std::string& name = table.header[i];
     if (const auto bad = find_invalid_utf8(name)) {
-      throw InputError({table.source, table.header_line}, fmt::format("header column {}: {}", i + 1, describe_utf8_error(name, *bad)));
+      throw InputError({table.source, table.header_line},
+                       fmt::format("header column {}: {}", i + 1, describe_utf8_error(name, *bad)));
     }
-    if (name.empty()) throw InputError({table.source, table.header_line}, fmt::format("header column {} has no name", i + 1));
+    if (name.empty())
+      throw InputError({table.source, table.header_line}, fmt::format("header column {} has no name", i + 1));
     for (std::size_t j = 0; j < i; ++j) {
       if (table.header[j] == name) {
-        throw InputError({table.source, table.header_line, name}, fmt::format("column name appears twice in the header (columns {} and {})", j + 1, i + 1));
+        throw InputError({table.source, table.header_line, name},
+                         fmt::format("column name appears twice in the header (columns {} and {})", j + 1, i + 1));
       }
     }
   }

@@ -53,8 +53,8 @@ struct DuplicateGroup {
   std::vector<std::size_t> samples;
 };
 struct Duplicates {
-  std::size_t n_groups = 0;   // keys held by more than one sample
-  std::size_t n_samples = 0;  // samples in those groups
+  std::size_t n_groups = 0;            // keys held by more than one sample
+  std::size_t n_samples = 0;           // samples in those groups
   std::vector<DuplicateGroup> groups;  // every group, ordered by its first sample
 };
 // keys[i] is sample i's key; samples without a key are ignored.

@@ -56,7 +56,8 @@ class DictParser {
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool at_end() const { return pos_ >= text_.size(); }
   void skip_space() {
-    while (!at_end() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n')) ++pos_;
+    while (!at_end() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n'))
+      ++pos_;
   }
   void expect(char c, const char* what) {
     if (at_end()) fail(pos_, fmt::format("expected {}, found the end of the text", what));
@@ -80,7 +81,8 @@ class DictParser {
       if (c == '\n' || c == '\r') fail(pos_, "line break inside a label name");
       if (c == '\\') {
         const char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
-        if (next != '\\' && next != '\'' && next != '"') fail(pos_, "unsupported escape in a label name (only \\\\ \\' \\\")");
+        if (next != '\\' && next != '\'' && next != '"')
+          fail(pos_, "unsupported escape in a label name (only \\\\ \\' \\\")");
         out += next;
         pos_ += 2;
         continue;
@@ -124,8 +126,8 @@ class DictParser {
     }
     if (n_digits == 0) {
       if (at_end()) fail(pos_, fmt::format("expected a value for label '{}', found the end of the text", key));
-      fail(pos_, fmt::format("expected a value for label '{}' (1.0, 0.0, -1.0, None or nan), found '{}'", key,
-                             text_[pos_]));
+      fail(pos_,
+           fmt::format("expected a value for label '{}' (1.0, 0.0, -1.0, None or nan), found '{}'", key, text_[pos_]));
     }
     std::string_view number = text_.substr(start, i - start);
     if (!number.empty() && number[0] == '+') number.remove_prefix(1);

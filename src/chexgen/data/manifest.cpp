@@ -25,7 +25,8 @@ constexpr std::array<FormatName, 6> kFormatNames{{
 
 bool has_jsonl_extension(const std::filesystem::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext == ".jsonl";
 }
 
@@ -70,7 +71,8 @@ ManifestFormat detect_manifest_format(const std::filesystem::path& path, const M
 Dataset read_manifest(const std::filesystem::path& path, const ManifestOptions& options, ErrorReport& errors) {
   using namespace manifest_detail;
   if (!options.label_column_range.empty() && !options.label_names.empty()) {
-    throw UsageError("give the label columns either as a list (--labels/--label-set) or as a range (--label-columns), not both");
+    throw UsageError(
+        "give the label columns either as a list (--labels/--label-set) or as a range (--label-columns), not both");
   }
   Dataset dataset;
   dataset.source = path;
@@ -110,7 +112,8 @@ Dataset read_manifest(const std::filesystem::path& path, const ManifestOptions& 
     collector.flush_errors();
     bool known = false;
     for (const auto& r : errors.errors()) {
-      if (r.where().file == e.where().file && r.where().row == e.where().row && r.where().column == e.where().column) known = true;
+      if (r.where().file == e.where().file && r.where().row == e.where().row && r.where().column == e.where().column)
+        known = true;
     }
     if (!known) errors.add(e);
     throw;

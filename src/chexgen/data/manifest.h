@@ -33,8 +33,9 @@ ManifestFormat parse_manifest_format(std::string_view name);
 // Column (or JSON key) names. Empty means the format's default (docs/manifests.md, "Columns").
 // A column named here explicitly must exist; a default column that is optional may be absent.
 struct ManifestColumns {
-  std::string image;    // real: path; synthetic: img_savename, else synthetic_filename; onehot/jsonl: file_name
-  std::string prompt;   // real: annotated_prompt; synthetic: prompt, else annotated_prompt; onehot/jsonl: prompt if present
+  std::string image;  // real: path; synthetic: img_savename, else synthetic_filename; onehot/jsonl: file_name
+  std::string
+      prompt;  // real: annotated_prompt; synthetic: prompt, else annotated_prompt; onehot/jsonl: prompt if present
   std::string labels;   // dict of label -> value. real: chexpert_labels (required); synthetic: chexpert_labels if
                         // present; jsonl: labels_dict if present; onehot: not used
   std::string patient;  // patient_id if present
@@ -63,7 +64,7 @@ struct Sample {
   std::optional<std::string> patient_id;  // absent when there is no patient column or the cell is empty
   std::vector<LabelValue> labels;         // one per Dataset::labels entry
   std::vector<std::pair<std::string, std::string>> extra;  // every other column, as text, in column order
-  std::size_t row = 0;                    // 1-based line in the manifest where the record starts; 0 for folders
+  std::size_t row = 0;  // 1-based line in the manifest where the record starts; 0 for folders
 };
 
 struct Dataset {

@@ -59,10 +59,10 @@ std::vector<std::ptrdiff_t> onehot_label_columns(const CsvTable& table, const Ma
     return cols;
   }
   if (options.label_column_range.empty()) {
-    throw UsageError(fmt::format(
-        "{}: a onehot manifest needs its label columns: --labels a,b,c, --label-set chexpert|nih, or "
-        "--label-columns FIRST:LAST (columns: {})",
-        table.source, header_list(table)));
+    throw UsageError(
+        fmt::format("{}: a onehot manifest needs its label columns: --labels a,b,c, --label-set chexpert|nih, or "
+                    "--label-columns FIRST:LAST (columns: {})",
+                    table.source, header_list(table)));
   }
   const auto colon = options.label_column_range.find(':');
   if (colon == std::string::npos) {
@@ -74,7 +74,8 @@ std::vector<std::ptrdiff_t> onehot_label_columns(const CsvTable& table, const Ma
   const auto b = table.column(last);
   if (a == kAbsent) missing_column(table, "first label", first);
   if (b == kAbsent) missing_column(table, "last label", last);
-  if (b < a) throw UsageError(fmt::format("--label-columns: column '{}' comes after '{}' in {}", first, last, table.source));
+  if (b < a)
+    throw UsageError(fmt::format("--label-columns: column '{}' comes after '{}' in {}", first, last, table.source));
   for (auto i = a; i <= b; ++i) {
     cols.push_back(i);
     names.push_back(table.header[static_cast<std::size_t>(i)]);
@@ -121,7 +122,8 @@ void read_csv_manifest(const CsvTable& table, ManifestFormat format, const Manif
     labels_col = find_column(table, "labels", c.labels, {"chexpert_labels"}, false);
   } else {
     CHEXGEN_ASSERT(onehot, "read_csv_manifest called for a non-CSV format");
-    if (!c.labels.empty()) throw UsageError("--labels-column applies to dict formats; a onehot manifest has one column per label");
+    if (!c.labels.empty())
+      throw UsageError("--labels-column applies to dict formats; a onehot manifest has one column per label");
     image_col = find_column(table, "image", c.image, {"file_name"}, true);
     prompt_col = find_column(table, "prompt", c.prompt, {"prompt"}, false);
   }

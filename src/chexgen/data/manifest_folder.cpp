@@ -10,14 +10,15 @@ namespace {
 
 bool is_image_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".dcm" || ext == ".dicom";
 }
 
 }  // namespace
 
-void read_folder_manifest(const std::filesystem::path& path, const ManifestOptions& options,
-                          SampleCollector& collector, Dataset& dataset) {
+void read_folder_manifest(const std::filesystem::path& path, const ManifestOptions& options, SampleCollector& collector,
+                          Dataset& dataset) {
   dataset.labels = LabelSet();  // a folder carries no labels
   namespace fs = std::filesystem;
   if (!options.image_root.empty()) throw UsageError("--image-root does not apply to a folder (the folder is the root)");

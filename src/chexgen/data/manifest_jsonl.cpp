@@ -75,7 +75,8 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
 
   const ManifestColumns& c = options.columns;
   const std::string image_key = c.image.empty() ? "file_name" : c.image;
-  const std::string prompt_key = c.prompt.empty() ? first_present_key(rows, {"prompt", "annotated_prompt", "text"}) : c.prompt;
+  const std::string prompt_key =
+      c.prompt.empty() ? first_present_key(rows, {"prompt", "annotated_prompt", "text"}) : c.prompt;
   const std::string labels_key = c.labels.empty() ? first_present_key(rows, {"labels_dict"}) : c.labels;
   const std::string patient_key = c.patient.empty() ? first_present_key(rows, {"patient_id"}) : c.patient;
   const std::string& id_key = c.id.empty() ? image_key : c.id;
@@ -105,10 +106,15 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
       Sample s;
       s.row = row.line;
       s.image_ref = required_string(image_key, "the image path");
-      s.id = c.id.empty() ? s.image_ref : as_text(obj.contains(id_key) ? obj.at(id_key) : throw InputError({source, row.line, id_key}, fmt::format("no '{}' key (the sample id)", id_key)));
+      s.id = c.id.empty()
+                 ? s.image_ref
+                 : as_text(obj.contains(id_key) ? obj.at(id_key)
+                                                : throw InputError({source, row.line, id_key},
+                                                                   fmt::format("no '{}' key (the sample id)", id_key)));
       if (!prompt_key.empty()) {
         const auto it = obj.find(prompt_key);
-        if (it == obj.end() && prompt_required) throw InputError({source, row.line, prompt_key}, fmt::format("no '{}' key (the prompt)", prompt_key));
+        if (it == obj.end() && prompt_required)
+          throw InputError({source, row.line, prompt_key}, fmt::format("no '{}' key (the prompt)", prompt_key));
         if (it != obj.end() && !it->is_null()) {
           if (!it->is_string()) throw InputError({source, row.line, prompt_key}, "the prompt must be a string or null");
           if (!it->get_ref<const std::string&>().empty()) s.prompt = it->get<std::string>();
@@ -116,9 +122,11 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
       }
       if (!patient_key.empty()) {
         const auto it = obj.find(patient_key);
-        if (it == obj.end() && patient_required) throw InputError({source, row.line, patient_key}, fmt::format("no '{}' key (the patient id)", patient_key));
+        if (it == obj.end() && patient_required)
+          throw InputError({source, row.line, patient_key}, fmt::format("no '{}' key (the patient id)", patient_key));
         if (it != obj.end() && !it->is_null()) {
-          if (!it->is_string() && !it->is_number_integer()) throw InputError({source, row.line, patient_key}, "the patient id must be a string or an integer");
+          if (!it->is_string() && !it->is_number_integer())
+            throw InputError({source, row.line, patient_key}, "the patient id must be a string or an integer");
           const std::string p = as_text(*it);
           if (!p.empty()) s.patient_id = p;
         }
@@ -128,7 +136,8 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
         const Location where{source, row.line, labels_key};
         const auto it = obj.find(labels_key);
         if (it == obj.end()) throw InputError(where, fmt::format("no '{}' object (other lines have one)", labels_key));
-        if (!it->is_object()) throw InputError(where, fmt::format("'{}' must be an object of label -> 1/0/-1/null", labels_key));
+        if (!it->is_object())
+          throw InputError(where, fmt::format("'{}' must be an object of label -> 1/0/-1/null", labels_key));
         std::vector<std::pair<std::string, LabelValue>> dict;
         for (const auto& [name, value] : it->items()) dict.emplace_back(name, json_label_value(value, name, where));
         apply_label_dict(dict, dataset.labels, where, s.labels);

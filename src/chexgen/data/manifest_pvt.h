@@ -50,7 +50,7 @@ void read_csv_manifest(const CsvTable& table, ManifestFormat format, const Manif
                        SampleCollector& collector, Dataset& dataset);
 void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOptions& options, SampleCollector& collector,
                          Dataset& dataset);
-void read_folder_manifest(const std::filesystem::path& path, const ManifestOptions& options,
-                          SampleCollector& collector, Dataset& dataset);
+void read_folder_manifest(const std::filesystem::path& path, const ManifestOptions& options, SampleCollector& collector,
+                          Dataset& dataset);
 
 }  // namespace chexgen::manifest_detail

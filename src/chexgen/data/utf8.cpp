@@ -21,12 +21,16 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
       len = 2;
     } else if (b >= 0xE0 && b <= 0xEF) {
       len = 3;
-      if (b == 0xE0) lo = 0xA0;       // no overlong forms
-      else if (b == 0xED) hi = 0x9F;  // no surrogates
+      if (b == 0xE0)
+        lo = 0xA0;  // no overlong forms
+      else if (b == 0xED)
+        hi = 0x9F;  // no surrogates
     } else if (b >= 0xF0 && b <= 0xF4) {
       len = 4;
-      if (b == 0xF0) lo = 0x90;       // no overlong forms
-      else if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+      if (b == 0xF0)
+        lo = 0x90;  // no overlong forms
+      else if (b == 0xF4)
+        hi = 0x8F;  // nothing above U+10FFFF
     } else {
       return i;
     }

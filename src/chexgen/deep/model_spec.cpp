@@ -35,8 +35,8 @@ std::vector<ModelOutput> parse_outputs(const json& j, const Location& where) {
     m.index = o.value("index", 0);
     if (m.name.empty() || m.name.find_first_of(",\"\n") != std::string::npos)
       throw InputError(where, fmt::format("outputs: '{}' is not a usable name", m.name));
-    if (m.dim < 1 || m.index < 0) throw InputError(where, fmt::format("outputs: '{}' needs dim >= 1 and index >= 0",
-                                                                      m.name));
+    if (m.dim < 1 || m.index < 0)
+      throw InputError(where, fmt::format("outputs: '{}' needs dim >= 1 and index >= 0", m.name));
     if (!names.insert(m.name).second) throw InputError(where, fmt::format("outputs: '{}' appears twice", m.name));
     out.push_back(m);
   }
@@ -67,8 +67,9 @@ std::string kind_of(const json& j, const Location& where) {
 
 TokenizerSettings parse_tokenizer(const json& t, const std::filesystem::path& sidecar, const Location& where) {
   if (!t.is_object())
-    throw InputError(where, "\"tokenizer\" must be an object {\"vocab\", \"lowercase\", \"max_length\", "
-                            "\"strip_trailing\"}");
+    throw InputError(where,
+                     "\"tokenizer\" must be an object {\"vocab\", \"lowercase\", \"max_length\", "
+                     "\"strip_trailing\"}");
   for (const auto& [key, value] : t.items())
     if (key != "vocab" && key != "lowercase" && key != "max_length" && key != "strip_trailing")
       throw InputError(where, fmt::format("tokenizer: unknown key '{}' (known: vocab, lowercase, max_length, "
@@ -106,15 +107,11 @@ int parse_batch_size(const json& j, const Location& where, int fallback) {
 
 std::vector<ModelOutput> preset_outputs(features::ExtractorPreset preset) {
   switch (preset) {
-    case features::ExtractorPreset::inception_fid:
-      return {{"pool", 0, 2048}, {"logits", 1, 1008}};
-    case features::ExtractorPreset::raddino:
-      return {{"cls", 0, 768}};
-    case features::ExtractorPreset::biovil_image:
-      return {{"projected", 0, 128}};
+    case features::ExtractorPreset::inception_fid: return {{"pool", 0, 2048}, {"logits", 1, 1008}};
+    case features::ExtractorPreset::raddino: return {{"cls", 0, 768}};
+    case features::ExtractorPreset::biovil_image: return {{"projected", 0, 128}};
     case features::ExtractorPreset::radiomics:
-    case features::ExtractorPreset::generic:
-      break;
+    case features::ExtractorPreset::generic: break;
   }
   return {};
 }
@@ -245,13 +242,14 @@ TextModelSpec load_text_model_spec(const std::filesystem::path& model) {
   const std::filesystem::path sidecar = sidecar_of(model);
   const Location where{sidecar.string()};
   if (!std::filesystem::exists(sidecar))
-    throw InputError(where, "not found: a text model needs its sidecar, with \"kind\": \"text\" and a "
-                            "\"tokenizer\" (docs/models.md, \"Text models\")");
+    throw InputError(where,
+                     "not found: a text model needs its sidecar, with \"kind\": \"text\" and a "
+                     "\"tokenizer\" (docs/models.md, \"Text models\")");
   const json j = read_sidecar(sidecar, where);
   check_format(j, where);
   if (const std::string kind = kind_of(j, where); kind != "text")
-    throw InputError(where, fmt::format("this sidecar is for a '{}' model; a text encoder's says \"kind\": \"text\"",
-                                        kind));
+    throw InputError(where,
+                     fmt::format("this sidecar is for a '{}' model; a text encoder's says \"kind\": \"text\"", kind));
   for (const auto& [key, value] : j.items())
     if (key != "format" && key != "name" && key != "kind" && key != "tokenizer" && key != "outputs" &&
         key != "batch_size" && key != "source")
@@ -264,8 +262,8 @@ TextModelSpec load_text_model_spec(const std::filesystem::path& model) {
   if (!j.contains("outputs")) throw InputError(where, "\"outputs\" is missing (the text embedding's index and dim)");
   const std::vector<ModelOutput> outputs = parse_outputs(j["outputs"], where);
   if (outputs.size() != 1)
-    throw InputError(where, fmt::format("a text model has one output, the text embedding; the sidecar lists {}",
-                                        outputs.size()));
+    throw InputError(
+        where, fmt::format("a text model has one output, the text embedding; the sidecar lists {}", outputs.size()));
   spec.output = outputs.front();
   spec.batch_size = parse_batch_size(j, where, spec.batch_size);
   return spec;

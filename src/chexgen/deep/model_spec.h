@@ -46,9 +46,9 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
 
 // How a text model's prompts become ids (the sidecar's "tokenizer" object; docs/models.md, "Text models").
 struct TokenizerSettings {
-  std::filesystem::path vocab;  // vocab.txt, resolved against the sidecar's folder
-  bool lowercase = true;        // lowercase, and strip accents (NFD, drop Mn marks)
-  int max_length = 512;         // the most ids of one prompt, [CLS] and [SEP] included
+  std::filesystem::path vocab;         // vocab.txt, resolved against the sidecar's folder
+  bool lowercase = true;               // lowercase, and strip accents (NFD, drop Mn marks)
+  int max_length = 512;                // the most ids of one prompt, [CLS] and [SEP] included
   std::string strip_trailing = "!?.";  // removed from the end of each prompt first (hi-ml's prompt.rstrip("!?."))
 };
 

@@ -19,9 +19,9 @@ struct OpName {
   Op op;
   const char* name;
 };
-constexpr OpName op_names[] = {{Op::minmax_uint8, "minmax_uint8"}, {Op::to_gray, "to_gray"},
-                               {Op::resize, "resize"},             {Op::center_crop, "center_crop"},
-                               {Op::to_float, "to_float"},         {Op::normalize, "normalize"}};
+constexpr OpName op_names[] = {
+    {Op::minmax_uint8, "minmax_uint8"}, {Op::to_gray, "to_gray"},   {Op::resize, "resize"},
+    {Op::center_crop, "center_crop"},   {Op::to_float, "to_float"}, {Op::normalize, "normalize"}};
 
 const char* op_name(Op op) {
   for (const auto& o : op_names)
@@ -70,8 +70,8 @@ struct Work {
 
 void require_u8(const Work& w, Op op) {
   if (w.is_float)
-    throw std::invalid_argument(fmt::format("preprocessing step '{}' needs 8-bit pixels but comes after to_float",
-                                            op_name(op)));
+    throw std::invalid_argument(
+        fmt::format("preprocessing step '{}' needs 8-bit pixels but comes after to_float", op_name(op)));
 }
 
 // hi-ml's remap_to_uint8: a -= a.min(); a /= a.max(); a *= 255; a.astype(uint8), in float64.
@@ -104,8 +104,9 @@ ImageSize resize_target(const PreprocessStep& s, int w, int h) {
   // torchvision Resize(int) and HF shortest_edge: short side -> S, long side -> int(S * long / short).
   const int short_side = std::min(w, h), long_side = std::max(w, h);
   const int other = static_cast<int>(static_cast<double>(s.shortest_edge) * long_side / short_side);
-  if (other < 1) throw std::invalid_argument(fmt::format("resizing {}x{} to shortest edge {} leaves no pixels", w, h,
-                                                         s.shortest_edge));
+  if (other < 1)
+    throw std::invalid_argument(
+        fmt::format("resizing {}x{} to shortest edge {} leaves no pixels", w, h, s.shortest_edge));
   return w <= h ? ImageSize{s.shortest_edge, other} : ImageSize{other, s.shortest_edge};
 }
 
@@ -132,8 +133,10 @@ void center_crop(Work& w, const PreprocessStep& s) {
                                             s.size.height, w.width(), w.height()));
   const int x0 = crop_offset(w.width(), s.size.width, s.round_offset);
   const int y0 = crop_offset(w.height(), s.size.height, s.round_offset);
-  if (w.is_float) w.f = crop_image(w.f, x0, y0, s.size.width, s.size.height);
-  else w.u8 = crop_image(w.u8, x0, y0, s.size.width, s.size.height);
+  if (w.is_float)
+    w.f = crop_image(w.f, x0, y0, s.size.width, s.size.height);
+  else
+    w.u8 = crop_image(w.u8, x0, y0, s.size.width, s.size.height);
 }
 
 void to_float(Work& w, const PreprocessStep& s) {
@@ -197,13 +200,15 @@ ImageSize size_pair(const json& j, const Location& where, const std::string& wha
 
 std::vector<double> number_list(const json& j, const Location& where, const std::string& what) {
   std::vector<double> out;
-  if (j.is_number()) out.push_back(j.get<double>());
+  if (j.is_number())
+    out.push_back(j.get<double>());
   else if (j.is_array()) {
     for (const auto& v : j) {
       if (!v.is_number()) bad(where, fmt::format("{} must hold numbers", what));
       out.push_back(v.get<double>());
     }
-  } else bad(where, fmt::format("{} must be a number or a list of numbers", what));
+  } else
+    bad(where, fmt::format("{} must be a number or a list of numbers", what));
   if (out.empty()) bad(where, fmt::format("{} is empty", what));
   for (double v : out)
     if (!std::isfinite(v)) bad(where, fmt::format("{} holds a non-finite value", what));
@@ -216,8 +221,8 @@ PreprocessStep parse_step(const json& j, const Location& where, std::size_t inde
     bad(where, fmt::format("{} must be an object with an \"op\"", what));
   const std::string name = j["op"].get<std::string>();
   PreprocessStep s;
-  const auto named = std::find_if(std::begin(op_names), std::end(op_names),
-                                  [&name](const OpName& o) { return name == o.name; });
+  const auto named =
+      std::find_if(std::begin(op_names), std::end(op_names), [&name](const OpName& o) { return name == o.name; });
   if (named == std::end(op_names))
     bad(where, fmt::format("{}: unknown op '{}' (known: minmax_uint8, to_gray, resize, center_crop, to_float, "
                            "normalize)",
@@ -225,15 +230,15 @@ PreprocessStep parse_step(const json& j, const Location& where, std::size_t inde
   s.op = named->op;
   switch (s.op) {
     case Op::minmax_uint8:
-    case Op::to_gray:
-      check_keys(j, {"op"}, where, what);
-      break;
+    case Op::to_gray: check_keys(j, {"op"}, where, what); break;
     case Op::resize:
       check_keys(j, {"op", "size", "shortest_edge", "filter"}, where, what);
       if (j.contains("size") == j.contains("shortest_edge"))
         bad(where, fmt::format("{}: resize needs exactly one of \"size\" and \"shortest_edge\"", what));
-      if (j.contains("size")) s.size = size_pair(j["size"], where, what + ".size");
-      else s.shortest_edge = positive_int(j["shortest_edge"], where, what + ".shortest_edge");
+      if (j.contains("size"))
+        s.size = size_pair(j["size"], where, what + ".size");
+      else
+        s.shortest_edge = positive_int(j["shortest_edge"], where, what + ".shortest_edge");
       if (!j.contains("filter") || !j["filter"].is_string())
         bad(where, fmt::format("{}: resize needs a \"filter\" (nearest, bilinear, bicubic, lanczos)", what));
       try {
@@ -250,14 +255,16 @@ PreprocessStep parse_step(const json& j, const Location& where, std::size_t inde
         const json& o = j["offset"];
         if (o != "floor" && o != "round") bad(where, fmt::format("{}.offset must be \"floor\" or \"round\"", what));
         s.round_offset = o == "round";
-      } else bad(where, fmt::format("{}: center_crop needs an \"offset\" (\"floor\" as HF, \"round\" as torchvision)",
-                                    what));
+      } else
+        bad(where,
+            fmt::format("{}: center_crop needs an \"offset\" (\"floor\" as HF, \"round\" as torchvision)", what));
       break;
     case Op::to_float:
       check_keys(j, {"op", "scale", "divide"}, where, what);
       if (j.contains("scale") == j.contains("divide"))
         bad(where, fmt::format("{}: to_float needs exactly one of \"scale\" and \"divide\"", what));
-      if (j.contains("scale")) s.scale = number_list(j["scale"], where, what + ".scale").at(0);
+      if (j.contains("scale"))
+        s.scale = number_list(j["scale"], where, what + ".scale").at(0);
       else {
         s.divide = number_list(j["divide"], where, what + ".divide").at(0);
         if (s.divide == 0) bad(where, fmt::format("{}.divide is 0", what));
@@ -329,8 +336,7 @@ Preprocessing preset_preprocessing(features::ExtractorPreset preset) {
       return p;
     }
     case ExtractorPreset::radiomics:
-    case ExtractorPreset::generic:
-      break;
+    case ExtractorPreset::generic: break;
   }
   throw UsageError(fmt::format("'{}' is not a network preset (known: {})", features::preset_info(preset).name,
                                features::network_preset_names()));
@@ -339,9 +345,10 @@ Preprocessing preset_preprocessing(features::ExtractorPreset preset) {
 Preprocessing preset_preprocessing(const std::string& name) {
   const auto preset = features::preset_by_name(name);
   if (!preset || *preset == features::ExtractorPreset::radiomics)
-    throw UsageError(fmt::format("unknown preprocessing preset '{}' (known: {}; a sidecar can also give its own "
-                                 "steps)",
-                                 name, features::network_preset_names()));
+    throw UsageError(
+        fmt::format("unknown preprocessing preset '{}' (known: {}; a sidecar can also give its own "
+                    "steps)",
+                    name, features::network_preset_names()));
   return preset_preprocessing(*preset);
 }
 
@@ -378,11 +385,12 @@ json to_json(const Preprocessing& p) {
     json j = {{"op", op_name(s.op)}};
     switch (s.op) {
       case Op::minmax_uint8:
-      case Op::to_gray:
-        break;
+      case Op::to_gray: break;
       case Op::resize:
-        if (s.shortest_edge) j["shortest_edge"] = s.shortest_edge;
-        else j["size"] = {s.size.width, s.size.height};
+        if (s.shortest_edge)
+          j["shortest_edge"] = s.shortest_edge;
+        else
+          j["size"] = {s.size.width, s.size.height};
         j["filter"] = resample_filter_name(s.filter);
         break;
       case Op::center_crop:
@@ -390,8 +398,10 @@ json to_json(const Preprocessing& p) {
         j["offset"] = s.round_offset ? "round" : "floor";
         break;
       case Op::to_float:
-        if (s.divide != 0) j["divide"] = s.divide;
-        else j["scale"] = s.scale;
+        if (s.divide != 0)
+          j["divide"] = s.divide;
+        else
+          j["scale"] = s.scale;
         break;
       case Op::normalize:
         j["mean"] = s.mean;
@@ -403,8 +413,8 @@ json to_json(const Preprocessing& p) {
   return {{"color", p.color == ColorMode::gray ? "gray" : "rgb"},
           {"steps", std::move(steps)},
           {"channels", p.channels},
-          {"input", {{"dtype", p.dtype == InputDtype::uint8 ? "uint8" : "float32"}, {"height", p.height},
-                     {"width", p.width}}}};
+          {"input",
+           {{"dtype", p.dtype == InputDtype::uint8 ? "uint8" : "float32"}, {"height", p.height}, {"width", p.width}}}};
 }
 
 PlanarImageF preprocess(const Image8& image, const Preprocessing& p) {
@@ -422,19 +432,15 @@ PlanarImageF preprocess(const Image8& image, const Preprocessing& p) {
         break;
       case Op::resize: {
         const ImageSize t = resize_target(s, w.width(), w.height());
-        if (w.is_float) w.f = resize(w.f, t.width, t.height, s.filter);
-        else w.u8 = resize(w.u8, t.width, t.height, s.filter);
+        if (w.is_float)
+          w.f = resize(w.f, t.width, t.height, s.filter);
+        else
+          w.u8 = resize(w.u8, t.width, t.height, s.filter);
         break;
       }
-      case Op::center_crop:
-        center_crop(w, s);
-        break;
-      case Op::to_float:
-        to_float(w, s);
-        break;
-      case Op::normalize:
-        normalize(w, s);
-        break;
+      case Op::center_crop: center_crop(w, s); break;
+      case Op::to_float: to_float(w, s); break;
+      case Op::normalize: normalize(w, s); break;
     }
   }
   if (p.height && p.width && (w.height() != p.height || w.width() != p.width))

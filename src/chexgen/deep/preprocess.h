@@ -36,9 +36,9 @@ struct Preprocessing {
   features::ExtractorPreset preset = features::ExtractorPreset::generic;  // the preset it came from
   ColorMode color = ColorMode::rgb;
   std::vector<PreprocessStep> steps;
-  int channels = 3;                      // a 1-channel result is repeated to this many
+  int channels = 3;  // a 1-channel result is repeated to this many
   InputDtype dtype = InputDtype::float32;
-  int height = 0, width = 0;             // expected input size (0: not checked)
+  int height = 0, width = 0;  // expected input size (0: not checked)
 };
 
 // The steps of a network preset of docs/models.md (inception-fid, raddino, biovil-image); by name, anything else is a

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/matrix.h"
 #include "chexgen/deep/model_spec.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/features/text_features.h"
-#include "chexgen/core/matrix.h"
 
 namespace chexgen::text {
 class BertTokenizer;

@@ -10,7 +10,6 @@
 
 namespace chexgen::deep {
 
-
 struct TorchModel::Impl {
   torch::jit::Module module;
   torch::Device device = torch::kCPU;
@@ -37,12 +36,15 @@ void TorchModel::run(const std::vector<const PlanarImageF*>& inputs, std::vector
                                    first.width, first.height, in->width, in->height));
   const auto n = static_cast<std::int64_t>(inputs.size());
   const bool u8 = spec_.preprocessing.dtype == InputDtype::uint8;
-  torch::Tensor batch = torch::empty({n, first.channels, first.height, first.width}, u8 ? torch::kUInt8 : torch::kFloat);
+  torch::Tensor batch =
+      torch::empty({n, first.channels, first.height, first.width}, u8 ? torch::kUInt8 : torch::kFloat);
   const std::size_t per_image = first.values.size();
   for (std::int64_t k = 0; k < n; ++k) {
     const std::vector<float>& v = inputs[k]->values;
-    if (u8) std::copy(v.begin(), v.end(), batch.data_ptr<std::uint8_t>() + k * per_image);  // exact: 0..255 values
-    else std::copy(v.begin(), v.end(), batch.data_ptr<float>() + k * per_image);
+    if (u8)
+      std::copy(v.begin(), v.end(), batch.data_ptr<std::uint8_t>() + k * per_image);  // exact: 0..255 values
+    else
+      std::copy(v.begin(), v.end(), batch.data_ptr<float>() + k * per_image);
   }
 
   const Location where{spec_.model_path.string()};
@@ -56,8 +58,7 @@ void TorchModel::run(const std::vector<const PlanarImageF*>& inputs, std::vector
   for (const ModelOutput& o : spec_.outputs) {
     const torch::Tensor& t = detail::output_tensor(results, o, n, where);
     const double* src = t.data_ptr<double>();
-    for (std::int64_t k = 0; k < n; ++k)
-      std::copy_n(src + k * o.dim, o.dim, rows.data() + k * total + offset);
+    for (std::int64_t k = 0; k < n; ++k) std::copy_n(src + k * o.dim, o.dim, rows.data() + k * total + offset);
     offset += o.dim;
   }
 }

@@ -1,7 +1,7 @@
 #include "chexgen/deep/torch_runtime_pvt.h"
 
-#include <fmt/format.h>
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
 #include <torch/cuda.h>
 
 #include "chexgen/core/parallel.h"
@@ -30,8 +30,9 @@ std::string shape_text(const torch::Tensor& t) {
 LoadedModule load_module(const std::filesystem::path& path, const RunOptions& options) {
   const bool cuda = cuda_available();
   if (options.device == DeviceChoice::cuda && !cuda)
-    throw UsageError("--device cuda: this LibTorch sees no usable CUDA GPU (Debian's libtorch is CPU-only; build "
-                     "against a CUDA LibTorch, docs/models.md)");
+    throw UsageError(
+        "--device cuda: this LibTorch sees no usable CUDA GPU (Debian's libtorch is CPU-only; build "
+        "against a CUDA LibTorch, docs/models.md)");
   LoadedModule m;
   m.device = (options.device != DeviceChoice::cpu && cuda) ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
   if (m.device.is_cpu()) at::set_num_threads(resolve_threads(options.threads));
@@ -40,7 +41,8 @@ LoadedModule load_module(const std::filesystem::path& path, const RunOptions& op
     m.module.eval();
     if (options.optimize) m.module = torch::jit::optimize_for_inference(m.module);
   } catch (const c10::Error& e) {
-    throw InputError(Location{path.string()}, fmt::format("cannot load the TorchScript model: {}", first_line(e.what())));
+    throw InputError(Location{path.string()},
+                     fmt::format("cannot load the TorchScript model: {}", first_line(e.what())));
   }
   return m;
 }
@@ -51,14 +53,16 @@ std::vector<torch::Tensor> forward_outputs(torch::jit::Module& module, std::vect
   try {
     c10::InferenceMode inference;
     torch::jit::IValue out = module.forward(std::move(inputs));
-    if (out.isTensor()) results.push_back(out.toTensor());
+    if (out.isTensor())
+      results.push_back(out.toTensor());
     else if (out.isTuple())
-      for (const auto& e : out.toTupleRef().elements()) results.push_back(e.isTensor() ? e.toTensor() : torch::Tensor());
+      for (const auto& e : out.toTupleRef().elements())
+        results.push_back(e.isTensor() ? e.toTensor() : torch::Tensor());
     else if (out.isTensorList())
       for (const auto& t : out.toTensorVector()) results.push_back(t);
     else
-      throw InputError(where, fmt::format("forward returned a {}; chexgen reads a tensor or a tuple of tensors",
-                                          out.tagKind()));
+      throw InputError(
+          where, fmt::format("forward returned a {}; chexgen reads a tensor or a tuple of tensors", out.tagKind()));
     for (auto& t : results)
       if (t.defined()) t = t.to(torch::kCPU, torch::kDouble).contiguous();
   } catch (const c10::Error& e) {

@@ -38,7 +38,7 @@ std::vector<torch::Tensor> forward_outputs(torch::jit::Module& module, std::vect
 
 // The tensor of `output` among forward's results, checked to hold n rows of output.dim values; otherwise an
 // InputError at `where` saying what the model returned and what the sidecar says.
-const torch::Tensor& output_tensor(const std::vector<torch::Tensor>& results, const ModelOutput& output,
-                                   std::int64_t n, const Location& where);
+const torch::Tensor& output_tensor(const std::vector<torch::Tensor>& results, const ModelOutput& output, std::int64_t n,
+                                   const Location& where);
 
 }  // namespace chexgen::deep::detail

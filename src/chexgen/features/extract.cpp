@@ -116,9 +116,9 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
     if (extractor.require_finite) {
       const auto bad = std::find_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
       if (bad != values.end()) {
-        failures[i] = sample_error(dataset, dataset.samples[i],
-                                   fmt::format("the model returned {} for feature '{}'", *bad,
-                                               extractor.columns[bad - values.begin()]));
+        failures[i] = sample_error(
+            dataset, dataset.samples[i],
+            fmt::format("the model returned {} for feature '{}'", *bad, extractor.columns[bad - values.begin()]));
         return;
       }
     }
@@ -201,13 +201,15 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
   DatasetFeatures out;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (failures[i]) errors.add(*failures[i]);
-    else ++kept;
+    if (failures[i])
+      errors.add(*failures[i]);
+    else
+      ++kept;
   }
   if (kept < n && !options.skip_bad)
-    throw InputError(Location{dataset.source.string()},
-                     fmt::format("{} of {} images could not be measured (listed above; --skip-bad leaves them out)",
-                                 n - kept, n));
+    throw InputError(
+        Location{dataset.source.string()},
+        fmt::format("{} of {} images could not be measured (listed above; --skip-bad leaves them out)", n - kept, n));
   out.values = MatrixD(kept, extractor.columns.size());
   std::size_t r = 0;
   for (std::size_t i = 0; i < n; ++i) {

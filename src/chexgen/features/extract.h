@@ -9,15 +9,15 @@
 #include <vector>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/matrix.h"
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/feature_store.h"
 #include "chexgen/image/image.h"
-#include "chexgen/core/matrix.h"
 
 namespace chexgen {
 class Log;
 class Progress;
-}
+}  // namespace chexgen
 
 namespace chexgen::features {
 
@@ -50,11 +50,11 @@ struct ExtractionOptions {
 };
 
 struct DatasetFeatures {
-  MatrixD values;            // one row per kept sample, in manifest order
-  std::vector<std::size_t> samples;   // the Dataset::samples index of each row
-  std::size_t computed = 0;           // rows measured in this run
-  std::size_t reused = 0;             // rows found in the store
-  double seconds = 0;                 // wall time of the whole pass
+  MatrixD values;                    // one row per kept sample, in manifest order
+  std::vector<std::size_t> samples;  // the Dataset::samples index of each row
+  std::size_t computed = 0;          // rows measured in this run
+  std::size_t reused = 0;            // rows found in the store
+  double seconds = 0;                // wall time of the whole pass
 };
 
 // Runs `extractor` over every sample of `dataset`. Missing, unreadable and unmeasurable images are added to

@@ -31,9 +31,9 @@ struct ExtractorPresetInfo {
   std::string_view name;   // in sidecars and on the command line: "inception-fid", ...
   std::string_view space;  // its results' feature space ("Inception"); empty for generic: the model's own name
   FeatureRole role;
-  int table_rank;          // CheXGenBench's column order: Inception, RadDino, other models, radiomics
-  bool prdc;               // PRDC runs on these features when they are given (CheXGenBench: RadDino)
-  bool inception_score;    // the Inception Score comes from its "logits" output
+  int table_rank;        // CheXGenBench's column order: Inception, RadDino, other models, radiomics
+  bool prdc;             // PRDC runs on these features when they are given (CheXGenBench: RadDino)
+  bool inception_score;  // the Inception Score comes from its "logits" output
 };
 
 std::span<const ExtractorPresetInfo> extractor_presets();

@@ -31,7 +31,9 @@ std::uint64_t fnv1a64(const std::uint8_t* data, std::size_t n) {
   return h;
 }
 
-std::string key_string(const ContentHash& key) { return std::string(reinterpret_cast<const char*>(key.data()), key.size()); }
+std::string key_string(const ContentHash& key) {
+  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
+}
 
 std::string extractor_key(const std::string& id) {
   return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(id.data()), id.size())).substr(0, 16);
@@ -39,13 +41,15 @@ std::string extractor_key(const std::string& id) {
 
 }  // namespace
 
-FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extractor_id, std::vector<std::string> columns)
+FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extractor_id,
+                           std::vector<std::string> columns)
     : dir_(root / extractor_key(extractor_id)), extractor_id_(std::move(extractor_id)), columns_(std::move(columns)) {
   CHEXGEN_ASSERT(!columns_.empty(), "a feature store needs at least one column");
   record_bytes_ = 32 + 8 * columns_.size() + 8;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) throw OutputError(fmt::format("{}: cannot create the feature store directory: {}", dir_.string(), ec.message()));
+  if (ec)
+    throw OutputError(fmt::format("{}: cannot create the feature store directory: {}", dir_.string(), ec.message()));
   const std::filesystem::path meta = dir_ / "meta.json";
   if (std::filesystem::exists(meta)) {
     std::ifstream in(meta);
@@ -80,7 +84,8 @@ void FeatureStore::load() {
   fd_ = ::open(rows.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw OutputError(fmt::format("{}: cannot open: {}", rows.string(), std::strerror(errno)));
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) throw OutputError(fmt::format("{}: cannot stat: {}", rows.string(), std::strerror(errno)));
+  if (::fstat(fd_, &st) != 0)
+    throw OutputError(fmt::format("{}: cannot stat: {}", rows.string(), std::strerror(errno)));
   const auto size = static_cast<std::size_t>(st.st_size);
   std::vector<std::uint8_t> bytes(size);
   std::size_t got = 0;
@@ -103,7 +108,8 @@ void FeatureStore::load() {
   if (good < size) {
     dropped_tail_bytes_ = size - good;
     if (::ftruncate(fd_, static_cast<off_t>(good)) != 0)
-      throw OutputError(fmt::format("{}: cannot cut off an interrupted write: {}", rows.string(), std::strerror(errno)));
+      throw OutputError(
+          fmt::format("{}: cannot cut off an interrupted write: {}", rows.string(), std::strerror(errno)));
   }
   if (::lseek(fd_, 0, SEEK_END) < 0) throw OutputError(fmt::format("{}: cannot seek", rows.string()));
 }
@@ -147,8 +153,8 @@ void FeatureStore::write_pending_locked() {
     const ssize_t w = ::write(fd_, pending_.data() + written, pending_.size() - written);
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw OutputError(fmt::format("{}: cannot write the feature store: {}", (dir_ / "rows.bin").string(),
-                                    std::strerror(errno)));
+      throw OutputError(
+          fmt::format("{}: cannot write the feature store: {}", (dir_ / "rows.bin").string(), std::strerror(errno)));
     }
     written += static_cast<std::size_t>(w);
   }

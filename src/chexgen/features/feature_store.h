@@ -35,7 +35,7 @@ class FeatureStore {
   const std::filesystem::path& directory() const { return dir_; }
   std::size_t dim() const { return columns_.size(); }
   const std::vector<std::string>& columns() const { return columns_; }
-  std::size_t size() const;                 // rows stored
+  std::size_t size() const;                                               // rows stored
   std::size_t dropped_tail_bytes() const { return dropped_tail_bytes_; }  // cut off at open (an interrupted write)
 
   // The stored row of an image, or nothing. Thread-safe.

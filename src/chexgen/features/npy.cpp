@@ -187,8 +187,8 @@ NpyHeader parse_npy_header(const unsigned char* bytes, std::size_t size, const s
     fail(file, fmt::format("unsupported .npy format version {}.{} (expected 1.0, 2.0 or 3.0)", major, minor));
   }
   if (header_len > size - prefix) {
-    fail(file, fmt::format("truncated .npy header: it declares {} bytes, the file has {} after the prefix",
-                           header_len, size - prefix));
+    fail(file, fmt::format("truncated .npy header: it declares {} bytes, the file has {} after the prefix", header_len,
+                           size - prefix));
   }
   const std::string_view text(reinterpret_cast<const char*>(bytes + prefix), header_len);
 
@@ -234,8 +234,8 @@ NpyHeader parse_npy_header(const unsigned char* bytes, std::size_t size, const s
   if (shape->items.size() != 2) {
     std::string dims;
     for (std::size_t i = 0; i < shape->items.size(); ++i) dims += fmt::format("{}{}", i ? ", " : "", shape->items[i]);
-    fail(file, fmt::format("expected a 2-D array (samples x features), got {}-D shape ({})", shape->items.size(),
-                           dims));
+    fail(file,
+         fmt::format("expected a 2-D array (samples x features), got {}-D shape ({})", shape->items.size(), dims));
   }
   h.rows = shape->items[0];
   h.cols = shape->items[1];
@@ -333,8 +333,7 @@ NpyMatrix read_npy(const std::filesystem::path& path) {
     const std::size_t full_rows = h.fortran_order || h.cols == 0 ? 0 : available / (h.cols * isize);
     fail(file, fmt::format("truncated data: shape ({}, {}) {} needs {} bytes, the file has {}{}", h.rows, h.cols,
                            to_string(h.dtype), data_bytes, available,
-                           h.fortran_order ? std::string()
-                                           : fmt::format(" (rows {} onwards missing)", full_rows + 1)));
+                           h.fortran_order ? std::string() : fmt::format(" (rows {} onwards missing)", full_rows + 1)));
   }
   if (available > data_bytes) {
     fail(file, fmt::format("{} unexpected bytes after the data of shape ({}, {}) {}", available - data_bytes, h.rows,
@@ -402,7 +401,8 @@ void write_npy_impl(const std::filesystem::path& path, MatrixView<T> matrix) {
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) {
     std::remove(temp_name.c_str());
-    throw OutputError(fmt::format("{}: write failed: {}", final_name, write_error.empty() ? errno_text() : write_error));
+    throw OutputError(
+        fmt::format("{}: write failed: {}", final_name, write_error.empty() ? errno_text() : write_error));
   }
   if (std::rename(temp_name.c_str(), final_name.c_str()) != 0) {
     const std::string why = errno_text();

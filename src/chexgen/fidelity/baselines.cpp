@@ -50,8 +50,7 @@ ojson generator_parameters(const BaselineGenerator& g) {
     case BaselineKind::blur:
       return ojson{{"sigma_px", g.parameter}, {"truncate_sigmas", kBlurTruncate}, {"edges", "reflect"}};
     case BaselineKind::noise: return ojson{{"sd_gray_levels", g.parameter}};
-    case BaselineKind::downup:
-      return ojson{{"factor", static_cast<int>(g.parameter)}, {"filter", "bilinear (Pillow)"}};
+    case BaselineKind::downup: return ojson{{"factor", static_cast<int>(g.parameter)}, {"filter", "bilinear (Pillow)"}};
     default: return ojson::object();
   }
 }
@@ -121,8 +120,8 @@ Split split_by_patient(const Dataset& dataset, std::uint64_t seed) {
 
 std::vector<BaselineGenerator> standard_baselines() {
   std::vector<BaselineGenerator> g;
-  g.push_back({"held-out", BaselineKind::held_out, 0,
-               "the held-out real images unchanged: the best a generator can do"});
+  g.push_back(
+      {"held-out", BaselineKind::held_out, 0, "the held-out real images unchanged: the best a generator can do"});
   g.push_back({"copies", BaselineKind::copies, 0,
                "the reference images themselves: a generator that memorised its training set; fidelity metrics "
                "cannot tell, privacy metrics can"});
@@ -288,15 +287,15 @@ BaselineRun write_baselines(const Dataset& dataset, const fs::path& out_dir, con
       {"format", manifest_format_name(dataset.format)},
       {"seed", options.seed},
       {"labels", dataset.labels.names()},
-      {"split",
-       ojson{{"by", sp.by_patient ? "patient" : "sample"},
-             {"n_images", dataset.samples.size()},
-             {"n_without_patient_id", sp.n_without_patient},
-             {"reference", ojson{{"n_images", sp.reference.size()}, {"n_groups", sp.n_reference_patients}}},
-             {"held_out", ojson{{"n_images", sp.held_out.size()}, {"n_groups", sp.n_held_out_patients}}},
-             {"rule", "groups (patients; a sample without a patient id is its own group) sorted by key, shuffled "
-                      "with the seed (mt19937_64, Fisher-Yates), each joining the reference half when that brings "
-                      "it nearer half of the images"}}},
+      {"split", ojson{{"by", sp.by_patient ? "patient" : "sample"},
+                      {"n_images", dataset.samples.size()},
+                      {"n_without_patient_id", sp.n_without_patient},
+                      {"reference", ojson{{"n_images", sp.reference.size()}, {"n_groups", sp.n_reference_patients}}},
+                      {"held_out", ojson{{"n_images", sp.held_out.size()}, {"n_groups", sp.n_held_out_patients}}},
+                      {"rule",
+                       "groups (patients; a sample without a patient id is its own group) sorted by key, shuffled "
+                       "with the seed (mt19937_64, Fisher-Yates), each joining the reference half when that brings "
+                       "it nearer half of the images"}}},
       {"reference", ojson{{"name", "reference"},
                           {"n_images", sp.reference.size()},
                           {"manifest", "reference/metadata.jsonl"},

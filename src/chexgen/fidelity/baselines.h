@@ -28,11 +28,11 @@ namespace chexgen::fidelity {
 std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed);
 
 struct Split {
-  std::vector<std::size_t> reference;  // Dataset::samples indices, in manifest order
-  std::vector<std::size_t> held_out;   // the same
-  bool by_patient = false;             // false: no sample had a patient id, split by sample
+  std::vector<std::size_t> reference;                             // Dataset::samples indices, in manifest order
+  std::vector<std::size_t> held_out;                              // the same
+  bool by_patient = false;                                        // false: no sample had a patient id, split by sample
   std::size_t n_reference_patients = 0, n_held_out_patients = 0;  // groups on each side (samples when !by_patient)
-  std::size_t n_without_patient = 0;   // samples without a patient id (each its own group when by_patient)
+  std::size_t n_without_patient = 0;  // samples without a patient id (each its own group when by_patient)
 };
 
 // Splits the samples into two disjoint halves, every patient's images on one side. Groups (patients; samples that
@@ -73,7 +73,7 @@ struct BaselineOptions {
 };
 
 struct BaselineSet {
-  std::string name;  // "reference" or a generator's name
+  std::string name;                  // "reference" or a generator's name
   std::vector<std::size_t> samples;  // source Dataset::samples indices
 };
 

@@ -27,8 +27,8 @@ Dataset only_samples(const Dataset& d, const std::vector<std::size_t>& keep) {
 }
 
 // Rows of `f` (whose samples index a dataset) for the dataset samples `take`, columns [first, first + cols).
-MatrixD rows_for(const features::DatasetFeatures& f, const std::vector<std::size_t>& take,
-                          std::size_t first_col, std::size_t cols) {
+MatrixD rows_for(const features::DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,
+                 std::size_t cols) {
   std::map<std::size_t, std::size_t> row_of;
   for (std::size_t r = 0; r < f.samples.size(); ++r) row_of[f.samples[r]] = r;
   MatrixD m(take.size(), cols);
@@ -60,9 +60,10 @@ const features::Extractor::Output& inception_score_output(const features::Extrac
     if (o.name == "logits") return o;
   std::vector<std::string> names;
   for (const auto& o : x.outputs) names.push_back(o.name);
-  throw UsageError(fmt::format("the Inception Score needs a 'logits' output, and {} has only '{}' (or compute it "
-                               "from the pool features, as CheXGenBench does)",
-                               x.name, fmt::join(names, "', '")));
+  throw UsageError(
+      fmt::format("the Inception Score needs a 'logits' output, and {} has only '{}' (or compute it "
+                  "from the pool features, as CheXGenBench does)",
+                  x.name, fmt::join(names, "', '")));
 }
 
 json options_json(const FidelityOptions& o) {
@@ -90,8 +91,7 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
                            [&](const auto& x) { return role(x) == FeatureRole::alignment_image; }))
     throw UsageError("the alignment score needs the BioViL-T image encoder too: a model with the biovil-image preset");
   if (real_all.samples.empty()) throw InputError(Location{real_all.source.string()}, "the manifest lists no images");
-  if (synthetic.samples.empty())
-    throw InputError(Location{synthetic.source.string()}, "the manifest lists no images");
+  if (synthetic.samples.empty()) throw InputError(Location{synthetic.source.string()}, "the manifest lists no images");
 
   // ---- the real set, one row per prompt as CheXGenBench ----
   std::vector<std::size_t> all(real_all.samples.size());
@@ -118,8 +118,7 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     features::FeatureStore fs(store, x->rows.id, x->rows.columns);
     Measured m{x, {}, {}};
     m.real = features::extract_dataset_features(real, x->rows, fs, extraction, log, x->space(), "real");
-    m.synthetic =
-        features::extract_dataset_features(synthetic, x->rows, fs, extraction, log, x->space(), "synthetic");
+    m.synthetic = features::extract_dataset_features(synthetic, x->rows, fs, extraction, log, x->space(), "synthetic");
     measured.push_back(std::move(m));
   }
 
@@ -178,16 +177,15 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     for (std::size_t s : in.synthetic_samples) {
       const Sample& sample = synthetic.samples[s];
       if (!sample.prompt)
-        throw InputError(sample_location(synthetic, sample), "no prompt: the alignment score compares each image "
-                                                              "with its prompt");
+        throw InputError(sample_location(synthetic, sample),
+                         "no prompt: the alignment score compares each image "
+                         "with its prompt");
       prompts.push_back(*sample.prompt);
       where.push_back(sample_location(synthetic, sample));
     }
-    const features::TextFeatures texts =
-        features::embed_texts(*text, prompts, where, store, log, "fidelity: prompts");
+    const features::TextFeatures texts = features::embed_texts(*text, prompts, where, store, log, "fidelity: prompts");
     const features::Extractor::Output& embedding = alignment_images->x->outputs.front();
-    const MatrixD images =
-        rows_for(alignment_images->synthetic, in.synthetic_samples, embedding.offset, embedding.dim);
+    const MatrixD images = rows_for(alignment_images->synthetic, in.synthetic_samples, embedding.offset, embedding.dim);
     in.alignment = metrics::image_text_alignment(images.view(), texts.values.view(),
                                                  "synthetic BioViL-T image embeddings", "prompt embeddings")
                        .per_sample;

@@ -34,8 +34,8 @@ struct FidelityOptions {
   bool deduplicate_real_prompts = true;  // CheXGenBench keeps the first real row of each prompt
   bool radiomics_metrics = false;        // FID, KID (and PRDC) on radiomics even when networks are given
   InceptionScoreFrom inception_score_from = InceptionScoreFrom::logits;
-  bool skip_bad = false;                 // leave unusable images out (listed) instead of stopping
-  std::string generator;                 // the results' name; empty: the synthetic manifest's folder name
+  bool skip_bad = false;  // leave unusable images out (listed) instead of stopping
+  std::string generator;  // the results' name; empty: the synthetic manifest's folder name
 };
 
 // One synthetic image's image-text alignment, as CheXGenBench's loop computes it.

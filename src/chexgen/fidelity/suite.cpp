@@ -123,9 +123,9 @@ void evaluate_block(const SuiteInputs& in, const SuiteOptions& o, std::size_t b,
 }
 
 // The records of one pair of subsets: positions R into the real rows and S into the synthetic rows.
-results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o,
-                                    const std::vector<MetricKey>& columns, const std::vector<std::size_t>& R,
-                                    const std::vector<std::size_t>& S, bool overall) {
+results::Comparison evaluate_subset(const SuiteInputs& in, const SuiteOptions& o, const std::vector<MetricKey>& columns,
+                                    const std::vector<std::size_t>& R, const std::vector<std::size_t>& S,
+                                    bool overall) {
   results::Comparison out;
   out.n_real = R.size();
   out.n_synthetic = S.size();

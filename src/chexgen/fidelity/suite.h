@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "chexgen/data/manifest.h"
 #include "chexgen/core/matrix.h"
+#include "chexgen/data/manifest.h"
 #include "chexgen/results/results.h"
 
 namespace chexgen {
@@ -35,7 +35,7 @@ struct SuiteInputs {
   std::vector<std::size_t> real_samples, synthetic_samples;  // Dataset::samples indices taking part, in row order
   std::vector<FeatureBlock> blocks;                          // FID and KID on each, in table order
   std::optional<std::size_t> prdc_block;                     // PRDC on this block
-  std::optional<MatrixD> synthetic_logits;          // Inception Score (rows: synthetic_samples)
+  std::optional<MatrixD> synthetic_logits;                   // Inception Score (rows: synthetic_samples)
   std::string logits_space = "Inception";                    // the Inception Score's feature space
   std::string logits_name = "Inception logits";              // what the logits are, for the record's details
   std::optional<FeatureBlock> frd;                           // FRD on these raw radiomic features
@@ -46,12 +46,12 @@ struct SuiteInputs {
 
 struct SuiteOptions {
   bool conditional = false;
-  std::uint64_t seed = 42;          // KID subsets, bootstrap resamples, FRD's subsample
-  std::size_t kid_subsets = 100;    // KID subset size: min(n_real, n_synthetic), as CheXGenBench
+  std::uint64_t seed = 42;        // KID subsets, bootstrap resamples, FRD's subsample
+  std::size_t kid_subsets = 100;  // KID subset size: min(n_real, n_synthetic), as CheXGenBench
   int prdc_k = 5;
   std::size_t is_splits = 10;
   bool frd_match_sample_count = false;
-  std::size_t bootstrap = 0;        // resamples for percentile intervals (0: none)
+  std::size_t bootstrap = 0;  // resamples for percentile intervals (0: none)
   int threads = 0;
 };
 
@@ -71,8 +71,8 @@ results::Results run_fidelity_suite(const SuiteInputs& inputs, const SuiteOption
 // samples kept, in order; rows without a prompt are all kept.
 struct Deduplication {
   std::vector<std::size_t> kept;
-  std::size_t duplicates = 0;       // rows left out
-  std::size_t without_prompt = 0;   // rows that could not be compared
+  std::size_t duplicates = 0;      // rows left out
+  std::size_t without_prompt = 0;  // rows that could not be compared
 };
 Deduplication deduplicate_by_prompt(const Dataset& dataset, const std::vector<std::size_t>& samples);
 

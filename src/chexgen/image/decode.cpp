@@ -62,8 +62,7 @@ std::uint8_t round_f32_to_u8(float v) {
 // Samples of any depth as 8-bit, channel count unchanged.
 std::vector<std::uint8_t> samples_as_u8(const DecodedImage& d) {
   switch (d.depth) {
-    case DecodedImage::Depth::u8:
-      return d.samples_u8;
+    case DecodedImage::Depth::u8: return d.samples_u8;
     case DecodedImage::Depth::u16: {
       std::vector<std::uint8_t> out(d.samples_u16.size());
       std::transform(d.samples_u16.begin(), d.samples_u16.end(), out.begin(), scale_u16_to_u8);
@@ -103,16 +102,12 @@ Image8 to_u8(const DecodedImage& d, ColorMode mode) {
 std::vector<double> samples_as_unit255(const DecodedImage& d) {
   std::vector<double> out;
   switch (d.depth) {
-    case DecodedImage::Depth::u8:
-      out.assign(d.samples_u8.begin(), d.samples_u8.end());
-      break;
+    case DecodedImage::Depth::u8: out.assign(d.samples_u8.begin(), d.samples_u8.end()); break;
     case DecodedImage::Depth::u16:
       out.resize(d.samples_u16.size());
       std::transform(d.samples_u16.begin(), d.samples_u16.end(), out.begin(), scale_u16_to_unit255);
       break;
-    case DecodedImage::Depth::f32:
-      out.assign(d.samples_f32.begin(), d.samples_f32.end());
-      break;
+    case DecodedImage::Depth::f32: out.assign(d.samples_f32.begin(), d.samples_f32.end()); break;
   }
   return out;
 }
@@ -146,24 +141,18 @@ DecodedImage decode_any(std::span<const std::uint8_t> bytes, std::string_view so
   if (bytes.empty()) detail::throw_decode_error(source, "empty file (0 bytes), not an image");
   DecodedImage d;
   switch (sniff_image_format(bytes)) {
-    case ImageFormat::png:
-      d = detail::decode_png(bytes, source, limits);
-      break;
-    case ImageFormat::jpeg:
-      d = detail::decode_jpeg(bytes, source, limits);
-      break;
-    case ImageFormat::dicom:
-      d = detail::decode_dicom(bytes, source, limits);
-      break;
+    case ImageFormat::png: d = detail::decode_png(bytes, source, limits); break;
+    case ImageFormat::jpeg: d = detail::decode_jpeg(bytes, source, limits); break;
+    case ImageFormat::dicom: d = detail::decode_dicom(bytes, source, limits); break;
     case ImageFormat::unknown: {
       std::string head;
       for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 8); ++i) {
         head += fmt::format("{}{:02x}", i == 0 ? "" : " ", bytes[i]);
       }
-      detail::throw_decode_error(
-          source, fmt::format("unknown image format (not PNG, JPEG or DICOM with a 'DICM' preamble): "
-                              "file of {} bytes starts with {}",
-                              bytes.size(), head));
+      detail::throw_decode_error(source,
+                                 fmt::format("unknown image format (not PNG, JPEG or DICOM with a 'DICM' preamble): "
+                                             "file of {} bytes starts with {}",
+                                             bytes.size(), head));
     }
   }
   CHEXGEN_ASSERT(d.channels == 1 || d.channels == 3, "decoder returned an unexpected channel count");

@@ -42,9 +42,9 @@ class DcmtkSetup {
  public:
   DcmtkSetup() {
     OFLog::configure(OFLogger::OFF_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();       // JPEG baseline, extended (12-bit), lossless
-    DJLSDecoderRegistration::registerCodecs();     // JPEG-LS lossless and near-lossless
-    DcmRLEDecoderRegistration::registerCodecs();   // RLE lossless
+    DJDecoderRegistration::registerCodecs();      // JPEG baseline, extended (12-bit), lossless
+    DJLSDecoderRegistration::registerCodecs();    // JPEG-LS lossless and near-lossless
+    DcmRLEDecoderRegistration::registerCodecs();  // RLE lossless
   }
   ~DcmtkSetup() {
     DcmRLEDecoderRegistration::cleanup();
@@ -158,8 +158,8 @@ std::optional<VoiLut> read_voi_lut(DcmItem& dataset, std::string_view source, bo
     lut.entries.resize(count);
     for (std::size_t i = 0; i < count; ++i) lut.entries[i] = (data[i / 2] >> (8 * (i % 2))) & 0xFF;
   } else {
-    throw_decode_error(source, fmt::format("corrupt DICOM: VOI LUT Data holds {} values, its descriptor says {}",
-                                           words, count));
+    throw_decode_error(
+        source, fmt::format("corrupt DICOM: VOI LUT Data holds {} values, its descriptor says {}", words, count));
   }
   return lut;
 }
@@ -192,8 +192,8 @@ class VoiTransform {
       } else if (function == "LINEAR_EXACT" || function == "SIGMOID") {
         t.kind_ = function == "SIGMOID" ? Kind::window_sigmoid : Kind::window_linear_exact;
         if (t.width_ <= 0) {
-          throw_decode_error(source, fmt::format("corrupt DICOM: Window Width {} is not positive ({})", t.width_,
-                                                 function));
+          throw_decode_error(source,
+                             fmt::format("corrupt DICOM: Window Width {} is not positive ({})", t.width_, function));
         }
       } else {
         throw_decode_error(source, fmt::format("unsupported DICOM: VOI LUT Function '{}'", function));
@@ -293,15 +293,15 @@ class DeclaredLengthCheck {
       }
       const Element e = read_element(pos, explicit_vr, big_endian);
       if (e.header == 12 && pos + 12 > b_.size()) return;  // cut inside a header: DCMTK reports it
-      if (e.length == kUndefined) {  // a sequence, or encapsulated pixel data: its items follow
+      if (e.length == kUndefined) {                        // a sequence, or encapsulated pixel data: its items follow
         if (group == 0x7FE0) in_fragments = true;
         pos += e.header;
         continue;
       }
       check_fits(e, pos);
-      const bool holds_items = e.is_sequence || (!explicit_vr && e.length >= 8 &&
-                                                  u16(pos + e.header, big_endian) == 0xFFFE &&
-                                                  u16(pos + e.header + 2, big_endian) == 0xE000);
+      const bool holds_items =
+          e.is_sequence || (!explicit_vr && e.length >= 8 && u16(pos + e.header, big_endian) == 0xFFFE &&
+                            u16(pos + e.header + 2, big_endian) == 0xE000);
       pos += holds_items ? e.header : e.header + e.length;
     }
   }
@@ -372,8 +372,8 @@ DcmDataset& parse_dicom(DcmFileFormat& file, std::span<const std::uint8_t> bytes
     // DCMTK reports running out of bytes inside an element in several ways (EC_StreamNotifyClient,
     // EC_InvalidStream, ...); an error with the whole buffer consumed is a truncated file.
     if (consumed_everything || status == EC_StreamNotifyClient) {
-      throw_decode_error(source,
-                         fmt::format("truncated DICOM: data ends after {} bytes (DCMTK: {})", bytes.size(), status.text()));
+      throw_decode_error(
+          source, fmt::format("truncated DICOM: data ends after {} bytes (DCMTK: {})", bytes.size(), status.text()));
     }
     throw_decode_error(source, fmt::format("corrupt DICOM: {}", status.text()));
   }
@@ -396,8 +396,8 @@ bool jpeg_scan_would_hang(const Uint8* data, Uint32 length) {
     }
     if (marker == 0xFFFF) {
       offset += 1;
-    } else if ((marker >= 0xFFD0 && marker <= 0xFFD9) || (data[offset] == 0xFF && data[offset + 1] > 2 &&
-                                                          data[offset + 1] <= 0xBF)) {
+    } else if ((marker >= 0xFFD0 && marker <= 0xFFD9) ||
+               (data[offset] == 0xFF && data[offset + 1] > 2 && data[offset + 1] <= 0xBF)) {
       offset += 2;  // RSTn, SOI, EOI, reserved markers
     } else if (marker >= 0xFFC4) {
       offset += segment + 2;  // DHT, DAC, SOS, DQT, DNL, DRI, DHP, EXP, APPn, JPGn, COM
@@ -445,8 +445,8 @@ void decompress_pixel_data(DcmDataset& dataset, std::string_view source) {
   refuse_fragments_dcmtk_cannot_scan(dataset, source, xfer);
   const OFCondition status = dataset.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
   if (status.bad() || !dataset.canWriteXfer(EXS_LittleEndianExplicit)) {
-    throw_decode_error(source, fmt::format("corrupt DICOM: cannot decompress {} pixel data: {}", info.getXferName(),
-                                           status.text()));
+    throw_decode_error(
+        source, fmt::format("corrupt DICOM: cannot decompress {} pixel data: {}", info.getXferName(), status.text()));
   }
 }
 
@@ -474,12 +474,11 @@ DecodedImage decode_dicom(std::span<const std::uint8_t> bytes, std::string_view 
   if (dataset.findAndGetSint32(DCM_NumberOfFrames, frames).bad()) frames = 1;
 
   if (frames != 1) {
-    throw_decode_error(source, fmt::format("unsupported DICOM: {} frames; only single-frame images are read",
-                                           frames));
+    throw_decode_error(source, fmt::format("unsupported DICOM: {} frames; only single-frame images are read", frames));
   }
   if (layout.bits_allocated != 8 && layout.bits_allocated != 16) {
-    throw_decode_error(source, fmt::format("unsupported DICOM: Bits Allocated {} (8 or 16 are supported)",
-                                           layout.bits_allocated));
+    throw_decode_error(
+        source, fmt::format("unsupported DICOM: Bits Allocated {} (8 or 16 are supported)", layout.bits_allocated));
   }
   if (layout.bits_stored < 1 || layout.bits_stored > layout.bits_allocated ||
       layout.high_bit < layout.bits_stored - 1 || layout.high_bit >= layout.bits_allocated) {
@@ -501,8 +500,8 @@ DecodedImage decode_dicom(std::span<const std::uint8_t> bytes, std::string_view 
                                            decoded_photometric, samples));
   }
   if (rgb && (layout.bits_allocated != 8 || layout.bits_stored != 8)) {
-    throw_decode_error(source, fmt::format("unsupported DICOM: RGB with {} bits stored (8 is supported)",
-                                           layout.bits_stored));
+    throw_decode_error(source,
+                       fmt::format("unsupported DICOM: RGB with {} bits stored (8 is supported)", layout.bits_stored));
   }
   if (dataset.tagExists(DCM_ModalityLUTSequence)) {
     throw_decode_error(source, "unsupported DICOM: Modality LUT Sequence (only Rescale Slope/Intercept)");
@@ -518,8 +517,8 @@ DecodedImage decode_dicom(std::span<const std::uint8_t> bytes, std::string_view 
       throw_decode_error(source, "corrupt DICOM: unreadable Pixel Data");
     }
     if (count < values) {
-      throw_decode_error(source, fmt::format("truncated DICOM: Pixel Data holds {} bytes, {} x {} x {} needs {}",
-                                             count, columns, rows, samples, values));
+      throw_decode_error(source, fmt::format("truncated DICOM: Pixel Data holds {} bytes, {} x {} x {} needs {}", count,
+                                             columns, rows, samples, values));
     }
     std::copy(data, data + values, raw.begin());
   } else {

@@ -79,8 +79,10 @@ Image<T> blur_image(const Image<T>& image, double sigma, double truncate) {
   for (int c = 0; c < image.channels; ++c) {
     const auto plane = blur_channel(image, c, kernel);
     for (std::size_t i = 0; i < plane.size(); ++i) {
-      if constexpr (std::is_same_v<T, float>) out.data[i * image.channels + c] = static_cast<float>(plane[i]);
-      else out.data[i * image.channels + c] = to_u8(plane[i]);
+      if constexpr (std::is_same_v<T, float>)
+        out.data[i * image.channels + c] = static_cast<float>(plane[i]);
+      else
+        out.data[i * image.channels + c] = to_u8(plane[i]);
     }
   }
   return out;
@@ -111,8 +113,8 @@ Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, st
 Image8 down_up(const Image8& image, int factor) {
   if (factor < 1) throw UsageError(fmt::format("down-up factor must be 1 or more, got {}", factor));
   if (factor == 1) return image;
-  const Image8 small = resize(image, std::max(1, image.width / factor), std::max(1, image.height / factor),
-                              ResampleFilter::bilinear);
+  const Image8 small =
+      resize(image, std::max(1, image.width / factor), std::max(1, image.height / factor), ResampleFilter::bilinear);
   return resize(small, image.width, image.height, ResampleFilter::bilinear);
 }
 

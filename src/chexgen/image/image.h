@@ -23,9 +23,7 @@ struct Image {
   Image() = default;
   Image(int w, int h, int c) : width(w), height(h), channels(c), data(static_cast<std::size_t>(w) * h * c) {}
 
-  std::size_t index(int x, int y, int c = 0) const {
-    return (static_cast<std::size_t>(y) * width + x) * channels + c;
-  }
+  std::size_t index(int x, int y, int c = 0) const { return (static_cast<std::size_t>(y) * width + x) * channels + c; }
   T& at(int x, int y, int c = 0) { return data[index(x, y, c)]; }
   const T& at(int x, int y, int c = 0) const { return data[index(x, y, c)]; }
   bool empty() const { return data.empty(); }

@@ -110,10 +110,8 @@ struct JpegGuard {
     case JERR_CONVERSION_NOTIMPL:
     case JERR_IMAGE_TOO_BIG:
     case JERR_WIDTH_OVERFLOW:
-    case JERR_EMPTY_IMAGE:
-      throw_decode_error(source, fmt::format("unsupported JPEG: {}", errors.message));
-    default:
-      throw_decode_error(source, fmt::format("corrupt JPEG: {}", errors.message));
+    case JERR_EMPTY_IMAGE: throw_decode_error(source, fmt::format("unsupported JPEG: {}", errors.message));
+    default: throw_decode_error(source, fmt::format("corrupt JPEG: {}", errors.message));
   }
 }
 
@@ -150,8 +148,8 @@ DecodedImage decode_jpeg(std::span<const std::uint8_t> bytes, std::string_view s
                                              "only gray, RGB and YCbCr JPEG files are supported",
                                              header.color_space == JCS_CMYK ? "CMYK" : "YCCK"));
     default:
-      throw_decode_error(source, fmt::format("unsupported JPEG: unknown colour space with {} components",
-                                             header.components));
+      throw_decode_error(source,
+                         fmt::format("unsupported JPEG: unknown colour space with {} components", header.components));
   }
   check_image_size(source, "JPEG", header.width, header.height, limits);
 

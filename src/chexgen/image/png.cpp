@@ -105,8 +105,7 @@ struct PngReadGuard {
 
 [[noreturn]] void throw_png_error(std::string_view source, const PngReadState& state) {
   if (state.ran_out) {
-    throw_decode_error(source, fmt::format("truncated PNG: data ends after {} bytes ({})", state.size,
-                                           state.message));
+    throw_decode_error(source, fmt::format("truncated PNG: data ends after {} bytes ({})", state.size, state.message));
   }
   throw_decode_error(source, fmt::format("corrupt PNG: {}", state.message));
 }
@@ -236,8 +235,8 @@ std::string encode_png(const Image8& image) {
 
 void write_png(const std::filesystem::path& path, const Image8& image) {
   if (image.width <= 0 || image.height <= 0) {
-    throw OutputError(fmt::format("{}: cannot write an empty ({} x {}) image as PNG", path.string(), image.width,
-                                  image.height));
+    throw OutputError(
+        fmt::format("{}: cannot write an empty ({} x {}) image as PNG", path.string(), image.width, image.height));
   }
   write_file_atomically(path, encode_png(image));
 }

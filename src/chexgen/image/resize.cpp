@@ -282,14 +282,14 @@ Image<T> resample_nearest(const Image<T>& in, int width, int height) {
 template <class T>
 void check_resize_arguments(const Image<T>& image, int width, int height) {
   if (image.width <= 0 || image.height <= 0 || image.channels <= 0) {
-    throw UsageError(fmt::format("cannot resize an empty image ({}x{}, {} channels)", image.width,
-                                 image.height, image.channels));
+    throw UsageError(
+        fmt::format("cannot resize an empty image ({}x{}, {} channels)", image.width, image.height, image.channels));
   }
   CHEXGEN_ASSERT(image.data.size() == static_cast<std::size_t>(image.width) * image.height * image.channels,
                  "image data size does not match width * height * channels");
   if (width < 1 || height < 1 || width > max_resize_side_px || height > max_resize_side_px) {
-    throw UsageError(fmt::format("invalid output size {}x{}: width and height must be 1..{}", width, height,
-                                 max_resize_side_px));
+    throw UsageError(
+        fmt::format("invalid output size {}x{}: width and height must be 1..{}", width, height, max_resize_side_px));
   }
 }
 
@@ -335,8 +335,8 @@ ResampleFilter parse_resample_filter(std::string_view name) {
        {ResampleFilter::nearest, ResampleFilter::bilinear, ResampleFilter::bicubic, ResampleFilter::lanczos}) {
     if (name == resample_filter_name(filter)) return filter;
   }
-  throw UsageError(fmt::format("unknown resampling filter '{}' (expected nearest, bilinear, bicubic or lanczos)",
-                               name));
+  throw UsageError(
+      fmt::format("unknown resampling filter '{}' (expected nearest, bilinear, bicubic or lanczos)", name));
 }
 
 std::string_view resample_filter_name(ResampleFilter filter) {
@@ -351,16 +351,17 @@ std::string_view resample_filter_name(ResampleFilter filter) {
 
 ImageSize parse_image_size(std::string_view text) {
   const auto fail = [&]() -> UsageError {
-    return UsageError(fmt::format("invalid image size '{}': expected W or WxH with whole numbers 1..{}, "
-                                  "e.g. 256 or 299x299",
-                                  text, max_resize_side_px));
+    return UsageError(
+        fmt::format("invalid image size '{}': expected W or WxH with whole numbers 1..{}, "
+                    "e.g. 256 or 299x299",
+                    text, max_resize_side_px));
   };
   const auto parse_side = [&](std::string_view part) {
     int value = 0;
     const auto* end = part.data() + part.size();
     const auto [ptr, ec] = std::from_chars(part.data(), end, value);
-    if (part.empty() || part.front() == '-' || part.front() == '+' || ec != std::errc{} || ptr != end ||
-        value < 1 || value > max_resize_side_px) {
+    if (part.empty() || part.front() == '-' || part.front() == '+' || ec != std::errc{} || ptr != end || value < 1 ||
+        value > max_resize_side_px) {
       throw fail();
     }
     return value;

@@ -14,7 +14,8 @@ std::vector<double> unit_row(MatrixViewD m, std::size_t i, const std::string& so
   double largest = 0;
   for (std::size_t j = 0; j < m.cols; ++j) {
     if (!std::isfinite(r[j]))
-      throw InputError(Location{source, i + 1}, fmt::format("embedding value {} (column {}) is not finite", r[j], j + 1));
+      throw InputError(Location{source, i + 1},
+                       fmt::format("embedding value {} (column {}) is not finite", r[j], j + 1));
     largest = std::max(largest, std::abs(r[j]));
   }
   if (largest == 0) throw InputError(Location{source, i + 1}, "the embedding is all zeros; it has no direction");
@@ -38,7 +39,8 @@ AlignmentResult image_text_alignment(MatrixViewD images, MatrixViewD texts, cons
                                                         "the two encoders must share one embedding space",
                                                         texts.cols, image_source, images.cols));
   if (images.rows == 0 || images.cols == 0)
-    throw InputError(Location{text_source}, fmt::format("no embeddings to compare ({} x {})", images.rows, images.cols));
+    throw InputError(Location{text_source},
+                     fmt::format("no embeddings to compare ({} x {})", images.rows, images.cols));
   AlignmentResult result;
   result.per_sample.reserve(images.rows);
   double total = 0;

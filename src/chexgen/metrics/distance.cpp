@@ -22,14 +22,12 @@ namespace {
 
 // C (m x n, row-major, ldc = n) = A (m x d, row-major) · B (n x d, row-major)ᵀ.
 void gemm_abt(const float* a, const float* b, float* c, std::size_t m, std::size_t n, std::size_t d) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(d), 1.0f, a, static_cast<int>(d), b, static_cast<int>(d), 0.0f, c,
-              static_cast<int>(n));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(d),
+              1.0f, a, static_cast<int>(d), b, static_cast<int>(d), 0.0f, c, static_cast<int>(n));
 }
 void gemm_abt(const double* a, const double* b, double* c, std::size_t m, std::size_t n, std::size_t d) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(d), 1.0, a, static_cast<int>(d), b, static_cast<int>(d), 0.0, c,
-              static_cast<int>(n));
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(d),
+              1.0, a, static_cast<int>(d), b, static_cast<int>(d), 0.0, c, static_cast<int>(n));
 }
 
 // γ_n = n·u / (1 − n·u): the classic bound on the relative error of an n-term dot product
@@ -300,8 +298,7 @@ void KSmallestPerRow<T>::operator()(const DistanceTile<T>& tile) {
     const double row_cross = tile.error.cross * tile.row_norm[r];
     const double row_rest = tile.error.norms * tile.row_sq_norm[r] + tile.error.absolute;
     // The screen's cutoff: the threshold plus the largest bound of this row in this tile.
-    const double row_max_bound =
-        row_cross * screen.col_norm + tile.error.norms * screen.col_sq_norm + row_rest;
+    const double row_max_bound = row_cross * screen.col_norm + tile.error.norms * screen.col_sq_norm + row_rest;
     T cutoff = round_up_to<T>(threshold + row_max_bound);
     std::size_t next_seed = 0;
     constexpr std::size_t chunk = 64;
@@ -450,8 +447,8 @@ void KSmallestWithinSet<T>::column_side(const DistanceTile<T>& tile, std::size_t
     const std::size_t j = tile.col_begin + c;
     double threshold = threshold_[j].load(std::memory_order_relaxed);
     if (threshold == inf) {
-      smallest_positions(tile.squared + c, tile.rows, tile.cols, missing(j), [](std::size_t) { return true; }, seeds,
-                         seed_keys);
+      smallest_positions(
+          tile.squared + c, tile.rows, tile.cols, missing(j), [](std::size_t) { return true; }, seeds, seed_keys);
       for (std::size_t r : seeds) {
         threshold = insert(j, exact_squared_distance(x_.row(tile.row_begin + r), x_.row(j), x_.cols));
         ++recomputed;
@@ -502,9 +499,7 @@ void KSmallestWithinSet<T>::column_side(const DistanceTile<T>& tile, std::size_t
 
 // ---- BLAS threading ---------------------------------------------------------------------------
 
-BlasSingleThreadScope::BlasSingleThreadScope() : previous_(openblas_get_num_threads()) {
-  openblas_set_num_threads(1);
-}
+BlasSingleThreadScope::BlasSingleThreadScope() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
 
 BlasSingleThreadScope::~BlasSingleThreadScope() { openblas_set_num_threads(previous_); }
 

@@ -60,7 +60,7 @@ struct DistanceTile {
   std::size_t rows = 0;
   std::size_t col_begin = 0;
   std::size_t cols = 0;
-  const T* squared = nullptr;       // rows x cols, row-major (stride cols): clamped squared distances
+  const T* squared = nullptr;           // rows x cols, row-major (stride cols): clamped squared distances
   const double* row_sq_norm = nullptr;  // ‖x_i‖² for the tile's rows (index 0 = row_begin)
   const double* col_sq_norm = nullptr;  // ‖y_j‖² for the tile's columns (index 0 = col_begin)
   const double* row_norm = nullptr;     // ‖x_i‖
@@ -70,8 +70,7 @@ struct DistanceTile {
   T value(std::size_t r, std::size_t c) const { return squared[r * cols + c]; }
   // |value(r, c) − exact squared distance| <= error_bound(r, c).
   double error_bound(std::size_t r, std::size_t c) const {
-    return error.cross * row_norm[r] * col_norm[c] + error.norms * (row_sq_norm[r] + col_sq_norm[c]) +
-           error.absolute;
+    return error.cross * row_norm[r] * col_norm[c] + error.norms * (row_sq_norm[r] + col_sq_norm[c]) + error.absolute;
   }
 };
 
@@ -175,7 +174,7 @@ class KSmallestWithinSet {
 
   MatrixView<T> x_;
   std::size_t k_;
-  std::vector<double> values_;                  // n x k, each row ascending over its filled prefix
+  std::vector<double> values_;  // n x k, each row ascending over its filled prefix
   std::vector<std::size_t> filled_;
   std::vector<std::atomic<double>> threshold_;  // the row's k-th value once filled, +inf before
   std::size_t lock_count_;

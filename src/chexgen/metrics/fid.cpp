@@ -149,13 +149,14 @@ double trace_sqrt_product(const MatrixD& sigma1, const MatrixD& sigma2, FidSolve
   const ColMatrix w2 = psd_factor(sigma2, solver);
   if (w1.cols() == 0 || w2.cols() == 0) return 0.0;
   ColMatrix b(w2.cols(), w1.cols());
-  cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, static_cast<blasint>(w2.cols()),
-              static_cast<blasint>(w1.cols()), static_cast<blasint>(d), 1.0, w2.data(), static_cast<blasint>(d),
-              w1.data(), static_cast<blasint>(d), 0.0, b.data(), static_cast<blasint>(w2.cols()));
+  cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, static_cast<blasint>(w2.cols()), static_cast<blasint>(w1.cols()),
+              static_cast<blasint>(d), 1.0, w2.data(), static_cast<blasint>(d), w1.data(), static_cast<blasint>(d), 0.0,
+              b.data(), static_cast<blasint>(w2.cols()));
   if (solver == FidSolver::lapack) {
     std::vector<double> a(b.data(), b.data() + b.size());
     std::vector<double> sv;
-    const int info = lapack::singular_values(a, static_cast<std::size_t>(b.rows()), static_cast<std::size_t>(b.cols()), sv);
+    const int info =
+        lapack::singular_values(a, static_cast<std::size_t>(b.rows()), static_cast<std::size_t>(b.cols()), sv);
     CHEXGEN_ASSERT(info == 0, "LAPACK dgesdd failed (info " + std::to_string(info) + ")");
     double sum = 0.0;
     for (double v : sv) sum += v;

@@ -13,9 +13,7 @@ namespace {
 
 class Stopwatch {
  public:
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -46,9 +44,11 @@ void validate(const FidelityInputs<T>& in, const FidelityOptions& o) {
 
 // One evaluation of every selected metric on the given matrices (already validated).
 template <class T>
-FidelityValues compute_values(MatrixView<T> real, MatrixView<T> synthetic, const std::optional<MatrixViewD>& real_logits,
+FidelityValues compute_values(MatrixView<T> real, MatrixView<T> synthetic,
+                              const std::optional<MatrixViewD>& real_logits,
                               const std::optional<MatrixViewD>& synthetic_logits, const FidelityInputs<T>& names,
-                              const FidelityOptions& o, std::uint64_t kid_seed, std::map<std::string, double>* seconds) {
+                              const FidelityOptions& o, std::uint64_t kid_seed,
+                              std::map<std::string, double>* seconds) {
   FidelityValues v;
   auto timed = [&](const char* key, auto&& fn) {
     Stopwatch watch;
@@ -73,7 +73,8 @@ FidelityValues compute_values(MatrixView<T> real, MatrixView<T> synthetic, const
   }
   if (o.inception_score && (real_logits || synthetic_logits)) {
     timed("inception_score", [&] {
-      if (synthetic_logits) v.synthetic_is = inception_score(*synthetic_logits, o.is_options, names.synthetic_logits_source);
+      if (synthetic_logits)
+        v.synthetic_is = inception_score(*synthetic_logits, o.is_options, names.synthetic_logits_source);
       if (real_logits) v.real_is = inception_score(*real_logits, o.is_options, names.real_logits_source);
     });
   }
@@ -111,8 +112,8 @@ template <class T>
 FidelityReport evaluate_fidelity(const FidelityInputs<T>& in, const FidelityOptions& o) {
   validate(in, o);
   FidelityReport report;
-  report.values = compute_values(in.real, in.synthetic, in.real_logits, in.synthetic_logits, in, o, o.seed,
-                                 &report.seconds);
+  report.values =
+      compute_values(in.real, in.synthetic, in.real_logits, in.synthetic_logits, in, o, o.seed, &report.seconds);
 
   const std::size_t b = o.bootstrap.resamples;
   if (b == 0) return report;
@@ -124,8 +125,8 @@ FidelityReport evaluate_fidelity(const FidelityInputs<T>& in, const FidelityOpti
     // Draw order per resample: real rows, synthetic rows, real logits rows, synthetic logits rows,
     // then one word that seeds this resample's KID subsets.
     const bool features_needed = o.fid || o.kid || o.prdc;
-    const Matrix<T> real = features_needed ? take_rows(in.real, sampler.with_replacement(in.real.rows, in.real.rows))
-                                           : Matrix<T>();
+    const Matrix<T> real =
+        features_needed ? take_rows(in.real, sampler.with_replacement(in.real.rows, in.real.rows)) : Matrix<T>();
     const Matrix<T> synthetic =
         features_needed ? take_rows(in.synthetic, sampler.with_replacement(in.synthetic.rows, in.synthetic.rows))
                         : Matrix<T>();
@@ -154,7 +155,6 @@ FidelityReport evaluate_fidelity(const FidelityInputs<T>& in, const FidelityOpti
   report.seconds["bootstrap"] = watch.seconds();
   return report;
 }
-
 
 template FidelityReport evaluate_fidelity(const FidelityInputs<float>&, const FidelityOptions&);
 template FidelityReport evaluate_fidelity(const FidelityInputs<double>&, const FidelityOptions&);

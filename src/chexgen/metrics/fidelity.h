@@ -10,11 +10,11 @@
 #include <optional>
 #include <string>
 
+#include "chexgen/core/matrix.h"
 #include "chexgen/metrics/bootstrap.h"
 #include "chexgen/metrics/fid.h"
 #include "chexgen/metrics/inception_score.h"
 #include "chexgen/metrics/kid.h"
-#include "chexgen/core/matrix.h"
 #include "chexgen/metrics/prdc.h"
 
 namespace chexgen::metrics {
@@ -26,11 +26,11 @@ struct FidelityOptions {
   bool inception_score = true;  // only computed for the logits that are given
   std::uint64_t seed = 42;      // KID subsets, and (seed XOR kBootstrapSeedMix) for bootstrap resamples
   FidOptions fid_options;
-  KidOptions kid_options;       // its seed is replaced by `seed`
+  KidOptions kid_options;  // its seed is replaced by `seed`
   PrdcOptions prdc_options;
   InceptionScoreOptions is_options;
   BootstrapOptions bootstrap;
-  bool show_progress = false;   // a progress line per bootstrap resample, on stderr
+  bool show_progress = false;  // a progress line per bootstrap resample, on stderr
 };
 
 // Bootstrap resamples use IndexSampler(seed ^ kBootstrapSeedMix) so that they do not reuse the KID
@@ -43,7 +43,7 @@ struct FidelityInputs {
   MatrixView<T> synthetic;
   std::optional<MatrixViewD> real_logits;
   std::optional<MatrixViewD> synthetic_logits;
-  std::string real_source = "real";           // how errors name each input (e.g. its path)
+  std::string real_source = "real";  // how errors name each input (e.g. its path)
   std::string synthetic_source = "synthetic";
   std::string real_logits_source = "real logits";
   std::string synthetic_logits_source = "synthetic logits";
@@ -81,7 +81,7 @@ struct FidelityReport {
   FidelityValues values;
   std::map<FidelityScalar, Interval> intervals;  // bootstrap intervals, with options.bootstrap
   std::size_t bootstrap_resamples = 0;
-  std::map<std::string, double> seconds;      // wall time per metric (and "bootstrap")
+  std::map<std::string, double> seconds;  // wall time per metric (and "bootstrap")
 };
 
 // Validates every input (InputError naming the source and the 1-based row), computes the selected

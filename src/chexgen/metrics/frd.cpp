@@ -24,8 +24,10 @@ std::vector<std::size_t> rows_without_nan(MatrixViewD x, std::vector<std::size_t
   for (std::size_t i = 0; i < x.rows; ++i) {
     bool nan = false;
     for (std::size_t j = 0; j < x.cols && !nan; ++j) nan = std::isnan(x(i, j));
-    if (!nan) keep.push_back(i);
-    else if (with_nan) with_nan->push_back(i);
+    if (!nan)
+      keep.push_back(i);
+    else if (with_nan)
+      with_nan->push_back(i);
   }
   return keep;
 }
@@ -85,8 +87,10 @@ FrdResult compute_frd(MatrixViewD real, MatrixViewD synthetic, std::span<const s
       for (std::size_t k : numpy_legacy_choice(options.seed, rows.size(), m)) chosen.push_back(rows[k]);
       rows = std::move(chosen);
     };
-    if (real_keep.size() > syn_keep.size()) subsample(real_keep, syn_keep.size());
-    else if (syn_keep.size() > real_keep.size()) subsample(syn_keep, real_keep.size());
+    if (real_keep.size() > syn_keep.size())
+      subsample(real_keep, syn_keep.size());
+    else if (syn_keep.size() > real_keep.size())
+      subsample(syn_keep, real_keep.size());
   }
   require_rows(real_keep.size(), "real");
   require_rows(syn_keep.size(), "synthetic");
@@ -96,7 +100,8 @@ FrdResult compute_frd(MatrixViewD real, MatrixViewD synthetic, std::span<const s
   const StandardisedFeatures z = standardise_with_real(real, real_keep, synthetic, syn_keep);
   for (std::size_t j : z.columns_dropped) out.dropped_columns.push_back(column_names[j]);
   out.columns_used = z.columns_used.size();
-  if (z.columns_used.empty()) throw InputError(Location{"real"}, "FRD: no feature column is finite after standardisation");
+  if (z.columns_used.empty())
+    throw InputError(Location{"real"}, "FRD: no feature column is finite after standardisation");
   out.frechet_distance = frechet_distance(gaussian_stats(z.real.view()), gaussian_stats(z.synthetic.view()));
   out.log_frechet_distance =
       out.frechet_distance > 0 ? std::log(out.frechet_distance) : -std::numeric_limits<double>::infinity();

@@ -30,19 +30,19 @@ struct FrdResult {
   double frechet_distance = 0;      // squared Fréchet distance of the standardised features
   double log_frechet_distance = 0;  // its natural logarithm (-inf when the distance is 0)
   double frd = 0;                   // the reported value: log_frechet_distance with paper_log, else frechet_distance
-  std::size_t real_rows = 0, synthetic_rows = 0;          // as given
+  std::size_t real_rows = 0, synthetic_rows = 0;                         // as given
   std::vector<std::size_t> real_rows_with_nan, synthetic_rows_with_nan;  // left out in step 1 (0-based)
-  std::size_t real_used = 0, synthetic_used = 0;          // after steps 1 and 2
+  std::size_t real_used = 0, synthetic_used = 0;                         // after steps 1 and 2
   std::size_t columns = 0, columns_used = 0;
-  std::vector<std::string> dropped_columns;               // step 4, by name
+  std::vector<std::string> dropped_columns;  // step 4, by name
 };
 
 // Steps 3 and 4 on their own, for the given rows (no NaN among them): both sets z-scored with the real rows' column
 // means and population standard deviations, keeping the columns that are finite in both afterwards. FRD uses it, and
 // so do FID, KID and PRDC on radiomic features (docs/fidelity.md).
 struct StandardisedFeatures {
-  MatrixD real, synthetic;                  // rows in the order given, columns_used.size() columns
-  std::vector<std::size_t> columns_used;    // indices into the input columns
+  MatrixD real, synthetic;                // rows in the order given, columns_used.size() columns
+  std::vector<std::size_t> columns_used;  // indices into the input columns
   std::vector<std::size_t> columns_dropped;
 };
 StandardisedFeatures standardise_with_real(MatrixViewD real, std::span<const std::size_t> real_rows,

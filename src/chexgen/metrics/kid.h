@@ -23,18 +23,18 @@ struct PolynomialKernel {
 };
 
 struct KidOptions {
-  std::size_t subsets = 100;         // torch-fidelity / clean-fid default
-  std::size_t subset_size = 0;       // 0 = min(1000, n_real, n_synthetic); else <= min(n_real, n_synthetic)
-  std::uint64_t seed = 42;           // IndexSampler seed (sampling.h)
+  std::size_t subsets = 100;    // torch-fidelity / clean-fid default
+  std::size_t subset_size = 0;  // 0 = min(1000, n_real, n_synthetic); else <= min(n_real, n_synthetic)
+  std::uint64_t seed = 42;      // IndexSampler seed (sampling.h)
   PolynomialKernel kernel;
-  std::size_t tile_rows = 1024;      // rows per Gram tile (memory: tile_rows² kernel values per tile)
+  std::size_t tile_rows = 1024;  // rows per Gram tile (memory: tile_rows² kernel values per tile)
 };
 
 struct KidResult {
   double mean = 0.0;
-  double std = 0.0;                   // population standard deviation over subsets (np.std)
-  std::size_t subset_size = 0;        // the size actually used
-  std::vector<double> subset_mmd2;    // one value per subset, in draw order
+  double std = 0.0;                 // population standard deviation over subsets (np.std)
+  std::size_t subset_size = 0;      // the size actually used
+  std::vector<double> subset_mmd2;  // one value per subset, in draw order
 };
 
 // The effective subset size for these set sizes (validates options.subset_size; UsageError if it

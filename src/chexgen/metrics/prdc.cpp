@@ -49,7 +49,8 @@ std::vector<double> squared_radii(MatrixView<T> set, int k, const DistanceTiling
                                   std::size_t& recomputations) {
   // Symmetric: each pair's distance is computed once and offered to both rows.
   KSmallestWithinSet<T> nearest(set, static_cast<std::size_t>(k));
-  run_distance_tiles_upper<T>(set, tiling, [&](const DistanceTile<T>& tile) { nearest(tile); }, progress);
+  run_distance_tiles_upper<T>(
+      set, tiling, [&](const DistanceTile<T>& tile) { nearest(tile); }, progress);
   std::vector<double> radii(set.rows);
   for (std::size_t i = 0; i < set.rows; ++i) {
     CHEXGEN_ASSERT(nearest.filled(i) == static_cast<std::size_t>(k), "PRDC: a row has fewer than k neighbours");
@@ -65,8 +66,8 @@ std::vector<double> squared_radii(MatrixView<T> set, int k, const DistanceTiling
 struct CrossCounts {
   explicit CrossCounts(std::size_t reals, std::size_t fakes)
       : real_in_fake_ball(reals, 0), real_ball_has_fake(reals, 0), fake_in_real_balls(fakes) {}
-  std::vector<std::uint8_t> real_in_fake_ball;  // recall
-  std::vector<std::uint8_t> real_ball_has_fake;  // coverage
+  std::vector<std::uint8_t> real_in_fake_ball;                 // recall
+  std::vector<std::uint8_t> real_ball_has_fake;                // coverage
   std::vector<std::atomic<std::uint32_t>> fake_in_real_balls;  // precision (> 0), density (sum)
   std::atomic<std::size_t> recomputations{0};
 };

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "chexgen/metrics/distance.h"
 #include "chexgen/core/matrix.h"
+#include "chexgen/metrics/distance.h"
 
 namespace chexgen {
 class Progress;
@@ -18,10 +18,10 @@ class Progress;
 namespace chexgen::metrics {
 
 struct PrdcOptions {
-  int k = 5;                        // nearest_k: a ball's radius is the distance to the k-th neighbour
-  int threads = 0;                  // workers over row tiles; 0 = all cores
-  std::size_t tile_rows = 256;      // distance tile: rows per GEMM call
-  std::size_t tile_cols = 4096;     // distance tile: columns per GEMM call
+  int k = 5;                                  // nearest_k: a ball's radius is the distance to the k-th neighbour
+  int threads = 0;                            // workers over row tiles; 0 = all cores
+  std::size_t tile_rows = 256;                // distance tile: rows per GEMM call
+  std::size_t tile_cols = 4096;               // distance tile: columns per GEMM call
   std::string real_source = "real features";  // how error messages name the real set (e.g. a path)
   std::string fake_source = "fake features";  // how error messages name the fake set
 
@@ -38,10 +38,10 @@ struct PrdcResult {
   std::size_t real_count = 0;
   std::size_t fake_count = 0;
   int k = 0;
-  std::size_t precision_fakes = 0;     // fakes inside >= 1 real ball
-  std::size_t recall_reals = 0;        // reals inside >= 1 fake ball
-  std::size_t density_memberships = 0; // Σ over fakes of the number of real balls containing it
-  std::size_t coverage_reals = 0;      // reals whose ball holds >= 1 fake
+  std::size_t precision_fakes = 0;      // fakes inside >= 1 real ball
+  std::size_t recall_reals = 0;         // reals inside >= 1 fake ball
+  std::size_t density_memberships = 0;  // Σ over fakes of the number of real balls containing it
+  std::size_t coverage_reals = 0;       // reals whose ball holds >= 1 fake
   // Pair distances recomputed in double because the fast kernel could not decide (diagnostics).
   std::size_t exact_recomputations = 0;
 };

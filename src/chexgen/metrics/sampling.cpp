@@ -48,9 +48,11 @@ std::vector<std::size_t> numpy_legacy_choice(std::uint32_t seed, std::size_t n, 
     for (int shift = 1; shift <= 32; shift *= 2) mask |= mask >> shift;
     std::uint64_t j = 0;
     if (i <= 0xffffffffULL) {
-      do j = engine() & mask; while (j > i);
+      do j = engine() & mask;
+      while (j > i);
     } else {
-      do j = ((static_cast<std::uint64_t>(engine()) << 32) | engine()) & mask; while (j > i);
+      do j = ((static_cast<std::uint64_t>(engine()) << 32) | engine()) & mask;
+      while (j > i);
     }
     std::swap(perm[i], perm[static_cast<std::size_t>(j)]);
   }

@@ -112,7 +112,8 @@ Stats image_stats(const ImageD& image, const Mask* mask) {
 }
 
 std::size_t roi_count(const Mask& mask) {
-  return static_cast<std::size_t>(std::count_if(mask.data.begin(), mask.data.end(), [](std::uint8_t v) { return v != 0; }));
+  return static_cast<std::size_t>(
+      std::count_if(mask.data.begin(), mask.data.end(), [](std::uint8_t v) { return v != 0; }));
 }
 
 std::string format_number(double v) { return fmt::format("{}", v); }
@@ -133,7 +134,8 @@ std::string_view feature_class_name(FeatureClass c) {
 
 std::string RadiomicsConfig::id() const {
   std::string classes_text;
-  for (FeatureClass c : classes) classes_text += std::string(classes_text.empty() ? "" : ",") + std::string(feature_class_name(c));
+  for (FeatureClass c : classes)
+    classes_text += std::string(classes_text.empty() ? "" : ",") + std::string(feature_class_name(c));
   std::string sigmas;
   for (double s : log_sigmas) sigmas += (sigmas.empty() ? "" : ",") + format_number(s);
   std::string glcm;
@@ -154,12 +156,28 @@ RadiomicsConfig radiomics_preset(std::string_view name) {
   c.classes = {FeatureClass::firstorder, FeatureClass::glcm, FeatureClass::glrlm, FeatureClass::glszm,
                FeatureClass::ngtdm};
   if (name == "frd-v1") {
-    c.glcm_features = {"Autocorrelation",   "JointAverage",       "ClusterProminence", "ClusterShade",
-                       "ClusterTendency",   "Contrast",           "Correlation",       "DifferenceAverage",
-                       "DifferenceEntropy", "DifferenceVariance", "JointEnergy",       "JointEntropy",
-                       "Imc1",              "Imc2",               "Idm",               "Idmn",
-                       "Id",                "Idn",                "InverseVariance",   "MaximumProbability",
-                       "SumEntropy",        "SumSquares"};
+    c.glcm_features = {"Autocorrelation",
+                       "JointAverage",
+                       "ClusterProminence",
+                       "ClusterShade",
+                       "ClusterTendency",
+                       "Contrast",
+                       "Correlation",
+                       "DifferenceAverage",
+                       "DifferenceEntropy",
+                       "DifferenceVariance",
+                       "JointEnergy",
+                       "JointEntropy",
+                       "Imc1",
+                       "Imc2",
+                       "Idm",
+                       "Idmn",
+                       "Id",
+                       "Idn",
+                       "InverseVariance",
+                       "MaximumProbability",
+                       "SumEntropy",
+                       "SumSquares"};
     return c;
   }
   if (name == "full") {
@@ -211,9 +229,10 @@ RadiomicsExtractor::RadiomicsExtractor(RadiomicsConfig config) : config_(std::mo
 
 std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
   if (input.channels != 1) throw std::invalid_argument("radiomics needs a gray (single-channel) image");
-  const Image8 gray = config_.image_size > 0 && (input.width != config_.image_size || input.height != config_.image_size)
-                          ? resize(input, config_.image_size, config_.image_size, config_.resize_filter)
-                          : input;
+  const Image8 gray =
+      config_.image_size > 0 && (input.width != config_.image_size || input.height != config_.image_size)
+          ? resize(input, config_.image_size, config_.image_size, config_.resize_filter)
+          : input;
   if (gray.width < 2 || gray.height < 2) throw std::invalid_argument("the image is smaller than 2x2 pixels");
 
   std::vector<double> out;
@@ -232,9 +251,9 @@ std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
     spacing = config_.resample_spacing;
     const Stats interpolated = image_stats(plane.image, nullptr);
     const Stats in_roi = image_stats(plane.image, &plane.mask);
-    out.insert(out.end(), {interpolated.mean, interpolated.minimum, interpolated.maximum,
-                           static_cast<double>(in_roi.count), static_cast<double>(count_pieces(plane.mask)),
-                           in_roi.mean, in_roi.minimum, in_roi.maximum});
+    out.insert(out.end(),
+               {interpolated.mean, interpolated.minimum, interpolated.maximum, static_cast<double>(in_roi.count),
+                static_cast<double>(count_pieces(plane.mask)), in_roi.mean, in_roi.minimum, in_roi.maximum});
   } else {
     plane = crop_to_mask(normalised, mask, config_.pad_distance);
   }
@@ -246,9 +265,9 @@ std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
 
   // MCC needs an eigendecomposition per angle, more than everything else together: only when it is asked for.
   GlcmSettings glcm_settings;
-  glcm_settings.compute_mcc = config_.glcm_features.empty() ||
-                              std::find(config_.glcm_features.begin(), config_.glcm_features.end(), "MCC") !=
-                                  config_.glcm_features.end();
+  glcm_settings.compute_mcc =
+      config_.glcm_features.empty() ||
+      std::find(config_.glcm_features.begin(), config_.glcm_features.end(), "MCC") != config_.glcm_features.end();
   auto measure = [&](const ImageD& filtered) {
     const Plane roi = crop_to_mask(filtered, plane.mask, 0);
     const Discretized levels = discretize(roi.image, roi.mask, config_.bin_width);

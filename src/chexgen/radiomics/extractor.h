@@ -23,19 +23,19 @@ enum class FeatureClass { firstorder, glcm, glrlm, glszm, gldm, ngtdm };
 std::string_view feature_class_name(FeatureClass c);  // PyRadiomics' names: "firstorder", "glcm", ...
 
 struct RadiomicsConfig {
-  std::string name;                             // the preset it came from ("frd-v1", ...)
-  int image_size = 512;                         // images are resized to this square first; 0 keeps them as they are
+  std::string name;      // the preset it came from ("frd-v1", ...)
+  int image_size = 512;  // images are resized to this square first; 0 keeps them as they are
   ResampleFilter resize_filter = ResampleFilter::lanczos;
-  double normalize_scale = 100;                 // normalize: true, normalizeScale; 0 turns normalisation off
-  double resample_spacing = 2;                  // resampledPixelSpacing (x and y, mm); 0 turns resampling off
-  int pad_distance = 10;                        // padDistance
-  double bin_width = 5;                         // binWidth
-  double voxel_array_shift = 300;               // voxelArrayShift (first-order Energy, TotalEnergy, RMS)
-  bool original = true;                         // the Original image type
-  std::vector<double> log_sigmas;               // 2-D LoG image types, sigma in mm (opt-in; see the file comment)
-  std::string wavelet = "coif1";                // the Wavelet image type's wavelet; empty turns it off
-  std::vector<FeatureClass> classes;            // in output order
-  std::vector<std::string> glcm_features;       // GLCM features in output order; empty = all 24 (alphabetical)
+  double normalize_scale = 100;            // normalize: true, normalizeScale; 0 turns normalisation off
+  double resample_spacing = 2;             // resampledPixelSpacing (x and y, mm); 0 turns resampling off
+  int pad_distance = 10;                   // padDistance
+  double bin_width = 5;                    // binWidth
+  double voxel_array_shift = 300;          // voxelArrayShift (first-order Energy, TotalEnergy, RMS)
+  bool original = true;                    // the Original image type
+  std::vector<double> log_sigmas;          // 2-D LoG image types, sigma in mm (opt-in; see the file comment)
+  std::string wavelet = "coif1";           // the Wavelet image type's wavelet; empty turns it off
+  std::vector<FeatureClass> classes;       // in output order
+  std::vector<std::string> glcm_features;  // GLCM features in output order; empty = all 24 (alphabetical)
 
   // Everything that changes the numbers, as one canonical line (the feature store keys rows by it).
   std::string id() const;

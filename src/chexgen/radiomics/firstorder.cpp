@@ -14,10 +14,24 @@ namespace chexgen::radiomics {
 namespace {
 
 // getter names of RadiomicsFirstOrder in inspect.getmembers order; StandardDeviation is deprecated and left out.
-constexpr std::array<std::string_view, 18> kNames = {
-    "10Percentile", "90Percentile", "Energy",  "Entropy", "InterquartileRange", "Kurtosis",
-    "Maximum",      "MeanAbsoluteDeviation", "Mean", "Median", "Minimum", "Range",
-    "RobustMeanAbsoluteDeviation", "RootMeanSquared", "Skewness", "TotalEnergy", "Uniformity", "Variance"};
+constexpr std::array<std::string_view, 18> kNames = {"10Percentile",
+                                                     "90Percentile",
+                                                     "Energy",
+                                                     "Entropy",
+                                                     "InterquartileRange",
+                                                     "Kurtosis",
+                                                     "Maximum",
+                                                     "MeanAbsoluteDeviation",
+                                                     "Mean",
+                                                     "Median",
+                                                     "Minimum",
+                                                     "Range",
+                                                     "RobustMeanAbsoluteDeviation",
+                                                     "RootMeanSquared",
+                                                     "Skewness",
+                                                     "TotalEnergy",
+                                                     "Uniformity",
+                                                     "Variance"};
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();  // np.spacing(1)
 
@@ -67,8 +81,8 @@ std::vector<double> order_statistics(std::span<const double> values, std::span<c
 
   std::vector<std::size_t> bins;  // the level holding each rank
   for (std::int64_t r : ranks) {
-    bins.push_back(static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), r) -
-                                            cumulative.begin()));
+    bins.push_back(
+        static_cast<std::size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin()));
   }
   std::vector<std::size_t> wanted = bins;
   std::sort(wanted.begin(), wanted.end());
@@ -165,13 +179,14 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   const double shift = settings.voxel_array_shift;
 
   // Sum of values and of shifted squares (Energy).
-  const auto [sum, energy] = numpy_pairwise_sums<2>(0, n, [x, shift](std::size_t first, std::size_t count, NumpyTermBlock<2>& t) {
-    for (std::size_t i = 0; i < count; ++i) {
-      const double v = x[first + i], shifted = v + shift;
-      t[0][i] = v;
-      t[1][i] = shifted * shifted;
-    }
-  });
+  const auto [sum, energy] =
+      numpy_pairwise_sums<2>(0, n, [x, shift](std::size_t first, std::size_t count, NumpyTermBlock<2>& t) {
+        for (std::size_t i = 0; i < count; ++i) {
+          const double v = x[first + i], shifted = v + shift;
+          t[0][i] = v;
+          t[1][i] = shifted * shifted;
+        }
+      });
   if (!std::isfinite(sum)) throw std::invalid_argument("first-order features: non-finite value inside the ROI");
   const double mean = sum / n_double;
 
@@ -216,8 +231,8 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   double robust_mad = std::numeric_limits<double>::quiet_NaN();  // nanmean of an all-NaN row
   if (robust_count > 0) {
     const double robust_mean = robust_sum / robust_count;
-    const auto [robust_abs] =
-        numpy_pairwise_sums<1>(0, n, [x, p10, p90, robust_mean](std::size_t first, std::size_t count, NumpyTermBlock<1>& t) {
+    const auto [robust_abs] = numpy_pairwise_sums<1>(
+        0, n, [x, p10, p90, robust_mean](std::size_t first, std::size_t count, NumpyTermBlock<1>& t) {
           const double* v = x + first;
           double* out = t[0].data();
           for (std::size_t i = 0; i < count; ++i) {
@@ -251,24 +266,24 @@ FeatureClassValues features_of_roi(std::span<const double> roi_values, const std
   FeatureClassValues out;
   out.names = kNames;
   out.values = {
-      p10,                                 // 10Percentile
-      p90,                                 // 90Percentile
-      energy,                              // Energy
-      -1.0 * plogp,                        // Entropy
-      p75 - p25,                           // InterquartileRange
-      m4 / (m2 * m2),                      // Kurtosis (not excess: IBSI's + 3)
-      maximum,                             // Maximum
-      absolute / n_double,                 // MeanAbsoluteDeviation
-      mean,                                // Mean
-      median,                              // Median
-      minimum,                             // Minimum
-      maximum - minimum,                   // Range
-      robust_mad,                          // RobustMeanAbsoluteDeviation
-      std::sqrt(energy / n_double),        // RootMeanSquared
-      m3 / std::pow(m2, 1.5),              // Skewness
-      energy * settings.voxel_volume,      // TotalEnergy
-      p_squared,                           // Uniformity
-      sd * sd,                             // Variance (np.nanstd ** 2)
+      p10,                             // 10Percentile
+      p90,                             // 90Percentile
+      energy,                          // Energy
+      -1.0 * plogp,                    // Entropy
+      p75 - p25,                       // InterquartileRange
+      m4 / (m2 * m2),                  // Kurtosis (not excess: IBSI's + 3)
+      maximum,                         // Maximum
+      absolute / n_double,             // MeanAbsoluteDeviation
+      mean,                            // Mean
+      median,                          // Median
+      minimum,                         // Minimum
+      maximum - minimum,               // Range
+      robust_mad,                      // RobustMeanAbsoluteDeviation
+      std::sqrt(energy / n_double),    // RootMeanSquared
+      m3 / std::pow(m2, 1.5),          // Skewness
+      energy * settings.voxel_volume,  // TotalEnergy
+      p_squared,                       // Uniformity
+      sd * sd,                         // Variance (np.nanstd ** 2)
   };
   return out;
 }

@@ -21,17 +21,56 @@ namespace {
 
 // getter names of RadiomicsGLCM in inspect.getmembers order; Dissimilarity, Homogeneity1/2 and SumVariance are
 // deprecated and left out.
-constexpr std::array<std::string_view, 24> kNames = {
-    "Autocorrelation", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast", "Correlation",
-    "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "Id", "Idm", "Idmn",
-    "Idn", "Imc1", "Imc2", "InverseVariance", "JointAverage", "JointEnergy",
-    "JointEntropy", "MCC", "MaximumProbability", "SumAverage", "SumEntropy", "SumSquares"};
+constexpr std::array<std::string_view, 24> kNames = {"Autocorrelation",
+                                                     "ClusterProminence",
+                                                     "ClusterShade",
+                                                     "ClusterTendency",
+                                                     "Contrast",
+                                                     "Correlation",
+                                                     "DifferenceAverage",
+                                                     "DifferenceEntropy",
+                                                     "DifferenceVariance",
+                                                     "Id",
+                                                     "Idm",
+                                                     "Idmn",
+                                                     "Idn",
+                                                     "Imc1",
+                                                     "Imc2",
+                                                     "InverseVariance",
+                                                     "JointAverage",
+                                                     "JointEnergy",
+                                                     "JointEntropy",
+                                                     "MCC",
+                                                     "MaximumProbability",
+                                                     "SumAverage",
+                                                     "SumEntropy",
+                                                     "SumSquares"};
 
 enum Feature : std::size_t {
-  kAutocorrelation, kClusterProminence, kClusterShade, kClusterTendency, kContrast, kCorrelation,
-  kDifferenceAverage, kDifferenceEntropy, kDifferenceVariance, kId, kIdm, kIdmn,
-  kIdn, kImc1, kImc2, kInverseVariance, kJointAverage, kJointEnergy,
-  kJointEntropy, kMcc, kMaximumProbability, kSumAverage, kSumEntropy, kSumSquares,
+  kAutocorrelation,
+  kClusterProminence,
+  kClusterShade,
+  kClusterTendency,
+  kContrast,
+  kCorrelation,
+  kDifferenceAverage,
+  kDifferenceEntropy,
+  kDifferenceVariance,
+  kId,
+  kIdm,
+  kIdmn,
+  kIdn,
+  kImc1,
+  kImc2,
+  kInverseVariance,
+  kJointAverage,
+  kJointEnergy,
+  kJointEntropy,
+  kMcc,
+  kMaximumProbability,
+  kSumAverage,
+  kSumEntropy,
+  kSumSquares,
   kFeatureCount
 };
 static_assert(kFeatureCount == kNames.size());
@@ -67,7 +106,7 @@ struct Cell {
   std::int16_t r, c;
   std::int32_t count;  // GLCM + transpose: both directions of the pairs (twice the pairs for r == c)
 };
-constexpr std::int32_t kMaxLevels = 16384;              // ranks fit Cell's indices; the counts take 1 GiB at most
+constexpr std::int32_t kMaxLevels = 16384;                // ranks fit Cell's indices; the counts take 1 GiB at most
 constexpr std::size_t kMaxPixels = std::size_t{1} << 29;  // 2 x pairs of one angle fit Cell's count
 
 // The symmetric matrix of one angle, as PyRadiomics builds it before normalising, kept as integer counts.
@@ -91,10 +130,10 @@ class GlcmCalculator {
 
   const Discretized& d_;
   GlcmSettings settings_;
-  std::int32_t n_ = 0;            // gray levels present
-  std::vector<double> gray_;      // their values, ascending (PyRadiomics' i, j)
-  int stride_ = 0;                // row length of the padded rank plane
-  std::vector<std::int32_t> plane_;  // rank of each ROI pixel; n_ outside the ROI and in the padding
+  std::int32_t n_ = 0;                // gray levels present
+  std::vector<double> gray_;          // their values, ascending (PyRadiomics' i, j)
+  int stride_ = 0;                    // row length of the padded rank plane
+  std::vector<std::int32_t> plane_;   // rank of each ROI pixel; n_ outside the ROI and in the padding
   std::vector<std::int32_t> counts_;  // per angle, (n_ + 1)^2 pair counts: row = rank of a pixel, column = neighbour
   AngleMatrix m_;
 };
@@ -189,7 +228,7 @@ std::size_t nonzero_symmetric_cells(const std::int32_t* counts, std::size_t row,
   for (std::int32_t r = 0; r < n; ++r) {
     const auto r16 = static_cast<std::int16_t>(r);
     const std::int32_t* right = counts + static_cast<std::size_t>(r) * row + r;  // (r, r), then along row r
-    const std::int32_t* below = right;                                          // (r, r), then down column r
+    const std::int32_t* below = right;                                           // (r, r), then down column r
     out[k] = {r16, r16, 2 * *right};
     k += *right != 0 ? 1 : 0;
     for (std::int32_t c = r + 1; c < n; ++c) {

@@ -14,24 +14,37 @@ namespace {
 
 // getter names of RadiomicsGLDM in inspect.getmembers order; GrayLevelNonUniformityNormalized and
 // DependencePercentage are deprecated and left out.
-constexpr std::array<std::string_view, 14> kNames = {
-    "DependenceEntropy",
-    "DependenceNonUniformity",
-    "DependenceNonUniformityNormalized",
-    "DependenceVariance",
-    "GrayLevelNonUniformity",
-    "GrayLevelVariance",
-    "HighGrayLevelEmphasis",
-    "LargeDependenceEmphasis",
-    "LargeDependenceHighGrayLevelEmphasis",
-    "LargeDependenceLowGrayLevelEmphasis",
-    "LowGrayLevelEmphasis",
-    "SmallDependenceEmphasis",
-    "SmallDependenceHighGrayLevelEmphasis",
-    "SmallDependenceLowGrayLevelEmphasis"};
+constexpr std::array<std::string_view, 14> kNames = {"DependenceEntropy",
+                                                     "DependenceNonUniformity",
+                                                     "DependenceNonUniformityNormalized",
+                                                     "DependenceVariance",
+                                                     "GrayLevelNonUniformity",
+                                                     "GrayLevelVariance",
+                                                     "HighGrayLevelEmphasis",
+                                                     "LargeDependenceEmphasis",
+                                                     "LargeDependenceHighGrayLevelEmphasis",
+                                                     "LargeDependenceLowGrayLevelEmphasis",
+                                                     "LowGrayLevelEmphasis",
+                                                     "SmallDependenceEmphasis",
+                                                     "SmallDependenceHighGrayLevelEmphasis",
+                                                     "SmallDependenceLowGrayLevelEmphasis"};
 
 enum Feature : std::size_t {
-  kDe, kDn, kDnn, kDv, kGln, kGlv, kHgle, kLde, kLdhgle, kLdlgle, kLgle, kSde, kSdhgle, kSdlgle, kFeatureCount
+  kDe,
+  kDn,
+  kDnn,
+  kDv,
+  kGln,
+  kGlv,
+  kHgle,
+  kLde,
+  kLdhgle,
+  kLdlgle,
+  kLgle,
+  kSde,
+  kSdhgle,
+  kSdlgle,
+  kFeatureCount
 };
 static_assert(kFeatureCount == kNames.size());
 

@@ -14,19 +14,41 @@ namespace chexgen::radiomics {
 namespace {
 
 // getter names of RadiomicsGLRLM in inspect.getmembers order.
-constexpr std::array<std::string_view, 16> kNames = {
-    "GrayLevelNonUniformity",         "GrayLevelNonUniformityNormalized",
-    "GrayLevelVariance",              "HighGrayLevelRunEmphasis",
-    "LongRunEmphasis",                "LongRunHighGrayLevelEmphasis",
-    "LongRunLowGrayLevelEmphasis",    "LowGrayLevelRunEmphasis",
-    "RunEntropy",                     "RunLengthNonUniformity",
-    "RunLengthNonUniformityNormalized", "RunPercentage",
-    "RunVariance",                    "ShortRunEmphasis",
-    "ShortRunHighGrayLevelEmphasis",  "ShortRunLowGrayLevelEmphasis"};
+constexpr std::array<std::string_view, 16> kNames = {"GrayLevelNonUniformity",
+                                                     "GrayLevelNonUniformityNormalized",
+                                                     "GrayLevelVariance",
+                                                     "HighGrayLevelRunEmphasis",
+                                                     "LongRunEmphasis",
+                                                     "LongRunHighGrayLevelEmphasis",
+                                                     "LongRunLowGrayLevelEmphasis",
+                                                     "LowGrayLevelRunEmphasis",
+                                                     "RunEntropy",
+                                                     "RunLengthNonUniformity",
+                                                     "RunLengthNonUniformityNormalized",
+                                                     "RunPercentage",
+                                                     "RunVariance",
+                                                     "ShortRunEmphasis",
+                                                     "ShortRunHighGrayLevelEmphasis",
+                                                     "ShortRunLowGrayLevelEmphasis"};
 
 enum Feature : std::size_t {
-  kGln, kGlnn, kGlv, kHglre, kLre, kLrhgle, kLrlgle, kLglre,
-  kRe, kRln, kRlnn, kRp, kRv, kSre, kSrhgle, kSrlgle, kFeatureCount
+  kGln,
+  kGlnn,
+  kGlv,
+  kHglre,
+  kLre,
+  kLrhgle,
+  kLrlgle,
+  kLglre,
+  kRe,
+  kRln,
+  kRlnn,
+  kRp,
+  kRv,
+  kSre,
+  kSrhgle,
+  kSrlgle,
+  kFeatureCount
 };
 static_assert(kFeatureCount == kNames.size());
 using Values = std::array<double, kFeatureCount>;

@@ -14,19 +14,41 @@ namespace chexgen::radiomics {
 namespace {
 
 // getter names of RadiomicsGLSZM in inspect.getmembers order.
-constexpr std::array<std::string_view, 16> kNames = {
-    "GrayLevelNonUniformity",          "GrayLevelNonUniformityNormalized",
-    "GrayLevelVariance",               "HighGrayLevelZoneEmphasis",
-    "LargeAreaEmphasis",               "LargeAreaHighGrayLevelEmphasis",
-    "LargeAreaLowGrayLevelEmphasis",   "LowGrayLevelZoneEmphasis",
-    "SizeZoneNonUniformity",           "SizeZoneNonUniformityNormalized",
-    "SmallAreaEmphasis",               "SmallAreaHighGrayLevelEmphasis",
-    "SmallAreaLowGrayLevelEmphasis",   "ZoneEntropy",
-    "ZonePercentage",                  "ZoneVariance"};
+constexpr std::array<std::string_view, 16> kNames = {"GrayLevelNonUniformity",
+                                                     "GrayLevelNonUniformityNormalized",
+                                                     "GrayLevelVariance",
+                                                     "HighGrayLevelZoneEmphasis",
+                                                     "LargeAreaEmphasis",
+                                                     "LargeAreaHighGrayLevelEmphasis",
+                                                     "LargeAreaLowGrayLevelEmphasis",
+                                                     "LowGrayLevelZoneEmphasis",
+                                                     "SizeZoneNonUniformity",
+                                                     "SizeZoneNonUniformityNormalized",
+                                                     "SmallAreaEmphasis",
+                                                     "SmallAreaHighGrayLevelEmphasis",
+                                                     "SmallAreaLowGrayLevelEmphasis",
+                                                     "ZoneEntropy",
+                                                     "ZonePercentage",
+                                                     "ZoneVariance"};
 
 enum Feature : std::size_t {
-  kGln, kGlnn, kGlv, kHglze, kLae, kLahgle, kLalgle, kLglze,
-  kSzn, kSznn, kSae, kSahgle, kSalgle, kZe, kZp, kZv, kFeatureCount
+  kGln,
+  kGlnn,
+  kGlv,
+  kHglze,
+  kLae,
+  kLahgle,
+  kLalgle,
+  kLglze,
+  kSzn,
+  kSznn,
+  kSae,
+  kSahgle,
+  kSalgle,
+  kZe,
+  kZp,
+  kZv,
+  kFeatureCount
 };
 static_assert(kFeatureCount == kNames.size());
 

@@ -116,8 +116,8 @@ ImageD laplacian_of_gaussian(const ImageD& image, double sigma_mm, double spacin
   check_positive(spacing, "pixel spacing");
   const double sigma = sigma_mm / spacing;
   if (!(4.0 * sigma + 0.5 < (1 << 20))) {
-    throw std::invalid_argument(fmt::format("LoG sigma {} mm at {} mm per pixel needs a kernel of over 2^21 taps",
-                                            sigma_mm, spacing));
+    throw std::invalid_argument(
+        fmt::format("LoG sigma {} mm at {} mm per pixel needs a kernel of over 2^21 taps", sigma_mm, spacing));
   }
   const Kernels k = gaussian_kernels(sigma);
   // scipy's generic_laplace: the second derivative along axis 0 (y), then along axis 1 (x) added to it; each a

@@ -15,8 +15,8 @@ namespace {
 void check_plane(const ImageD& image, const Mask& mask) {
   if (image.channels != 1 || mask.channels != 1) throw std::invalid_argument("image and mask must be single-channel");
   if (image.width != mask.width || image.height != mask.height) {
-    throw std::invalid_argument(fmt::format("image is {}x{} but mask is {}x{}", image.width, image.height,
-                                            mask.width, mask.height));
+    throw std::invalid_argument(
+        fmt::format("image is {}x{} but mask is {}x{}", image.width, image.height, mask.width, mask.height));
   }
 }
 
@@ -122,8 +122,8 @@ AxisGrid pyradiomics_axis_grid(int lo, int extent, int n, double input_mm, doubl
   if (last > max_last) last = max_last;
   const double size = last - first + 1.0;
   if (!(size >= 1.0) || size > (1 << 20)) {
-    throw std::invalid_argument(fmt::format("resampling {} pixels of {} mm to {} mm gives {} pixels", n, input_mm,
-                                            new_mm, size));
+    throw std::invalid_argument(
+        fmt::format("resampling {} pixels of {} mm to {} mm gives {} pixels", n, input_mm, new_mm, size));
   }
   const double origin_index = 0.5 * (new_mm - input_mm) / input_mm + first / ratio;
   return AxisGrid{static_cast<int>(size), input_mm * origin_index, new_mm, input_mm};

@@ -14,16 +14,16 @@
 
 namespace chexgen::radiomics {
 
-using ImageD = Image<double>;       // one channel
-using Mask = Image<std::uint8_t>;   // one channel; nonzero = inside the ROI
+using ImageD = Image<double>;      // one channel
+using Mask = Image<std::uint8_t>;  // one channel; nonzero = inside the ROI
 
 struct Discretized {
   int width = 0;
   int height = 0;
-  std::vector<std::int32_t> levels;  // width * height, row-major; 1..ng inside the ROI, 0 outside
-  int ng = 0;                        // largest level inside the ROI (PyRadiomics' Ng)
-  std::vector<std::int32_t> present; // the levels that occur inside the ROI, ascending (PyRadiomics' grayLevels)
-  std::int64_t roi_count = 0;        // pixels inside the ROI
+  std::vector<std::int32_t> levels;   // width * height, row-major; 1..ng inside the ROI, 0 outside
+  int ng = 0;                         // largest level inside the ROI (PyRadiomics' Ng)
+  std::vector<std::int32_t> present;  // the levels that occur inside the ROI, ascending (PyRadiomics' grayLevels)
+  std::int64_t roi_count = 0;         // pixels inside the ROI
 
   std::int32_t at(int x, int y) const { return levels[static_cast<std::size_t>(y) * width + x]; }
 };

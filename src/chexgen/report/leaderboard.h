@@ -20,7 +20,7 @@ struct LeaderboardRow {
 struct Leaderboard {
   std::vector<results::MetricKey> columns;  // every key with a value in some row, in results::leaderboard_before order
   std::optional<results::MetricKey> sorted_by;
-  std::vector<LeaderboardRow> rows;         // best first; rows without the value last; ties in the order given
+  std::vector<LeaderboardRow> rows;  // best first; rows without the value last; ties in the order given
 };
 
 // `sort` is a column title as the table prints it ("FRD", "FID (RadDino)"); empty: FRD when every row has it, else

@@ -33,9 +33,9 @@ struct MetricInfo {
   std::string_view title;          // CheXGenBench's column name: "FID", "Inception Score", "Alignment_score"
   std::string_view default_space;  // the feature space CheXGenBench's bare title stands for
   Better better;
-  std::string_view unit;           // "" for a pure number
-  std::string_view needs;          // what computing it takes
-  std::string_view reference;      // what it reproduces (docs/metrics.md says how exactly)
+  std::string_view unit;       // "" for a pure number
+  std::string_view needs;      // what computing it takes
+  std::string_view reference;  // what it reproduces (docs/metrics.md says how exactly)
 };
 
 // Every metric kind, in enum order.

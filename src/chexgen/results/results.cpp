@@ -172,7 +172,8 @@ Results results_from_json(const json& j, const std::string& file) {
   r.generator = in.string(in.member(j, "", "generator"), "generator");
   const json& columns = in.member(j, "", "columns");
   if (!columns.is_array()) in.fail("columns", "not an array");
-  for (std::size_t i = 0; i < columns.size(); ++i) r.columns.push_back(in.key(columns[i], fmt::format("columns[{}]", i)));
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    r.columns.push_back(in.key(columns[i], fmt::format("columns[{}]", i)));
   r.overall = in.comparison(in.member(j, "", "overall"), "overall");
   if (j.contains("per_label")) {
     const json& per_label = j["per_label"];

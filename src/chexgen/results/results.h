@@ -19,9 +19,9 @@ namespace chexgen::results {
 // One metric of one comparison: its value, or why it was not computed.
 struct MetricRecord {
   MetricKey key;
-  std::optional<double> value;                 // absent when skipped
-  std::string skipped;                          // why there is no value
-  std::optional<metrics::Interval> interval;    // bootstrap percentile interval
+  std::optional<double> value;                                        // absent when skipped
+  std::string skipped;                                                // why there is no value
+  std::optional<metrics::Interval> interval;                          // bootstrap percentile interval
   nlohmann::ordered_json details = nlohmann::ordered_json::object();  // KID std and subset size, IS splits, ...
 };
 
@@ -38,9 +38,9 @@ struct Comparison {
 };
 
 struct Results {
-  std::string evaluation;         // "fidelity", "metrics"
-  std::string generator;          // the synthetic set's name: CheXGenBench's "Extra Info", the leaderboard's row
-  std::vector<MetricKey> columns; // every metric the inputs allow, in the evaluation's table order
+  std::string evaluation;          // "fidelity", "metrics"
+  std::string generator;           // the synthetic set's name: CheXGenBench's "Extra Info", the leaderboard's row
+  std::vector<MetricKey> columns;  // every metric the inputs allow, in the evaluation's table order
   Comparison overall;
   std::vector<Comparison> per_label;
   // How the numbers were made: chexgen's version, options and seeds, inputs, extractors. Written at the top level of

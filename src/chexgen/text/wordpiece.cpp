@@ -173,9 +173,8 @@ BertTokenizer BertTokenizer::from_vocab_text(std::string_view contents, const st
     t.vocab_[std::string(token)] = static_cast<std::int64_t>(t.lines_);
     ++t.lines_;
     pos = end;
-    if (pos < contents.size()) pos += (contents[pos] == '\r' && pos + 1 < contents.size() && contents[pos + 1] == '\n')
-                                          ? 2
-                                          : 1;
+    if (pos < contents.size())
+      pos += (contents[pos] == '\r' && pos + 1 < contents.size() && contents[pos + 1] == '\n') ? 2 : 1;
   }
   if (t.lines_ == 0) throw InputError(Location{source}, "the vocabulary is empty");
   std::string missing;
@@ -201,8 +200,10 @@ std::vector<std::string> BertTokenizer::basic_tokenize(std::string_view text, co
   decode(text, where, "the text");  // every problem before any work, and with the byte offset in the whole text
   std::vector<std::string> words;
   for (const Piece& p : split_special(text)) {
-    if (p.special) words.emplace_back(p.text);
-    else basic_words(decode(p.text, where, "the text"), lowercase_, words);
+    if (p.special)
+      words.emplace_back(p.text);
+    else
+      basic_words(decode(p.text, where, "the text"), lowercase_, words);
   }
   return words;
 }
@@ -239,8 +240,10 @@ void BertTokenizer::wordpiece(const std::string& word, std::vector<std::string>&
 std::vector<std::string> BertTokenizer::tokenize(std::string_view text, const Location& where) const {
   std::vector<std::string> tokens;
   for (const std::string& word : basic_tokenize(text, where)) {
-    if (std::find(kSpecialTokens.begin(), kSpecialTokens.end(), word) != kSpecialTokens.end()) tokens.push_back(word);
-    else wordpiece(word, tokens);
+    if (std::find(kSpecialTokens.begin(), kSpecialTokens.end(), word) != kSpecialTokens.end())
+      tokens.push_back(word);
+    else
+      wordpiece(word, tokens);
   }
   return tokens;
 }
