@@ -18,6 +18,7 @@
 #include "chexgen/core/version.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/features/extract.h"
+#include "chexgen/features/feature_table.h"
 #include "chexgen/features/npy.h"
 #include "chexgen/metrics/frd.h"
 #include "chexgen/radiomics/extractor.h"
@@ -49,24 +50,9 @@ int run_radiomics(const RadiomicsArgs& a, const GlobalOptions& global) {
   const ExtractedSet set =
       extract_set(a.manifest, a.manifest_args.options(), image_extractor, store, global, "radiomics", a.manifest);
   const auto& f = set.features;
-  std::vector<std::string> images;
-  for (std::size_t i : f.samples) images.push_back(set.dataset.samples[i].image_ref);
-  if (ext == ".csv") {
-    std::vector<std::string> lines;
-    std::string header = "image";
-    for (const auto& c : extractor->columns()) header += "," + c;
-    lines.push_back(header);
-    for (std::size_t r = 0; r < f.values.rows(); ++r) {
-      std::string line = csv_field(images[r]);
-      for (std::size_t c = 0; c < f.values.cols(); ++c) line += fmt::format(",{}", f.values(r, c));
-      lines.push_back(std::move(line));
-    }
-    write_lines(out, lines);
-  } else {
-    features::write_npy(out, f.values.view());
-    write_lines(out.string() + ".columns.txt", extractor->columns());
-    write_lines(out.string() + ".images.txt", images);
-  }
+  features::FeatureTable table{{}, extractor->columns(), f.values};
+  for (std::size_t i : f.samples) table.images.push_back(set.dataset.samples[i].image_ref);
+  features::write_feature_table(out, table);
   fmt::print("{}: {} images x {} features (configuration {})\n", a.out, f.values.rows(), f.values.cols(),
              extractor->config().name);
   return static_cast<int>(ExitCode::success);
@@ -86,56 +72,18 @@ struct FrdArgs {
   std::string json_path;
 };
 
-// A feature table written by `chexgen radiomics` or by PyRadiomics through pandas: the first column names the
-// image; columns holding any non-numeric text are left out (as CheXGenBench drops pandas' object columns); an
-// empty cell is NaN.
-struct FeatureTable {
-  std::vector<std::string> columns, dropped_columns, images;
-  MatrixD values;
-};
-
-FeatureTable read_feature_table(const std::string& path) {
+// A feature table written by `chexgen radiomics` or by PyRadiomics through pandas (features/feature_table.h), its
+// warnings and bad rows printed.
+features::ReadFeatureTable read_table(const std::string& path) {
   ErrorReport errors;
-  const CsvTable t = read_csv_file(path, errors);
-  if (!errors.empty()) {
+  try {
+    features::ReadFeatureTable t = features::read_feature_table_csv(path, errors);
+    for (const auto& w : t.warnings) fmt::print(stderr, "chexgen: warning: {} of FRD\n", w);
+    return t;
+  } catch (const InputError&) {
     print_errors(errors);
-    throw InputError(Location{path}, "malformed rows (listed above)");
+    throw;
   }
-  if (t.header.size() < 2 || t.records.empty())
-    throw InputError(Location{path}, "a feature table needs an image column, at least one feature column and one row");
-  // A column is numeric when every non-empty cell parses whole as a number; otherwise it is left out, with a warning
-  // that quotes its first non-numeric cell (a typo there would otherwise cost a feature without a word).
-  FeatureTable out;
-  std::vector<std::size_t> numeric;
-  for (std::size_t c = 1; c < t.header.size(); ++c) {
-    const CsvRecord* text = nullptr;
-    for (const auto& r : t.records) {
-      const std::string& s = r.fields[c];
-      char* end = nullptr;
-      std::strtod(s.c_str(), &end);
-      if (!s.empty() && end != s.c_str() + s.size()) {
-        text = &r;
-        break;
-      }
-    }
-    if (!text) {
-      numeric.push_back(c);
-      continue;
-    }
-    out.dropped_columns.push_back(t.header[c]);
-    fmt::print(stderr, "chexgen: warning: {}:{}: column '{}' holds text ('{}'); the column is left out of FRD\n", path,
-               text->line, t.header[c], text->fields[c]);
-  }
-  for (std::size_t c : numeric) out.columns.push_back(t.header[c]);
-  out.values = MatrixD(t.records.size(), numeric.size());
-  for (std::size_t r = 0; r < t.records.size(); ++r) {
-    out.images.push_back(t.records[r].fields[0]);
-    for (std::size_t k = 0; k < numeric.size(); ++k) {
-      const std::string& s = t.records[r].fields[numeric[k]];
-      out.values(r, k) = s.empty() ? std::nan("") : std::strtod(s.c_str(), nullptr);
-    }
-  }
-  return out;
 }
 
 ojson finite_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
@@ -159,8 +107,10 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
   ojson sets = ojson::object();
   ojson extraction = nullptr;
   if (from_tables) {
-    FeatureTable rt = read_feature_table(a.real_features);
-    FeatureTable st = read_feature_table(a.synthetic_features);
+    features::ReadFeatureTable real_table = read_table(a.real_features);
+    features::ReadFeatureTable syn_table = read_table(a.synthetic_features);
+    features::FeatureTable& rt = real_table.table;
+    features::FeatureTable& st = syn_table.table;
     if (rt.columns != st.columns)
       throw InputError(Location{a.synthetic_features},
                        fmt::format("its numeric columns differ from those of {} ({} vs {})", a.real_features,
@@ -170,8 +120,9 @@ int run_frd(const FrdArgs& a, const GlobalOptions& global) {
     syn = std::move(st.values);
     real_ids = rt.images;
     syn_ids = st.images;
-    sets["real"] = ojson{{"features", a.real_features}, {"non_numeric_columns_left_out", rt.dropped_columns}};
-    sets["synthetic"] = ojson{{"features", a.synthetic_features}, {"non_numeric_columns_left_out", st.dropped_columns}};
+    sets["real"] = ojson{{"features", a.real_features}, {"non_numeric_columns_left_out", real_table.dropped_columns}};
+    sets["synthetic"] =
+        ojson{{"features", a.synthetic_features}, {"non_numeric_columns_left_out", syn_table.dropped_columns}};
   } else {
     const auto extractor = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.extractor));
     const features::ImageFeatureExtractor image_extractor = radiomics::as_image_extractor(extractor);
