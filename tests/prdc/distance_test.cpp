@@ -195,6 +195,19 @@ std::vector<double> naive_k_smallest(MatrixView<T> x, MatrixView<T> y, std::size
   return row;
 }
 
+// The rows of y of the k smallest, ties in increasing row order.
+template <class T>
+std::vector<std::size_t> naive_k_nearest(MatrixView<T> x, MatrixView<T> y, std::size_t i, std::size_t k,
+                                         bool exclude_self) {
+  std::vector<std::pair<double, std::size_t>> row;
+  for (std::size_t j = 0; j < y.rows; ++j)
+    if (!(exclude_self && i == j)) row.push_back({exact_squared_distance(x.row(i), y.row(j), x.cols), j});
+  std::sort(row.begin(), row.end());
+  std::vector<std::size_t> out;
+  for (std::size_t q = 0; q < k; ++q) out.push_back(row[q].second);
+  return out;
+}
+
 TEST(KSmallestPerRow, MatchesSortingForEveryTilingAndThreadCount) {
   const MatrixF x = gaussian_matrix<float>(45, 13, 2.0, 21);
   MatrixF y = gaussian_matrix<float>(38, 13, 2.1, 22);
@@ -205,14 +218,23 @@ TEST(KSmallestPerRow, MatchesSortingForEveryTilingAndThreadCount) {
       run_distance_tiles<float>(x.view(), y.view(), tiling, [&](const DistanceTile<float>& t) { cross(t); });
       for (std::size_t i = 0; i < x.rows(); ++i) {
         const std::vector<double> want = naive_k_smallest(x.view(), y.view(), i, k, false);
+        const std::vector<std::size_t> who = naive_k_nearest(x.view(), y.view(), i, k, false);
         ASSERT_EQ(cross.filled(i), k);
-        for (std::size_t q = 0; q < k; ++q) ASSERT_EQ(cross.row(i)[q], want[q]) << "k=" << k << " row " << i;
+        for (std::size_t q = 0; q < k; ++q) {
+          ASSERT_EQ(cross.row(i)[q], want[q]) << "k=" << k << " row " << i;
+          // The duplicated rows 3 and 7 tie everywhere: row 3 comes first, whatever the tiling.
+          ASSERT_EQ(cross.neighbours(i)[q], who[q]) << "k=" << k << " row " << i;
+        }
       }
       KSmallestPerRow<float> self(y.view(), y.view(), k, true);
       run_distance_tiles<float>(y.view(), y.view(), tiling, [&](const DistanceTile<float>& t) { self(t); });
       for (std::size_t i = 0; i < y.rows(); ++i) {
         const std::vector<double> want = naive_k_smallest(y.view(), y.view(), i, k, true);
-        for (std::size_t q = 0; q < k; ++q) ASSERT_EQ(self.row(i)[q], want[q]) << "self k=" << k << " row " << i;
+        const std::vector<std::size_t> who = naive_k_nearest(y.view(), y.view(), i, k, true);
+        for (std::size_t q = 0; q < k; ++q) {
+          ASSERT_EQ(self.row(i)[q], want[q]) << "self k=" << k << " row " << i;
+          ASSERT_EQ(self.neighbours(i)[q], who[q]) << "self k=" << k << " row " << i;
+        }
       }
       // The duplicate is a neighbour at distance 0 of its twin.
       EXPECT_EQ(self.row(3)[0], 0.0);

@@ -211,12 +211,34 @@ KSmallestPerRow<T>::KSmallestPerRow(MatrixView<T> x, MatrixView<T> y, std::size_
       k_(k),
       exclude_self_(exclude_self),
       values_(x.rows * k, std::numeric_limits<double>::infinity()),
+      indices_(x.rows * k, 0),
       filled_(x.rows, 0),
       recomputed_(x.rows, 0) {
   CHEXGEN_ASSERT(k >= 1, "KSmallestPerRow: k must be >= 1");
 }
 
 namespace {
+
+// Inserts (v, j) into the arrays best[0..filled) and index[0..filled) of capacity k, ascending by value and then
+// by index, dropping the largest if full: the same k pairs in the same order whatever order they come in.
+void insert_sorted(double* best, std::size_t* index, std::size_t& filled, std::size_t k, double v, std::size_t j) {
+  const auto before = [&](std::size_t p) { return best[p] > v || (best[p] == v && index[p] > j); };
+  std::size_t p;
+  if (filled < k) {
+    p = filled++;
+  } else if (before(k - 1)) {
+    p = k - 1;
+  } else {
+    return;
+  }
+  while (p > 0 && before(p - 1)) {
+    best[p] = best[p - 1];
+    index[p] = index[p - 1];
+    --p;
+  }
+  best[p] = v;
+  index[p] = j;
+}
 
 // Inserts `v` into the ascending array best[0..filled) of capacity k, dropping the largest if full.
 void insert_sorted(double* best, std::size_t& filled, std::size_t k, double v) {
@@ -277,6 +299,7 @@ void KSmallestPerRow<T>::operator()(const DistanceTile<T>& tile) {
   for (std::size_t r = 0; r < tile.rows; ++r) {
     const std::size_t i = tile.row_begin + r;
     double* best = values_.data() + i * k_;
+    std::size_t* index = indices_.data() + i * k_;
     std::size_t& filled = filled_[i];
     const T* values = tile.squared + r * tile.cols;
     const auto eligible = [&](std::size_t c) { return !(exclude_self_ && i == tile.col_begin + c); };
@@ -288,7 +311,8 @@ void KSmallestPerRow<T>::operator()(const DistanceTile<T>& tile) {
     if (filled < k_) {
       smallest_positions(values, tile.cols, 1, k_ - filled, eligible, seeds, seed_keys);
       for (std::size_t c : seeds) {
-        insert_sorted(best, filled, k_, exact_squared_distance(x_.row(i), y_.row(tile.col_begin + c), x_.cols));
+        const std::size_t j = tile.col_begin + c;
+        insert_sorted(best, index, filled, k_, exact_squared_distance(x_.row(i), y_.row(j), x_.cols), j);
         ++recomputed_[i];
       }
     }
@@ -305,10 +329,10 @@ void KSmallestPerRow<T>::operator()(const DistanceTile<T>& tile) {
     for (std::size_t c0 = 0; c0 < tile.cols; c0 += chunk) {
       const std::size_t c1 = std::min(c0 + chunk, tile.cols);
       if (filled == k_ && screen.finite_values) {
-        // Vectorised screen of the chunk in T: a value >= cutoff is a sure loser (its lower bound is
-        // >= the k-th value even with the largest bound of the tile).
+        // Vectorised screen of the chunk in T: a value > cutoff is a sure loser (its lower bound is
+        // above the k-th value even with the largest bound of the tile; at the k-th value a tie may win).
         int candidates = 0;
-        for (std::size_t c = c0; c < c1; ++c) candidates += values[c] < cutoff ? 1 : 0;
+        for (std::size_t c = c0; c < c1; ++c) candidates += values[c] <= cutoff ? 1 : 0;
         if (candidates == 0) continue;
       }
       for (std::size_t c = c0; c < c1; ++c) {
@@ -316,12 +340,14 @@ void KSmallestPerRow<T>::operator()(const DistanceTile<T>& tile) {
         if (next_seed < seeds.size() && seeds[next_seed] == c) continue;  // already inserted
         const double bound = row_cross * tile.col_norm[c] + tile.error.norms * tile.col_sq_norm[c] + row_rest;
         const double value = static_cast<double>(values[c]);
-        // Skip only a sure loser; a non-finite tile value is never trusted.
-        if (filled == k_ && std::isfinite(value) && value - bound >= threshold) continue;
+        // Skip only a sure loser (a tie with the k-th value may still win on its index); a non-finite tile value
+        // is never trusted.
+        if (filled == k_ && std::isfinite(value) && value - bound > threshold) continue;
         if (!eligible(c)) continue;
-        const double exact = exact_squared_distance(x_.row(i), y_.row(tile.col_begin + c), x_.cols);
+        const std::size_t j = tile.col_begin + c;
+        const double exact = exact_squared_distance(x_.row(i), y_.row(j), x_.cols);
         ++recomputed_[i];
-        insert_sorted(best, filled, k_, exact);
+        insert_sorted(best, index, filled, k_, exact, j);
         if (filled == k_) {
           threshold = best[k_ - 1];
           cutoff = round_up_to<T>(threshold + row_max_bound);

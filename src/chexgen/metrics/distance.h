@@ -121,8 +121,10 @@ template <class T>
 double exact_squared_distance(const T* a, const T* b, std::size_t d);
 
 // Result handler: the exact k smallest canonical squared distances of every row of x, in
-// increasing order; with exclude_self, the pair (i, i) is skipped (x and y are the same set).
-// A duplicate of row i elsewhere in the set is *not* skipped: it is a neighbour at distance 0.
+// increasing order, and which rows of y they are (equal distances in increasing row order, so the
+// answer does not depend on the tiling or the threads); with exclude_self, the pair (i, i) is skipped
+// (x and y are the same set). A duplicate of row i elsewhere in the set is *not* skipped: it is a
+// neighbour at distance 0.
 template <class T>
 class KSmallestPerRow {
  public:
@@ -130,6 +132,8 @@ class KSmallestPerRow {
   void operator()(const DistanceTile<T>& tile);
   // Row i's k smallest squared distances, ascending. Requires at least k candidates per row.
   const double* row(std::size_t i) const { return values_.data() + i * k_; }
+  // The rows of y they belong to, in the same order.
+  const std::size_t* neighbours(std::size_t i) const { return indices_.data() + i * k_; }
   double kth(std::size_t i) const { return values_[i * k_ + k_ - 1]; }
   std::size_t filled(std::size_t i) const { return filled_[i]; }
   std::size_t k() const { return k_; }
@@ -141,6 +145,7 @@ class KSmallestPerRow {
   std::size_t k_;
   bool exclude_self_;
   std::vector<double> values_;           // n x k, each row sorted ascending over its filled prefix
+  std::vector<std::size_t> indices_;     // n x k: the row of y of each value
   std::vector<std::size_t> filled_;      // per row: how many of its k slots hold a value
   std::vector<std::size_t> recomputed_;  // per row: exact recomputations (diagnostics)
 };
