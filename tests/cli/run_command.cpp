@@ -1,5 +1,7 @@
 #include "run_command.h"
 
+#include "support/scratch_dir.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,11 +22,7 @@ std::string slurp(const std::filesystem::path& p) {
 }
 }  // namespace
 
-std::string make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "chexgen-cli-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
+std::string make_temp_dir() { return make_scratch_dir("cli").string(); }
 
 CommandResult run_chexgen(const std::vector<std::string>& args, const std::string& cwd) {
   const std::filesystem::path dir = make_temp_dir();

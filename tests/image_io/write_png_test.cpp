@@ -6,6 +6,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/image/decode.h"
+#include "support/scratch_dir.h"
 
 namespace chexgen {
 namespace {
@@ -13,11 +14,7 @@ namespace {
 class WritePngTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("chexgen_write_png_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
+dir_ = chexgen::testing::make_scratch_dir("write-png"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static Image8 random_image(int width, int height, int channels, unsigned seed) {

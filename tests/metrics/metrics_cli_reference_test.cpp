@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/results/results.h"
+#include "support/scratch_dir.h"
 #include "test_data.h"
 
 namespace {
@@ -38,10 +39,7 @@ std::string quote(const std::string& s) {
 class MetricsCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("chexgen_metrics_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+  dir_ = chexgen::testing::make_scratch_dir("metrics-cli");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

@@ -9,6 +9,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/features/npy.h"
+#include "support/scratch_dir.h"
 #include "test_data.h"
 
 namespace chexgen::features {
@@ -65,15 +66,13 @@ TEST(NpyReference, EmptyRowsAreAValidMatrix) {
 }
 
 TEST(NpyReference, WriterMatchesNumpyByteForByte) {
-  const auto dir = std::filesystem::temp_directory_path() / "chexgen_npy_reference_test";
-  std::filesystem::create_directories(dir);
+  const chexgen::testing::ScratchDir dir("npy-reference");
   const MatrixD m = read_npy(golden_path("npy_c_f8.npy")).to_f64();
   write_npy(dir / "f8.npy", m.view());
   EXPECT_EQ(file_bytes((dir / "f8.npy").string()), file_bytes(golden_path("npy_c_f8.npy")));
   const MatrixF f = read_npy(golden_path("npy_c_f4.npy")).to_f32();
   write_npy(dir / "f4.npy", f.view());
   EXPECT_EQ(file_bytes((dir / "f4.npy").string()), file_bytes(golden_path("npy_c_f4.npy")));
-  std::filesystem::remove_all(dir);
 }
 
 struct BadFile {

@@ -11,6 +11,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/features/npy.h"
+#include "support/scratch_dir.h"
 #include "test_data.h"
 
 namespace chexgen::features {
@@ -21,11 +22,7 @@ using ::testing::HasSubstr;
 class NpyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("chexgen_npy_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
+dir_ = chexgen::testing::make_scratch_dir("npy"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
