@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config make
   libpng-dev libjpeg62-turbo-dev libdcmtk-dev
   libcsv-dev libcli11-dev libfmt-dev nlohmann-json3-dev libssl-dev
-  libopenblas-dev libeigen3-dev libutf8proc-dev
+  libopenblas-dev libeigen3-dev libboost-dev libutf8proc-dev
   libcurl4-openssl-dev libcpp-httplib-dev
   libtorch-dev
   libgtest-dev libgmock-dev libbenchmark-dev

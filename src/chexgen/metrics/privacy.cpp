@@ -1,0 +1,130 @@
+#include "chexgen/metrics/privacy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <boost/math/special_functions/beta.hpp>
+#include <fmt/format.h>
+
+#include "chexgen/core/error.h"
+
+namespace chexgen::metrics {
+namespace {
+
+void require_same_size(std::size_t a, std::size_t b, const char* what) {
+  if (a != b) throw std::invalid_argument(fmt::format("{}: the two have {} and {} values", what, a, b));
+}
+
+// Rows scaled to unit length; a zero or non-finite row is the caller's error.
+MatrixD normalised_rows(MatrixViewD x, const std::string& name) {
+  MatrixD out(x.rows, x.cols);
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    double sq = 0;
+    for (std::size_t j = 0; j < x.cols; ++j) {
+      const double v = x(i, j);
+      if (!std::isfinite(v))
+        throw InputError(Location{name, i + 1}, fmt::format("feature {} is {}", j, v));
+      sq += v * v;
+    }
+    if (!(sq > 0)) throw InputError(Location{name, i + 1}, "a feature vector of length 0 has no cosine similarity");
+    const double norm = std::sqrt(sq);
+    for (std::size_t j = 0; j < x.cols; ++j) out(i, j) = x(i, j) / norm;
+  }
+  return out;
+}
+
+double quantile_of(std::vector<double> v, double q) { return percentile(std::move(v), 100.0 * q); }
+
+Rate rate_above(std::span<const double> values, double threshold, double confidence) {
+  Rate r;
+  r.n = values.size();
+  r.above = static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [&](double s) { return s > threshold; }));
+  r.rate = static_cast<double>(r.above) / static_cast<double>(r.n);
+  r.interval = clopper_pearson(r.above, r.n, confidence);
+  return r;
+}
+
+// sqrt(Σ d(a_i, b_i)²) / sqrt(N), as numpy's norm(x) / sqrt(x.size). Every square is an integer below 2¹⁶ and any
+// image has far fewer than 2³⁷ samples, so every partial sum is an integer below 2⁵³: exact in any order, hence the
+// same bits as numpy's dot product whatever its BLAS kernel.
+template <class Difference>
+double rms_of_differences(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, Difference difference) {
+  require_same_size(a.size(), b.size(), "pixel distance");
+  if (a.empty()) return 0.0;
+  double sum = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double d = difference(a[i], b[i]);
+    sum += d * d;
+  }
+  return std::sqrt(sum) / std::sqrt(static_cast<double>(a.size()));
+}
+
+}  // namespace
+
+double pixel_rms_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  return rms_of_differences(a, b, [](std::uint8_t x, std::uint8_t y) { return double(x) - double(y); });
+}
+
+double chexgenbench_pixel_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  // numpy subtracts uint8 arrays in uint8: the difference wraps modulo 256.
+  return rms_of_differences(a, b, [](std::uint8_t x, std::uint8_t y) { return double(std::uint8_t(x - y)); });
+}
+
+double latent_distance(std::span<const double> a, std::span<const double> b) {
+  require_same_size(a.size(), b.size(), "latent distance");
+  double sum = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) sum += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(sum) / std::sqrt(static_cast<double>(a.size()));
+}
+
+CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, std::size_t k,
+                                   const DistanceTiling& tiling, const std::string& queries_name,
+                                   const std::string& reference_name) {
+  CHEXGEN_ASSERT(k >= 1 && reference.rows >= k && queries.cols == reference.cols,
+                 "nearest_by_cosine: k and the shapes are the caller's to check");
+  const MatrixD q = normalised_rows(queries, queries_name);
+  const MatrixD r = normalised_rows(reference, reference_name);
+  KSmallestPerRow<double> nearest(q.view(), r.view(), k, false);
+  run_distance_tiles<double>(q.view(), r.view(), tiling, [&](const DistanceTile<double>& t) { nearest(t); });
+  CosineNeighbours out;
+  out.k = k;
+  out.similarity.resize(q.rows() * k);
+  out.index.resize(q.rows() * k);
+  for (std::size_t i = 0; i < q.rows(); ++i)
+    for (std::size_t j = 0; j < k; ++j) {
+      out.similarity[i * k + j] = 1.0 - nearest.row(i)[j] / 2.0;
+      out.index[i * k + j] = nearest.neighbours(i)[j];
+    }
+  return out;
+}
+
+Interval clopper_pearson(std::size_t k, std::size_t n, double confidence) {
+  CHEXGEN_ASSERT(n >= 1 && k <= n && confidence > 0 && confidence < 1, "clopper_pearson: bad arguments");
+  const double alpha = 1.0 - confidence;
+  const double kd = static_cast<double>(k), nd = static_cast<double>(n);
+  Interval i;
+  i.low = k == 0 ? 0.0 : boost::math::ibeta_inv(kd, nd - kd + 1.0, alpha / 2.0);
+  i.high = k == n ? 1.0 : boost::math::ibeta_inv(kd + 1.0, nd - kd, 1.0 - alpha / 2.0);
+  return i;
+}
+
+CopyRate calibrated_copy_rate(std::span<const double> generated, std::span<const double> calibration,
+                              std::span<const double> null, double quantile, double confidence) {
+  CHEXGEN_ASSERT(!generated.empty() && !calibration.empty() && !null.empty() && quantile > 0 && quantile < 1,
+                 "calibrated_copy_rate: every part needs a value");
+  CopyRate c;
+  c.quantile = quantile;
+  c.calibration_size = calibration.size();
+  c.threshold = quantile_of({calibration.begin(), calibration.end()}, quantile);
+  c.generated = rate_above(generated, c.threshold, confidence);
+  c.null = rate_above(null, c.threshold, confidence);
+  c.excess = c.generated.rate - (1.0 - quantile);
+  c.median_generated = quantile_of({generated.begin(), generated.end()}, 0.5);
+  c.p95_generated = quantile_of({generated.begin(), generated.end()}, 0.95);
+  c.median_null = quantile_of({null.begin(), null.end()}, 0.5);
+  c.p95_null = quantile_of({null.begin(), null.end()}, 0.95);
+  return c;
+}
+
+}  // namespace chexgen::metrics

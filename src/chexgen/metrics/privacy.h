@@ -1,0 +1,73 @@
+// Privacy measures (docs/privacy.md): distances between a generation and a training image as CheXGenBench computes
+// them (corrected, and its exact form), nearest training neighbours by cosine similarity over a whole training set,
+// and the held-out-calibrated rate of generations closer to a training image than real unseen images are. Pure
+// functions of arrays and matrices.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "chexgen/core/matrix.h"
+#include "chexgen/metrics/bootstrap.h"
+#include "chexgen/metrics/distance.h"
+
+namespace chexgen::metrics {
+
+// Root-mean-square difference of two images of the same shape (all samples, in floating point):
+// sqrt(Σ (a − b)² / N). The pixel distance CheXGenBench meant to compute.
+double pixel_rms_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
+
+// CheXGenBench's pixelwise_distance exactly: np.linalg.norm(a − b) / sqrt(a.size) on uint8 arrays, where a − b
+// wraps modulo 256 (pixels 10 and 20 are 246 apart, not 10).
+double chexgenbench_pixel_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
+
+// CheXGenBench's latent_vector_distance: ‖a − b‖₂ / √d, summed in double in index order.
+double latent_distance(std::span<const double> a, std::span<const double> b);
+
+// For every row of `queries` (n x d), the k most similar rows of `reference` (m x d, m >= k) by cosine similarity,
+// most similar first (ties: the lower row first). Computed exactly through the blocked distance engine on
+// L2-normalised rows (cos = 1 − ‖q̂ − r̂‖²/2), never an n x m matrix. A row of norm 0 or with a non-finite value is
+// an InputError naming `queries_name` or `reference_name` and the 1-based row.
+struct CosineNeighbours {
+  std::size_t k = 0;
+  std::vector<double> similarity;  // n x k
+  std::vector<std::size_t> index;  // n x k: rows of reference
+  double best(std::size_t i) const { return similarity[i * k]; }
+  std::size_t best_index(std::size_t i) const { return index[i * k]; }
+};
+CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, std::size_t k,
+                                   const DistanceTiling& tiling = {}, const std::string& queries_name = "queries",
+                                   const std::string& reference_name = "reference");
+
+// The Clopper–Pearson ("exact") interval of a binomial proportion: k successes in n trials (n >= 1) at the given
+// central confidence: [B⁻¹(α/2; k, n−k+1), B⁻¹(1−α/2; k+1, n−k)], 0 and 1 at the ends (scipy's beta.ppf).
+Interval clopper_pearson(std::size_t k, std::size_t n, double confidence = 0.95);
+
+// A proportion with its interval.
+struct Rate {
+  std::size_t above = 0, n = 0;
+  double rate = 0;    // above / n
+  Interval interval;  // Clopper–Pearson
+};
+
+// The calibrated nearest-training-neighbour rate (docs/privacy.md): each generation's similarity to its nearest
+// training image, s(g), against the same for real images the model never saw, s(h). The held-out similarities come
+// in two disjoint parts (the caller splits them, seeded): the calibration part's q-quantile (numpy's linear method)
+// is the threshold τ; the null part is what an unseen real image scores. Reported: the fraction of generations
+// strictly above τ and the same fraction of the null part (about 1 − q), each with its Clopper–Pearson interval,
+// the excess of the generations' rate over 1 − q, and medians and 95th percentiles. Keeping the null out of its own
+// threshold makes its rate a fair check. Every part needs at least one value.
+struct CopyRate {
+  double quantile = 0.99;
+  double threshold = 0;  // τ
+  Rate generated, null;
+  double excess = 0;  // generated.rate − (1 − quantile)
+  double median_generated = 0, p95_generated = 0, median_null = 0, p95_null = 0;
+  std::size_t calibration_size = 0;
+};
+CopyRate calibrated_copy_rate(std::span<const double> generated, std::span<const double> calibration,
+                              std::span<const double> null, double quantile, double confidence = 0.95);
+
+}  // namespace chexgen::metrics

@@ -1,0 +1,109 @@
+// Privacy measures against numpy/scipy (tests/fixtures/make_privacy_golden.py): CheXGenBench's pixel distance to the
+// last bit (its uint8 wrap included) and the corrected one, the latent distance, nearest neighbours by cosine with
+// their ranks and ties, Clopper-Pearson intervals, and the calibrated copy rate.
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "chexgen/metrics/privacy.h"
+#include "test_data.h"
+
+namespace chexgen::metrics {
+namespace {
+
+using testing::within;
+using json = nlohmann::json;
+
+const json& golden() {
+  static const json g = [] {
+    std::ifstream in(std::string(CHEXGEN_SOURCE_DIR) + "/tests/golden/privacy/privacy_golden.json");
+    return json::parse(in);
+  }();
+  return g;
+}
+
+std::vector<std::uint8_t> bytes(const json& j) { return j.get<std::vector<std::uint8_t>>(); }
+
+MatrixD matrix(const json& rows) {
+  MatrixD m(rows.size(), rows[0].size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < rows[i].size(); ++j) m(i, j) = rows[i][j].get<double>();
+  return m;
+}
+
+TEST(PrivacyReference, PixelDistancesAreCheXGenBenchsBitForBitAndTheCorrectedOnes) {
+  for (const auto& p : golden()["pixels"]) {
+    const auto a = bytes(p["a"]), b = bytes(p["b"]);
+    // Integer squares summed exactly: the same bits as numpy's dot product, on any BLAS kernel.
+    EXPECT_EQ(chexgenbench_pixel_distance(a, b), p["chexgenbench"].get<double>()) << a.size();
+    EXPECT_EQ(pixel_rms_distance(a, b), p["corrected"].get<double>()) << a.size();
+  }
+  const auto& first = golden()["pixels"][0];  // (10, 200) against (20, 190)
+  EXPECT_NEAR(chexgenbench_pixel_distance(bytes(first["a"]), bytes(first["b"])), 174.0919, 1e-4);
+  EXPECT_EQ(pixel_rms_distance(bytes(first["a"]), bytes(first["b"])), 10.0);
+  EXPECT_THROW(pixel_rms_distance(std::vector<std::uint8_t>(3), std::vector<std::uint8_t>(4)), std::invalid_argument);
+}
+
+TEST(PrivacyReference, LatentDistance) {
+  const auto& l = golden()["latent"];
+  const auto a = l["a"].get<std::vector<double>>(), b = l["b"].get<std::vector<double>>();
+  EXPECT_TRUE(within(latent_distance(a, b), l["distance"].get<double>(), 0, 1e-14));
+}
+
+TEST(PrivacyReference, NearestByCosineRanksAndTiesAsNumpy) {
+  const auto& c = golden()["cosine"];
+  const MatrixD q = matrix(c["queries"]), r = matrix(c["reference"]);
+  const std::size_t k = c["k"];
+  for (const DistanceTiling tiling : {DistanceTiling{}, DistanceTiling{3, 4, 1}, DistanceTiling{5, 7, 3}}) {
+    const CosineNeighbours n = nearest_by_cosine(q.view(), r.view(), k, tiling);
+    for (std::size_t i = 0; i < q.rows(); ++i)
+      for (std::size_t j = 0; j < k; ++j) {
+        EXPECT_EQ(n.index[i * k + j], c["index"][i][j].get<std::size_t>()) << i << "," << j;
+        EXPECT_TRUE(within(n.similarity[i * k + j], c["similarity"][i][j].get<double>(), 1e-12, 0)) << i << "," << j;
+      }
+  }
+  MatrixD zero = q;
+  for (std::size_t j = 0; j < zero.cols(); ++j) zero(4, j) = 0;
+  try {
+    nearest_by_cosine(zero.view(), r.view(), 1, {}, "generations", "training");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("generations:5: a feature vector of length 0"));
+  }
+}
+
+TEST(PrivacyReference, ClopperPearsonIsScipysBetaPpf) {
+  for (const auto& c : golden()["clopper_pearson"]) {
+    const Interval i = clopper_pearson(c["k"], c["n"], c["confidence"]);
+    EXPECT_TRUE(within(i.low, c["interval"][0].get<double>(), 1e-14, 1e-11)) << c.dump();
+    EXPECT_TRUE(within(i.high, c["interval"][1].get<double>(), 1e-14, 1e-11)) << c.dump();
+  }
+}
+
+TEST(PrivacyReference, CalibratedCopyRate) {
+  const auto& g = golden()["copy_rate"];
+  const auto generated = g["generated"].get<std::vector<double>>();
+  const auto calibration = g["calibration"].get<std::vector<double>>();
+  const auto null = g["null"].get<std::vector<double>>();
+  const CopyRate c = calibrated_copy_rate(generated, calibration, null, g["quantile"]);
+  EXPECT_TRUE(within(c.threshold, g["threshold"].get<double>(), 0, 1e-15));
+  EXPECT_EQ(c.generated.above, g["generated_above"].get<std::size_t>());
+  EXPECT_EQ(c.generated.n, generated.size());
+  EXPECT_EQ(c.null.above, g["null_above"].get<std::size_t>());
+  EXPECT_TRUE(within(c.generated.interval.low, g["generated_interval"][0].get<double>(), 1e-14, 1e-11));
+  EXPECT_TRUE(within(c.generated.interval.high, g["generated_interval"][1].get<double>(), 1e-14, 1e-11));
+  EXPECT_TRUE(within(c.null.interval.high, g["null_interval"][1].get<double>(), 1e-14, 1e-11));
+  EXPECT_TRUE(within(c.excess, g["excess"].get<double>(), 1e-15, 0));
+  for (const char* key : {"median_generated", "p95_generated", "median_null", "p95_null"}) {
+    const double ours = std::string(key) == "median_generated" ? c.median_generated
+                        : std::string(key) == "p95_generated"  ? c.p95_generated
+                        : std::string(key) == "median_null"    ? c.median_null
+                                                                : c.p95_null;
+    EXPECT_TRUE(within(ours, g[key].get<double>(), 0, 1e-15)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace chexgen::metrics
