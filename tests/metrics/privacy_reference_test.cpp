@@ -96,11 +96,13 @@ TEST(PrivacyReference, CalibratedCopyRate) {
   EXPECT_TRUE(within(c.generated.interval.high, g["generated_interval"][1].get<double>(), 1e-14, 1e-11));
   EXPECT_TRUE(within(c.null.interval.high, g["null_interval"][1].get<double>(), 1e-14, 1e-11));
   EXPECT_TRUE(within(c.excess, g["excess"].get<double>(), 1e-15, 0));
+  EXPECT_EQ(c.exchangeable.low, g["exchangeable"][0].get<double>());
+  EXPECT_EQ(c.exchangeable.high, g["exchangeable"][1].get<double>());
   for (const char* key : {"median_generated", "p95_generated", "median_null", "p95_null"}) {
     const double ours = std::string(key) == "median_generated" ? c.median_generated
                         : std::string(key) == "p95_generated"  ? c.p95_generated
                         : std::string(key) == "median_null"    ? c.median_null
-                                                                : c.p95_null;
+                                                               : c.p95_null;
     EXPECT_TRUE(within(ours, g[key].get<double>(), 0, 1e-15)) << key;
   }
 }

@@ -49,6 +49,25 @@ TEST(Leaderboard, ColumnsInLeaderboardOrderOnlyWhereSomeRowHasAValue) {
   EXPECT_EQ(*b.sorted_by, kFid);  // not every row has FRD: the first FID column
 }
 
+// A generator's fidelity and privacy results are one row; a value replaces a skipped record of the same key; two
+// values of one key cannot both be shown.
+TEST(Leaderboard, ResultsOfOneGeneratorMakeOneRow) {
+  const MetricKey copy{Metric::copy_rate, "Pixels"}, pixel{Metric::pixel_distance, "Pixels"};
+  const Leaderboard b = make_leaderboard({run("a", {{kFrd, 3.0}, {copy, std::nullopt}}), run("b", {{kFrd, 1.0}}),
+                                          run("a", {{copy, 0.25}, {pixel, std::nullopt}})});
+  EXPECT_THAT(order(b), ElementsAre("b:1", "a:2"));
+  EXPECT_THAT(b.columns, ElementsAre(kFrd, copy));
+  EXPECT_EQ(b.rows[1].overall.value(copy), 0.25);
+  EXPECT_EQ(b.rows[1].overall.value(kFrd), 3.0);
+  EXPECT_NE(b.rows[1].overall.find(pixel), nullptr);
+  try {
+    make_leaderboard({run("a", {{kFrd, 3.0}}), run("a", {{kFrd, 2.0}})});
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("two results give 'FRD' for the generator 'a'"));
+  }
+}
+
 TEST(Leaderboard, LowerIsBetterTiesShareARankMissingValuesLast) {
   const Leaderboard b = make_leaderboard({run("a", {{kFrd, 3.0}}), run("b", {{kFrd, 1.0}}), run("c", {{kFid, 1}}),
                                           run("d", {{kFrd, 3.0}}), run("e", {{kFrd, -HUGE_VAL}})},

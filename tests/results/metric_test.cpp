@@ -26,9 +26,11 @@ TEST(MetricTable, EveryKindOnceInEnumOrderWithAUniqueId) {
 }
 
 TEST(MetricTable, BetterDirections) {
-  for (Metric m : {Metric::frd, Metric::fid, Metric::kid}) EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
+  for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate})
+    EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
+  // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,
-                   Metric::alignment})
+                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance})
     EXPECT_EQ(info(m).better, Better::higher) << info(m).id;
 }
 
@@ -44,6 +46,10 @@ TEST(ColumnTitle, BareInTheMetricsDefaultSpaceElseTheSpaceInParentheses) {
   EXPECT_EQ(column_title({Metric::alignment, "BioViL-T"}), "Alignment_score");
   EXPECT_EQ(column_title({Metric::frd, "Radiomics"}), "FRD");
   EXPECT_EQ(column_title({Metric::fid, "my model"}), "FID (my model)");
+  // The paper's privacy aggregates.
+  EXPECT_EQ(column_title({Metric::pixel_distance, "Pixels"}), "Avg pixel distance");
+  EXPECT_EQ(column_title({Metric::latent_distance, "RadDino"}), "Avg latent distance");
+  EXPECT_EQ(column_title({Metric::copy_rate, "RadDino"}), "Copy rate (RadDino)");
 }
 
 TEST(ColumnTitle, LeaderboardOrderIsKindThenDefaultSpaceThenTitle) {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include <boost/math/special_functions/beta.hpp>
 #include <fmt/format.h>
+#include <boost/math/special_functions/beta.hpp>
 
 #include "chexgen/core/error.h"
 
@@ -23,8 +23,7 @@ MatrixD normalised_rows(MatrixViewD x, const std::string& name) {
     double sq = 0;
     for (std::size_t j = 0; j < x.cols; ++j) {
       const double v = x(i, j);
-      if (!std::isfinite(v))
-        throw InputError(Location{name, i + 1}, fmt::format("feature {} is {}", j, v));
+      if (!std::isfinite(v)) throw InputError(Location{name, i + 1}, fmt::format("feature {} is {}", j, v));
       sq += v * v;
     }
     if (!(sq > 0)) throw InputError(Location{name, i + 1}, "a feature vector of length 0 has no cosine similarity");
@@ -39,7 +38,8 @@ double quantile_of(std::vector<double> v, double q) { return percentile(std::mov
 Rate rate_above(std::span<const double> values, double threshold, double confidence) {
   Rate r;
   r.n = values.size();
-  r.above = static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [&](double s) { return s > threshold; }));
+  r.above =
+      static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [&](double s) { return s > threshold; }));
   r.rate = static_cast<double>(r.above) / static_cast<double>(r.n);
   r.interval = clopper_pearson(r.above, r.n, confidence);
   return r;
@@ -119,7 +119,11 @@ CopyRate calibrated_copy_rate(std::span<const double> generated, std::span<const
   c.threshold = quantile_of({calibration.begin(), calibration.end()}, quantile);
   c.generated = rate_above(generated, c.threshold, confidence);
   c.null = rate_above(null, c.threshold, confidence);
-  c.excess = c.generated.rate - (1.0 - quantile);
+  const auto m = static_cast<double>(calibration.size());
+  const auto j = static_cast<double>(
+      std::count_if(calibration.begin(), calibration.end(), [&](double s) { return s <= c.threshold; }));
+  c.exchangeable = {(m - j) / (m + 1.0), (m + 1.0 - j) / (m + 1.0)};
+  c.excess = c.generated.rate - c.exchangeable.high;
   c.median_generated = quantile_of({generated.begin(), generated.end()}, 0.5);
   c.p95_generated = quantile_of({generated.begin(), generated.end()}, 0.95);
   c.median_null = quantile_of({null.begin(), null.end()}, 0.5);

@@ -56,14 +56,19 @@ struct Rate {
 // training image, s(g), against the same for real images the model never saw, s(h). The held-out similarities come
 // in two disjoint parts (the caller splits them, seeded): the calibration part's q-quantile (numpy's linear method)
 // is the threshold τ; the null part is what an unseen real image scores. Reported: the fraction of generations
-// strictly above τ and the same fraction of the null part (about 1 − q), each with its Clopper–Pearson interval,
-// the excess of the generations' rate over 1 − q, and medians and 95th percentiles. Keeping the null out of its own
-// threshold makes its rate a fair check. Every part needs at least one value.
+// strictly above τ and the same fraction of the null part, each with its Clopper–Pearson interval, and medians and
+// 95th percentiles. Keeping the null out of its own threshold makes its rate a fair check.
+//
+// With m calibration values an unseen image does not exceed τ with probability 1 − q but, by its rank among the m + 1
+// (exchangeable, no ties), with a probability in [(m − j)/(m + 1), (m + 1 − j)/(m + 1)], j the calibration values
+// ≤ τ: 1/21 rather than 1/100 for m = 20 and q = 0.99. `exchangeable` is that range and `excess` is the generations'
+// rate above its upper end: what no unseen image explains. Every part needs at least one value.
 struct CopyRate {
   double quantile = 0.99;
   double threshold = 0;  // τ
   Rate generated, null;
-  double excess = 0;  // generated.rate − (1 − quantile)
+  Interval exchangeable;  // an unseen image's probability of exceeding τ
+  double excess = 0;      // generated.rate − exchangeable.high
   double median_generated = 0, p95_generated = 0, median_null = 0, p95_null = 0;
   std::size_t calibration_size = 0;
 };

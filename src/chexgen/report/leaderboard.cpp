@@ -54,7 +54,26 @@ Leaderboard make_leaderboard(std::vector<results::Results> runs, const std::stri
     for (const auto& rec : run.overall.records)
       if (rec.value && std::find(b.columns.begin(), b.columns.end(), rec.key) == b.columns.end())
         b.columns.push_back(rec.key);
-    b.rows.push_back({std::move(run.generator), std::move(run.overall), std::nullopt});
+    // Results of one generator from several evaluations (fidelity, privacy) make one row.
+    const auto same = std::find_if(b.rows.begin(), b.rows.end(),
+                                   [&](const LeaderboardRow& row) { return row.generator == run.generator; });
+    if (same == b.rows.end()) {
+      b.rows.push_back({std::move(run.generator), std::move(run.overall), std::nullopt});
+      continue;
+    }
+    for (auto& rec : run.overall.records) {
+      if (rec.value && same->overall.value(rec.key))
+        throw UsageError(
+            fmt::format("two results give '{}' for the generator '{}': name one of them otherwise "
+                        "(--extra-info)",
+                        results::column_title(rec.key), run.generator));
+      auto& records = same->overall.records;
+      const auto old = std::find_if(records.begin(), records.end(), [&](const auto& r) { return r.key == rec.key; });
+      if (old == records.end())
+        records.push_back(std::move(rec));
+      else if (rec.value)
+        *old = std::move(rec);  // a value replaces a skipped record
+    }
   }
   std::sort(b.columns.begin(), b.columns.end(), results::leaderboard_before);
 

@@ -9,7 +9,7 @@ namespace {
 
 // The feature spaces of CheXGenBench's own extractors (features/extractor.cpp names them the same way).
 constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
-                           kRadiomics = "Radiomics";
+                           kRadiomics = "Radiomics", kPixels = "Pixels";
 
 constexpr std::array kTable = {
     MetricInfo{Metric::frd, "frd", "FRD", kRadiomics, Better::lower, "ln of a squared distance",
@@ -34,6 +34,16 @@ constexpr std::array kTable = {
     MetricInfo{Metric::alignment, "alignment", "Alignment_score", kBioVil, Better::higher, "cosine",
                "image embeddings of the synthetic set and text embeddings of their prompts",
                "hi-ml ImageTextInferenceEngine, mean over images"},
+    MetricInfo{Metric::copy_rate, "copy_rate", "Copy rate", kPixels, Better::lower, "fraction",
+               "features of the training set, the generations and held-out real images",
+               "fraction of generations whose nearest training image (cosine) is nearer than the held-out images' "
+               "q-quantile (docs/privacy.md); not in CheXGenBench"},
+    MetricInfo{Metric::pixel_distance, "pixel_distance", "Avg pixel distance", kPixels, Better::higher,
+               "gray levels (0-255)", "generations linked to their prompt's training image",
+               "CheXGenBench privacy_metrics.py, corrected (RMS in floating point, each generation's own image)"},
+    MetricInfo{Metric::latent_distance, "latent_distance", "Avg latent distance", kRadDino, Better::higher,
+               "feature units", "features of the generations and of their prompts' training images",
+               "CheXGenBench privacy_metrics.py (||a - b|| / sqrt(d) on RadDino's pooled output)"},
 };
 
 }  // namespace

@@ -23,6 +23,9 @@ enum class Metric {
   density,
   coverage,
   alignment,
+  copy_rate,        // privacy: generations nearer a training image than the held-out images' q-quantile
+  pixel_distance,   // privacy: CheXGenBench's mean pixel distance to the prompt's training image
+  latent_distance,  // privacy: CheXGenBench's mean latent distance to the prompt's training image
 };
 
 enum class Better { lower, higher };

@@ -1,0 +1,97 @@
+// chexgen privacy as a library call (docs/privacy.md): the training set, the generations and (optionally) real
+// held-out images in; CheXGenBench's per-prompt table and the held-out-calibrated search of the whole training set
+// out. Features go through the feature store; the caller reads manifests, builds extractors and writes files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chexgen/data/manifest.h"
+#include "chexgen/features/extractor.h"
+#include "chexgen/metrics/privacy.h"
+#include "chexgen/results/results.h"
+
+namespace chexgen {
+class Log;
+}
+
+namespace chexgen::privacy {
+
+enum class Compat {
+  corrected,     // pixel RMS in floating point, each generation against its own image
+  chexgenbench,  // CheXGenBench's numbers bit for bit: uint8 wrap-around, the prompt's last generation every time
+};
+
+struct PrivacyOptions {
+  Compat compat = Compat::corrected;
+  bool link = true;           // false: the generations were not made from training rows (no per-prompt table)
+  std::string source_column;  // the generations' column naming their training row's id; empty: sample_id, else
+                              // source_id, else none (linked by prompt)
+  int pixel_side = 512;       // CheXGenBench's common size for pixel distances (bicubic, as Image.resize)
+  double quantile = 0.99;     // τ: this quantile of the held-out images' nearest-training similarity
+  double confidence = 0.95;   // of the Clopper–Pearson intervals
+  std::uint64_t seed = 42;    // the held-out images' split (by patient) into calibration and null halves
+  int threads = 0;
+  bool skip_bad = false;
+  std::string generator;  // the results' name; empty: the generations manifest's folder name
+};
+
+// Each generation's training row: by the source column's id, else by exact prompt text (the first training row with
+// that prompt, as CheXGenBench). nullopt for all when the generations have neither a source column nor prompts. A
+// generation whose id or prompt matches no training row is an InputError naming its row.
+std::vector<std::optional<std::size_t>> link_generations(const Dataset& train, const Dataset& generations,
+                                                         const std::string& source_column);
+
+// One row of CheXGenBench's privacy table: a training image and the generations made from its prompt.
+struct PromptRow {
+  std::size_t train = 0;                 // Dataset::samples index in the training set
+  std::vector<std::size_t> generations;  // in manifest order
+  std::vector<double> pixel;             // per generation (compat: every value the last generation's)
+  // Latent distance per network extractor (in the order given), per generation.
+  std::vector<std::vector<double>> latent;
+};
+
+// The calibrated nearest-training-neighbour search in one feature space.
+struct SpaceSearch {
+  std::string space;
+  std::vector<double> generated_similarity;    // per kept generation: cosine to its nearest training image
+  std::vector<std::size_t> generated_nearest;  // that training image (Dataset::samples index)
+  std::vector<std::size_t> generated_samples;  // the generations (Dataset::samples index) of those rows
+  std::optional<metrics::CopyRate> rate;       // with held-out images
+};
+
+// A generation nearer a training image than τ in some space.
+struct FlaggedPair {
+  std::size_t generation = 0, train = 0;  // Dataset::samples indices
+  std::string space;
+  double similarity = 0, threshold = 0;
+  bool linked = false;  // the training image is the generation's own prompt's
+};
+
+struct PrivacyRun {
+  results::Results results;
+  std::vector<PromptRow> prompts;  // empty when the generations are not linked to training rows
+  std::vector<std::string> latent_spaces;
+  std::vector<SpaceSearch> searches;  // the pixel thumbnails first, then each extractor
+  std::vector<FlaggedPair> flagged;   // by space, then most similar first
+};
+
+// Runs the privacy evaluation. `extractors` are the user's networks (their features give latent distances and a
+// search each); the pixel-thumbnail space is always searched. `holdout` (may be null) must share no patient with
+// `train`; without it the calibrated rates are skipped (said in the results).
+PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, const Dataset* holdout,
+                            const std::vector<features::Extractor>& extractors, const std::filesystem::path& store,
+                            const PrivacyOptions& options, const Log& log);
+
+// privacy_per_prompt.csv: CheXGenBench's columns (Real Path, Prompt, Mean_pixel_distance, Min_pixel_distance, and
+// Mean_latent_distance, Min_latent_distance per network) plus the nearest generation of each measure.
+std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations);
+
+// flagged_pairs.csv: generation, training image, patient ids, same patient, space, similarity, τ, linked.
+std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations);
+
+}  // namespace chexgen::privacy

@@ -1,0 +1,149 @@
+// chexgen privacy: CheXGenBench's privacy table (corrected, or exactly as it computes it with --compat
+// chexgenbench) and the held-out-calibrated search of the whole training set for copies (docs/privacy.md). Replaces
+// CheXGenBench's privacy_metrics.py. The evaluation is privacy::evaluate_privacy; this file reads the options and the
+// manifests and writes the outputs.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "chexgen/core/error.h"
+#include "chexgen/core/log.h"
+#include "chexgen/deep/torch_model.h"
+#include "chexgen/privacy/evaluate.h"
+#include "cli/commands.h"
+#include "cli/extraction.h"
+#include "cli/manifest_args.h"
+
+namespace chexgen::cli {
+namespace {
+
+struct PrivacyArgs {
+  std::string train, generations, holdout;
+  ManifestArgs train_args, generations_args, holdout_args;
+  bool skip_bad = false;
+  std::vector<std::string> models;
+  std::string compat = "corrected";
+  std::string device = "auto";
+  bool no_optimize = false;
+  bool no_link = false;
+  std::string store;
+  std::string out;
+  privacy::PrivacyOptions options;
+};
+
+int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
+  privacy::PrivacyOptions& o = a.options;
+  o.threads = global.threads;
+  o.skip_bad = a.skip_bad;
+  o.link = !a.no_link;
+  if (!o.link && !o.source_column.empty()) throw UsageError("--no-link and --source-column contradict each other");
+  if (a.compat == "chexgenbench")
+    o.compat = privacy::Compat::chexgenbench;
+  else if (a.compat != "corrected")
+    throw UsageError(fmt::format("--compat must be corrected or chexgenbench, not '{}'", a.compat));
+
+  ErrorReport errors;
+  ManifestOptions train_options = a.train_args.options(), generation_options = a.generations_args.options(),
+                  holdout_options = a.holdout_args.options();
+  train_options.skip_bad = generation_options.skip_bad = holdout_options.skip_bad = a.skip_bad;
+  const Dataset train = read_manifest_or_report(a.train, train_options, errors);
+  const Dataset generations = read_manifest_or_report(a.generations, generation_options, errors);
+  std::optional<Dataset> holdout;
+  if (!a.holdout.empty()) holdout = read_manifest_or_report(a.holdout, holdout_options, errors);
+  print_errors(errors);
+
+  const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
+  std::vector<features::Extractor> extractors;
+  for (const std::string& path : a.models)
+    extractors.push_back(deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(path), run)));
+
+  const Log log(!global.quiet);
+  const privacy::PrivacyRun result = privacy::evaluate_privacy(train, generations, holdout ? &*holdout : nullptr,
+                                                               extractors, store_root(a.store), o, log);
+  const std::filesystem::path out(a.out);
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
+  results::write_results(out / "results.json", result.results);
+  if (!result.prompts.empty())
+    write_lines(out / "privacy_per_prompt.csv", privacy::per_prompt_csv(result, train, generations));
+  if (holdout) write_lines(out / "flagged_pairs.csv", privacy::flagged_pairs_csv(result, train, generations));
+
+  const results::Results& r = result.results;
+  fmt::print("{}: {} generations against {} training images{}{}\n", r.generator, r.overall.n_synthetic,
+             r.overall.n_real, holdout ? fmt::format(", {} held-out", holdout->samples.size()) : "",
+             o.compat == privacy::Compat::chexgenbench ? " (CheXGenBench's computation: --compat chexgenbench)" : "");
+  for (const auto& record : r.overall.records) {
+    if (!record.value) {
+      fmt::print("  {:<28} skipped: {}\n", results::column_title(record.key), record.skipped);
+      continue;
+    }
+    std::string extra;
+    if (record.interval) extra = fmt::format("  [{:.4g}, {:.4g}]", record.interval->low, record.interval->high);
+    if (record.details.contains("null"))
+      extra += fmt::format(
+          "  held-out null {:.4g}; an unseen image {:.4g} to {:.4g}", record.details["null"]["rate"].get<double>(),
+          record.details["exchangeable"]["low"].get<double>(), record.details["exchangeable"]["high"].get<double>());
+    fmt::print("  {:<28} {:.6g}{}\n", results::column_title(record.key), *record.value, extra);
+  }
+  if (holdout) fmt::print("  flagged pairs: {}\n", result.flagged.size());
+  fmt::print("  results: {}\n", (out / "results.json").string());
+  return static_cast<int>(ExitCode::success);
+}
+
+}  // namespace
+
+void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto args = std::make_shared<PrivacyArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "privacy",
+      "Privacy of a generator: CheXGenBench's distances to each prompt's training image, and the share of "
+      "generations nearer a training image than real held-out images are");
+  cmd->add_option("--train", args->train, "The generator's training images: a manifest")->required();
+  cmd->add_option("--generations", args->generations,
+                  "The generated images: a manifest whose rows name their training row (column sample_id or "
+                  "source_id, or --source-column), else carry its prompt")
+      ->required();
+  cmd->add_option("--holdout", args->holdout,
+                  "Real images of patients not in the training set, from the same source: the calibration of the "
+                  "copy rate (without it the rate is skipped)");
+  cmd->add_option("--out", args->out, "Results folder: results.json, privacy_per_prompt.csv, flagged_pairs.csv")
+      ->required();
+  cmd->add_option("--model", args->models,
+                  "TorchScript image model with its sidecar (repeatable): its first output gives the latent "
+                  "distance (CheXGenBench: raddino) and a copy search of its own");
+  privacy::PrivacyOptions& o = args->options;
+  cmd->add_option("--compat", args->compat,
+                  "corrected (default): pixel RMS in floating point, each generation against its own image | "
+                  "chexgenbench: its numbers exactly (uint8 wrap-around, the prompt's last generation every time)")
+      ->default_val("corrected");
+  cmd->add_option("--source-column", o.source_column,
+                  "The generations' column holding their training row's id (default: sample_id, else source_id, "
+                  "else the prompt links them)");
+  cmd->add_flag("--no-link", args->no_link,
+                "The generations were not made from the training rows' prompts: no per-prompt table");
+  cmd->add_option("--quantile", o.quantile, "τ is this quantile of the held-out images' nearest-training similarity")
+      ->default_val(0.99);
+  cmd->add_option("--confidence", o.confidence, "Of the Clopper-Pearson intervals")->default_val(0.95);
+  cmd->add_option("--seed", o.seed, "Seed of the held-out images' split into calibration and null halves")
+      ->default_val(42);
+  cmd->add_option("--pixel-size", o.pixel_side, "Common side of the pixel distances (CheXGenBench: 512)")
+      ->default_val(512)
+      ->check(CLI::Range(8, 4096));
+  cmd->add_option("--extra-info", o.generator,
+                  "The generator's name in the results (default: the generations manifest's folder name)");
+  cmd->add_option("--device", args->device, "auto | cpu | cuda")->default_val("auto");
+  cmd->add_flag("--no-optimize", args->no_optimize, "Run the models as loaded (bit-for-bit the plain modules)");
+  add_store_option(cmd, args->store);
+  add_manifest_options(cmd, args->train_args, "train");
+  add_manifest_options(cmd, args->generations_args, "generations");
+  add_manifest_options(cmd, args->holdout_args, "holdout");
+  add_skip_bad_flag(cmd, args->skip_bad);
+  cmd->callback([args, &global, &exit_code] { exit_code = run_privacy(*args, global); });
+}
+
+}  // namespace chexgen::cli

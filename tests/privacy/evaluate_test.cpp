@@ -1,0 +1,358 @@
+// The privacy evaluation on real radiographs with known answers: the bundled sample split by patient into a training
+// set, held-out images and a null generator (radiographs of other patients), and generators with planted copies of
+// training images, exact and transformed. Also CheXGenBench's per-prompt table against a numpy/Pillow restatement
+// (tests/fixtures/make_privacy_table_golden.py), the pixel thumbnails against Pillow, and the invariances.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "chexgen/core/log.h"
+#include "chexgen/features/pixel_thumbnail.h"
+#include "chexgen/fidelity/baselines.h"
+#include "chexgen/image/decode.h"
+#include "chexgen/image/filters.h"
+#include "chexgen/image/resize.h"
+#include "chexgen/privacy/evaluate.h"
+#include "support/scratch_dir.h"
+
+namespace chexgen::privacy {
+namespace {
+
+using results::Metric;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const fs::path kRoot(CHEXGEN_SOURCE_DIR);
+const Log kQuiet(false);
+
+nlohmann::json golden() {
+  std::ifstream in(kRoot / "tests/golden/privacy/table_golden.json");
+  return nlohmann::json::parse(in);
+}
+
+Dataset sample_dataset() {
+  ManifestOptions o;
+  o.format = ManifestFormat::onehot;
+  o.label_names = LabelSet::nih15().names();
+  ErrorReport errors;
+  return read_manifest(kRoot / "data/sample/labels.csv", o, errors);
+}
+
+Dataset subset(const Dataset& d, const std::vector<std::size_t>& keep, const std::string& source) {
+  Dataset out = d;
+  out.source = source;
+  out.samples.clear();
+  for (std::size_t i : keep) out.samples.push_back(d.samples[i]);
+  return out;
+}
+
+// How a planted copy is made from its training image.
+enum class Transform { exact, brighter, noise, crop };
+
+Image8 transform(const Image8& source, Transform t) {
+  switch (t) {
+    case Transform::exact: return source;
+    case Transform::brighter: {  // +10 %, clipped
+      Image8 out = source;
+      for (auto& v : out.data) v = static_cast<std::uint8_t>(std::min(255.0, std::round(v * 1.1)));
+      return out;
+    }
+    case Transform::noise: return add_gaussian_noise(source, 8.0, 7, 0);
+    case Transform::crop: {  // the central 90 %, resized back
+      const int w = source.width * 9 / 10, h = source.height * 9 / 10;
+      const int x0 = (source.width - w) / 2, y0 = (source.height - h) / 2;
+      Image8 c(w, h, 1);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) c.at(x, y) = source.at(x + x0, y + y0);
+      return resize(c, source.width, source.height, ResampleFilter::bicubic);
+    }
+  }
+  return source;
+}
+
+// The sample split three ways by patient, and generators written to a scratch folder.
+struct World {
+  testing::ScratchDir dir{"privacy"};
+  Dataset all, train, holdout, others;  // others: radiographs of patients in neither, the null generator's source
+  World() {
+    all = sample_dataset();
+    const fidelity::Split first = fidelity::split_by_patient(all, 42);
+    train = subset(all, first.reference, (kRoot / "data/sample/labels.csv").string());
+    const Dataset rest = subset(all, first.held_out, (kRoot / "data/sample/labels.csv").string());
+    const fidelity::Split second = fidelity::split_by_patient(rest, 7);
+    holdout = subset(rest, second.reference, (dir / "holdout.csv").string());
+    others = subset(rest, second.held_out, (dir / "others.csv").string());
+  }
+
+  // The null generator's images with the first `copies` replaced by transformed copies of training images
+  // 0, 1, 2, ...; each generation's source_id names a training row (its own for a copy, else a fixed pseudo-random
+  // one that is not a copy's).
+  Dataset generator(const std::string& name, std::size_t copies, Transform t) const {
+    const fs::path folder = dir / name;
+    fs::create_directories(folder);
+    Dataset d = others;
+    d.source = folder / "metadata.jsonl";
+    for (std::size_t i = 0; i < d.samples.size(); ++i) {
+      Sample& s = d.samples[i];
+      std::size_t source = copies + (i * 7919) % (train.samples.size() - copies);
+      if (i < copies) {
+        source = i;
+        const Image8 image = transform(read_image_u8(train.samples[i].image_path, ColorMode::gray), t);
+        s.image_path = folder / ("copy_" + std::to_string(i) + ".png");
+        s.image_ref = s.image_path.filename().string();
+        s.id = s.image_ref;
+        s.patient_id = train.samples[i].patient_id;
+        write_png(s.image_path, image);
+      }
+      s.extra = {{"source_id", train.samples[source].id}};
+      s.row = i + 1;
+    }
+    return d;
+  }
+};
+
+const World& world() {
+  static const World w;
+  return w;
+}
+
+PrivacyRun evaluate(const Dataset& generations, const PrivacyOptions& o = {}, const Dataset* holdout = nullptr,
+                    const Dataset* train = nullptr) {
+  const World& w = world();
+  return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, w.dir / "store", o,
+                          kQuiet);
+}
+
+const results::MetricRecord& record(const PrivacyRun& run, Metric m, const std::string& space) {
+  const auto* r = run.results.overall.find({m, space});
+  EXPECT_NE(r, nullptr) << results::column_title({m, space});
+  return *r;
+}
+
+TEST(PixelThumbnail, IsPillowsBilinearThumbnailCentredAndUnitLength) {
+  const nlohmann::json g = golden()["thumbnails"];
+  for (const auto& [rel, expected] : g.items()) {
+    const std::vector<double> row =
+        features::pixel_thumbnail(read_image_u8(kRoot / "data/sample" / rel, ColorMode::gray));
+    ASSERT_EQ(row.size(), expected.size()) << rel;
+    double worst = 0;
+    for (std::size_t i = 0; i < row.size(); ++i) worst = std::max(worst, std::abs(row[i] - expected[i].get<double>()));
+    EXPECT_LT(worst, 1e-15) << rel;
+  }
+  EXPECT_THROW(features::pixel_thumbnail(Image8(32, 32, 1)), std::invalid_argument);  // uniform: no correlation
+}
+
+// CheXGenBench's per-prompt pixel columns, both ways, on sample radiographs resized to 512x512 like its inputs.
+TEST(PrivacyTable, PixelDistancesAreCheXGenBenchsAndTheCorrectedOnes) {
+  const nlohmann::json g = golden()["prompts"];
+  const Dataset all = sample_dataset();
+  std::map<std::string, std::size_t> by_ref;
+  for (std::size_t i = 0; i < all.samples.size(); ++i) by_ref[all.samples[i].image_ref] = i;
+  std::vector<std::size_t> train_rows, gen_rows;
+  for (const auto& p : g) {
+    train_rows.push_back(by_ref.at(p["real"]));
+    for (const auto& gen : p["generations"]) gen_rows.push_back(by_ref.at(gen));
+  }
+  const Dataset train = subset(all, train_rows, "train.csv");
+  Dataset gens = subset(all, gen_rows, "gens/metadata.jsonl");
+  std::size_t k = 0;
+  for (std::size_t p = 0; p < g.size(); ++p)
+    for (std::size_t j = 0; j < g[p]["generations"].size(); ++j)
+      gens.samples[k++].extra = {{"source_id", g[p]["real"]}};
+  const testing::ScratchDir store("privacy-table");
+  for (const Compat compat : {Compat::corrected, Compat::chexgenbench}) {
+    PrivacyOptions o;
+    o.compat = compat;
+    const PrivacyRun run = evaluate_privacy(train, gens, nullptr, {}, store.path(), o, kQuiet);
+    const std::string which = compat == Compat::chexgenbench ? "chexgenbench" : "corrected";
+    ASSERT_EQ(run.prompts.size(), g.size());
+    std::vector<double> means;
+    for (std::size_t p = 0; p < g.size(); ++p) {
+      const auto& expected = g[p][which]["values"];
+      ASSERT_EQ(run.prompts[p].pixel.size(), expected.size());
+      for (std::size_t j = 0; j < expected.size(); ++j)
+        EXPECT_EQ(run.prompts[p].pixel[j], expected[j].get<double>()) << which << " prompt " << p << " gen " << j;
+      means.push_back(g[p][which]["mean"].get<double>());
+    }
+    const auto csv = per_prompt_csv(run, train, gens);
+    ASSERT_EQ(csv.size(), g.size() + 1);
+    EXPECT_EQ(csv[0], "Real Path,Prompt,Generations,Mean_pixel_distance,Min_pixel_distance,Nearest_pixel_generation");
+    EXPECT_THAT(csv[1],
+                HasSubstr(fmt::format(",{},{},", g[0][which]["mean"].get<double>(), g[0][which]["min"].get<double>())));
+    double mean = 0;
+    for (double m : means) mean += m;
+    EXPECT_NEAR(*record(run, Metric::pixel_distance, "Pixels").value, mean / means.size(), 1e-12);
+    EXPECT_EQ(record(run, Metric::copy_rate, "Pixels").value, std::nullopt);  // no held-out images
+  }
+}
+
+TEST(PrivacyWorld, TheSplitIsByPatient) {
+  const World& w = world();
+  std::set<std::string> train_patients;
+  for (const auto& s : w.train.samples) train_patients.insert(*s.patient_id);
+  for (const Dataset* d : {&w.holdout, &w.others})
+    for (const auto& s : d->samples) EXPECT_EQ(train_patients.count(*s.patient_id), 0u) << s.id;
+  EXPECT_GE(w.holdout.samples.size(), 30u);
+  EXPECT_GE(w.others.samples.size(), 30u);
+}
+
+// Every planted copy is the nearest training image of its generation, above τ, and flagged; the exact ones at
+// similarity 1 and pixel distance 0.
+TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
+  const World& w = world();
+  const std::size_t n = w.others.samples.size();
+  const PrivacyRun null = evaluate(w.generator("null", 0, Transform::exact));
+  const auto& null_rate = record(null, Metric::copy_rate, "Pixels");
+  ASSERT_TRUE(null_rate.value && null_rate.interval);
+  // The null generator's images are unseen images: its interval meets the range of an unseen image's rate (which,
+  // with about 20 calibration images, is near 1/21, not 1 - q), and so does the held-out null part's.
+  const double unseen_low = null_rate.details["exchangeable"]["low"].get<double>(),
+               unseen_high = null_rate.details["exchangeable"]["high"].get<double>();
+  EXPECT_LE(null_rate.interval->low, unseen_high);
+  EXPECT_GE(null_rate.interval->high, unseen_low);
+  EXPECT_LE(null_rate.details["null"]["interval"]["low"].get<double>(), unseen_high);
+  EXPECT_GE(null_rate.details["null"]["interval"]["high"].get<double>(), unseen_low);
+  const std::size_t null_above = null_rate.details["generated"]["above"].get<std::size_t>();
+
+  for (const std::size_t copies : {n / 10, n / 4}) {
+    const PrivacyRun run = evaluate(w.generator(fmt::format("exact-{}", copies), copies, Transform::exact));
+    const auto& rate = record(run, Metric::copy_rate, "Pixels");
+    const std::size_t above = rate.details["generated"]["above"].get<std::size_t>();
+    EXPECT_GE(above, copies);
+    EXPECT_LE(above, copies + null_above);  // the other generations are the null's images
+    // More than an unseen image's rate, with confidence, and an excess near the planted rate.
+    EXPECT_GT(rate.interval->low, rate.details["exchangeable"]["high"].get<double>()) << copies;
+    EXPECT_NEAR(rate.details["excess"].get<double>(), double(copies) / n, 0.1) << copies;
+    const SpaceSearch& s = run.searches.front();
+    for (std::size_t i = 0; i < copies; ++i) {
+      EXPECT_DOUBLE_EQ(s.generated_similarity[i], 1.0);
+      EXPECT_EQ(s.generated_nearest[i], i);
+      EXPECT_EQ(run.prompts[i].pixel.front(), 0.0);
+    }
+    std::size_t flagged_own = 0;
+    for (const FlaggedPair& f : run.flagged) flagged_own += f.linked && f.generation < copies ? 1 : 0;
+    EXPECT_EQ(flagged_own, copies);
+  }
+}
+
+// Copies made brighter or noisy keep their pixel correlation: they are found as well.
+TEST(PrivacyCopies, TransformedCopiesAreFound) {
+  const World& w = world();
+  const std::size_t copies = w.others.samples.size() / 4;
+  for (const Transform t : {Transform::brighter, Transform::noise}) {
+    const PrivacyRun run = evaluate(w.generator(fmt::format("t{}", static_cast<int>(t)), copies, t));
+    const SpaceSearch& s = run.searches.front();
+    for (std::size_t i = 0; i < copies; ++i) {
+      EXPECT_EQ(s.generated_nearest[i], i) << static_cast<int>(t);
+      EXPECT_GT(s.generated_similarity[i], s.rate->threshold) << static_cast<int>(t);
+    }
+  }
+}
+
+// CheXGenBench's uint8 difference wraps: a copy 10 % brighter is "farther" from its training image than radiographs
+// of other patients are; the corrected distance puts it nearest.
+TEST(PrivacyCopies, TheCorrectedPixelDistanceRanksCopiesFirstWhereUint8WrapDoesNot) {
+  const World& w = world();
+  const std::size_t copies = w.others.samples.size() / 4;
+  const Dataset gens = w.generator("brighter-table", copies, Transform::brighter);
+  PrivacyOptions compat;
+  compat.compat = Compat::chexgenbench;
+  compat.pixel_side = 256;  // the sample's size: the comparison does not need the 512 upsampling
+  PrivacyOptions corrected;
+  corrected.pixel_side = 256;
+  const PrivacyRun a = evaluate(gens, corrected), b = evaluate(gens, compat);
+  double copy_max_corrected = 0, other_min_corrected = 1e9, copy_min_compat = 1e9;
+  std::vector<double> other_compat;
+  ASSERT_EQ(a.prompts.size(), b.prompts.size());
+  for (std::size_t p = 0; p < a.prompts.size(); ++p) {
+    ASSERT_EQ(a.prompts[p].generations, b.prompts[p].generations);
+    for (std::size_t j = 0; j < a.prompts[p].generations.size(); ++j) {
+      if (a.prompts[p].generations[j] < copies) {  // a copy's prompt has no other generation
+        copy_max_corrected = std::max(copy_max_corrected, a.prompts[p].pixel[j]);
+        copy_min_compat = std::min(copy_min_compat, b.prompts[p].pixel[j]);
+      } else {
+        other_min_corrected = std::min(other_min_corrected, a.prompts[p].pixel[j]);
+        other_compat.push_back(b.prompts[p].pixel[j]);
+      }
+    }
+  }
+  std::sort(other_compat.begin(), other_compat.end());
+  const double other_median_compat = other_compat[other_compat.size() / 2];
+  EXPECT_LT(copy_max_corrected, other_min_corrected);
+  EXPECT_GT(copy_min_compat, other_median_compat);
+}
+
+// Shuffling the rows of the generations or of the training set changes no value (synthcity's authenticity score
+// fails exactly this), nor does the number of threads.
+TEST(PrivacyProperties, RowOrderAndThreadsChangeNothing) {
+  const World& w = world();
+  const Dataset gens = w.generator("shuffle", w.others.samples.size() / 4, Transform::noise);
+  const PrivacyRun base = evaluate(gens);
+  Dataset shuffled_gens = gens, shuffled_train = w.train;
+  std::mt19937 rng(3);
+  std::shuffle(shuffled_gens.samples.begin(), shuffled_gens.samples.end(), rng);
+  std::shuffle(shuffled_train.samples.begin(), shuffled_train.samples.end(), rng);
+  PrivacyOptions one_thread;
+  one_thread.threads = 1;
+  const PrivacyRun other = evaluate(shuffled_gens, one_thread, nullptr, &shuffled_train);
+  for (const auto& r : base.results.overall.records) {
+    const auto* o = other.results.overall.find(r.key);
+    ASSERT_NE(o, nullptr);
+    if (r.key.metric == Metric::copy_rate) {  // counts and order statistics: exactly
+      EXPECT_EQ(r.value, o->value) << results::column_title(r.key);
+      EXPECT_EQ(r.details.dump(), o->details.dump()) << results::column_title(r.key);
+    } else {  // a mean of means: a prompt's own mean sums its generations in manifest order, as CheXGenBench
+      EXPECT_NEAR(*r.value, *o->value, 1e-12 * *r.value) << results::column_title(r.key);
+    }
+  }
+  // The same flagged pairs, by image.
+  const auto pairs = [](const PrivacyRun& run, const Dataset& g, const Dataset& t) {
+    std::set<std::pair<std::string, std::string>> out;
+    for (const auto& f : run.flagged) out.insert({g.samples[f.generation].id, t.samples[f.train].id});
+    return out;
+  };
+  EXPECT_EQ(pairs(base, gens, w.train), pairs(other, shuffled_gens, shuffled_train));
+}
+
+TEST(PrivacyErrors, HeldOutPatientsInTheTrainingSetAreNamed) {
+  const World& w = world();
+  Dataset holdout = w.holdout;
+  holdout.samples.push_back(w.train.samples.front());
+  try {
+    evaluate(w.generator("overlap", 0, Transform::exact), {}, &holdout);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("1 patient(s) of the held-out images are also in the training set (" +
+                                    *w.train.samples.front().patient_id + ")"));
+  }
+}
+
+TEST(PrivacyErrors, AGenerationWithoutItsTrainingRowIsNamedByRow) {
+  const World& w = world();
+  Dataset gens = w.generator("unlinked", 0, Transform::exact);
+  gens.samples[2].extra = {{"source_id", "nowhere.png"}};
+  try {
+    evaluate(gens);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().row, gens.samples[2].row);
+    EXPECT_EQ(e.where().column, "source_id");
+    EXPECT_THAT(e.what(), HasSubstr("'nowhere.png' is the id of no training image"));
+  }
+  PrivacyOptions no_link;
+  no_link.link = false;
+  const PrivacyRun run = evaluate(gens, no_link);
+  EXPECT_TRUE(run.prompts.empty());
+  EXPECT_THAT(record(run, Metric::pixel_distance, "Pixels").skipped, HasSubstr("--no-link"));
+}
+
+}  // namespace
+}  // namespace chexgen::privacy
