@@ -26,6 +26,7 @@ struct PrivacyArgs {
   ManifestArgs train_args, generations_args, holdout_args;
   bool skip_bad = false;
   std::vector<std::string> models;
+  std::string reid_model, reid_head;
   std::string compat = "corrected";
   std::string device = "auto";
   bool no_optimize = false;
@@ -61,9 +62,20 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
   for (const std::string& path : a.models)
     extractors.push_back(deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(path), run)));
 
+  std::optional<privacy::ReidModel> reid;
+  if (!a.reid_model.empty()) {
+    const std::filesystem::path head =
+        a.reid_head.empty() ? privacy::reid_head_path(a.reid_model) : std::filesystem::path(a.reid_head);
+    reid = privacy::ReidModel{
+        deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(a.reid_model), run)),
+        privacy::read_reid_head(head)};
+  } else if (!a.reid_head.empty()) {
+    throw UsageError("--reid-head needs --reid-model");
+  }
+
   const Log log(!global.quiet);
   const privacy::PrivacyRun result = privacy::evaluate_privacy(train, generations, holdout ? &*holdout : nullptr,
-                                                               extractors, store_root(a.store), o, log);
+                                                               extractors, reid, store_root(a.store), o, log);
   const std::filesystem::path out(a.out);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
@@ -116,7 +128,13 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--model", args->models,
                   "TorchScript image model with its sidecar (repeatable): its first output gives the latent "
                   "distance (CheXGenBench: raddino) and a copy search of its own");
+  cmd->add_option("--reid-model", args->reid_model,
+                  "The re-identification branch (tools/export_models.py --models reid): CheXGenBench's re-id scores");
+  cmd->add_option("--reid-head", args->reid_head, "Its pair head (default: <model>.head.json beside the model)");
   privacy::PrivacyOptions& o = args->options;
+  cmd->add_option("--reid-threshold", o.reid_threshold, "δ of 'Count Re-ID > δ' (Packhäuser et al.'s 0.5)")
+      ->default_val(privacy::kDefaultReidThreshold)
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--compat", args->compat,
                   "corrected (default): pixel RMS in floating point, each generation against its own image | "
                   "chexgenbench: its numbers exactly (uint8 wrap-around, the prompt's last generation every time)")

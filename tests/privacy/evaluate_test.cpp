@@ -127,8 +127,8 @@ const World& world() {
 PrivacyRun evaluate(const Dataset& generations, const PrivacyOptions& o = {}, const Dataset* holdout = nullptr,
                     const Dataset* train = nullptr) {
   const World& w = world();
-  return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, w.dir / "store", o,
-                          kQuiet);
+  return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, std::nullopt,
+                          w.dir / "store", o, kQuiet);
 }
 
 const results::MetricRecord& record(const PrivacyRun& run, Metric m, const std::string& space) {
@@ -171,7 +171,7 @@ TEST(PrivacyTable, PixelDistancesAreCheXGenBenchsAndTheCorrectedOnes) {
   for (const Compat compat : {Compat::corrected, Compat::chexgenbench}) {
     PrivacyOptions o;
     o.compat = compat;
-    const PrivacyRun run = evaluate_privacy(train, gens, nullptr, {}, store.path(), o, kQuiet);
+    const PrivacyRun run = evaluate_privacy(train, gens, nullptr, {}, std::nullopt, store.path(), o, kQuiet);
     const std::string which = compat == Compat::chexgenbench ? "chexgenbench" : "corrected";
     ASSERT_EQ(run.prompts.size(), g.size());
     std::vector<double> means;

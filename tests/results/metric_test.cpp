@@ -26,7 +26,8 @@ TEST(MetricTable, EveryKindOnceInEnumOrderWithAUniqueId) {
 }
 
 TEST(MetricTable, BetterDirections) {
-  for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate})
+  for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate, Metric::reid_mean, Metric::reid_max,
+                   Metric::reid_count})
     EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
   // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,
@@ -50,6 +51,8 @@ TEST(ColumnTitle, BareInTheMetricsDefaultSpaceElseTheSpaceInParentheses) {
   EXPECT_EQ(column_title({Metric::pixel_distance, "Pixels"}), "Avg pixel distance");
   EXPECT_EQ(column_title({Metric::latent_distance, "RadDino"}), "Avg latent distance");
   EXPECT_EQ(column_title({Metric::copy_rate, "RadDino"}), "Copy rate (RadDino)");
+  EXPECT_EQ(column_title({Metric::reid_mean, "Re-ID"}), "Avg Re-ID");
+  EXPECT_EQ(column_title({Metric::reid_count, "Re-ID"}), "Count Re-ID > δ");
 }
 
 TEST(ColumnTitle, LeaderboardOrderIsKindThenDefaultSpaceThenTitle) {

@@ -181,8 +181,8 @@ std::vector<std::optional<std::size_t>> link_generations(const Dataset& train, c
 }
 
 PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, const Dataset* holdout,
-                            const std::vector<features::Extractor>& extractors, const std::filesystem::path& store,
-                            const PrivacyOptions& o, const Log& log) {
+                            const std::vector<features::Extractor>& extractors, const std::optional<ReidModel>& reid,
+                            const std::filesystem::path& store, const PrivacyOptions& o, const Log& log) {
   if (train.samples.empty()) throw InputError(Location{train.source.string()}, "the manifest lists no images");
   if (generations.samples.empty())
     throw InputError(Location{generations.source.string()}, "the manifest lists no images");
@@ -190,6 +190,9 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
     throw InputError(Location{holdout->source.string()}, "the manifest lists no images");
   if (!(o.quantile > 0 && o.quantile < 1)) throw UsageError(fmt::format("--quantile {} is not in (0, 1)", o.quantile));
   if (holdout) check_disjoint_patients(train, *holdout);
+  if (reid && reid->head.weight.size() != reid->branch.outputs.front().dim)
+    throw UsageError(fmt::format("the re-identification head has {} weights but the model's embedding has {} values",
+                                 reid->head.weight.size(), reid->branch.outputs.front().dim));
 
   PrivacyRun run;
   results::Results& r = run.results;
@@ -217,6 +220,16 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       m.holdout = features::extract_dataset_features(*holdout, x.rows, fs, extraction, log, x.space(), "held-out");
     measured.push_back(std::move(m));
   }
+  // The re-identification branch, for the table only: one embedding per training image and generation.
+  std::optional<Measured> reid_measured;
+  if (reid) {
+    const auto& x = reid->branch;
+    features::FeatureStore fs(store, x.rows.id, x.rows.columns);
+    reid_measured.emplace();
+    reid_measured->train = features::extract_dataset_features(train, x.rows, fs, extraction, log, "Re-ID", "training");
+    reid_measured->generations =
+        features::extract_dataset_features(generations, x.rows, fs, extraction, log, "Re-ID", "generations");
+  }
   // A sample is usable when every space measured it (with skip_bad, the others were reported and left out).
   const auto usable = [&](std::size_t n, features::DatasetFeatures Measured::*which) {
     std::vector<std::size_t> count(n, 0), kept;
@@ -226,8 +239,10 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       if (count[i] == measured.size()) kept.push_back(i);
     return kept;
   };
+  if (reid_measured) measured.push_back(*reid_measured);  // counted in `usable`, removed just below
   const std::vector<std::size_t> train_kept = usable(train.samples.size(), &Measured::train);
   const std::vector<std::size_t> generations_kept = usable(generations.samples.size(), &Measured::generations);
+  if (reid_measured) measured.pop_back();
   const std::vector<std::size_t> holdout_kept =
       holdout ? usable(holdout->samples.size(), &Measured::holdout) : std::vector<std::size_t>{};
   if (train_kept.empty() || generations_kept.empty())
@@ -245,7 +260,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       const std::size_t t = *links[g];
       if (!train_usable.count(t)) continue;  // its training image was left out (reported) with skip_bad
       auto [it, fresh] = prompt_of_train.emplace(t, run.prompts.size());
-      if (fresh) run.prompts.push_back(PromptRow{t, {}, {}, {}});
+      if (fresh) run.prompts.push_back(PromptRow{.train = t});
       run.prompts[it->second].generations.push_back(g);
     }
     // CheXGenBench's table follows the training rows.
@@ -281,6 +296,38 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
         p.latent.push_back(std::move(d));
       }
     }
+    if (reid_measured) {
+      run.with_reid = true;
+      const Rows train_rows(reid_measured->train), gen_rows(reid_measured->generations);
+      const std::size_t dim = reid->branch.outputs.front().dim, first = reid->branch.outputs.front().offset;
+      for (PromptRow& p : run.prompts)
+        for (std::size_t g : p.generations)
+          p.reid.push_back(reid->head.score(gen_rows.row(g, first, dim), train_rows.row(p.train, first, dim)));
+      std::vector<double> means;
+      double highest = 0;
+      std::size_t prompts_above = 0, generations_above = 0;
+      for (const PromptRow& p : run.prompts) {
+        means.push_back(mean_of(p.reid));
+        const double m = *std::max_element(p.reid.begin(), p.reid.end());
+        highest = std::max(highest, m);
+        prompts_above += m > o.reid_threshold ? 1 : 0;
+        for (double v : p.reid) generations_above += v > o.reid_threshold ? 1 : 0;
+      }
+      r.overall.records.push_back({{Metric::reid_mean, "Re-ID"}, order_free_mean(means), "", std::nullopt, {}});
+      r.overall.records.push_back({{Metric::reid_max, "Re-ID"}, highest, "", std::nullopt, {}});
+      MetricRecord count{{Metric::reid_count, "Re-ID"}, static_cast<double>(prompts_above), "", std::nullopt, {}};
+      count.details["threshold"] = o.reid_threshold;
+      count.details["prompts"] = run.prompts.size();
+      count.details["generations_above"] = generations_above;
+      count.details["generations"] = generations_kept.size();
+      // Each prompt's highest score, in 20 bins of width 0.05: any δ can be read off.
+      std::vector<std::size_t> histogram(20, 0);
+      for (const PromptRow& p : run.prompts)
+        ++histogram[std::min<std::size_t>(
+            19, static_cast<std::size_t>(*std::max_element(p.reid.begin(), p.reid.end()) * 20.0))];
+      count.details["max_score_histogram"] = histogram;
+      r.overall.records.push_back(std::move(count));
+    }
     // The paper's aggregates: the mean over prompts of each prompt's mean.
     std::vector<double> pixel_means;
     for (const auto& p : run.prompts) pixel_means.push_back(mean_of(p.pixel));
@@ -301,6 +348,9 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
                                      "prompts)"
                                    : "the generations are not linked to training rows (--no-link)";
     log.info("privacy: {}: no per-prompt table", why);
+    if (reid)
+      for (Metric m : {Metric::reid_mean, Metric::reid_max, Metric::reid_count})
+        r.overall.records.push_back({{m, "Re-ID"}, std::nullopt, why, std::nullopt, {}});
     r.overall.records.push_back({{Metric::pixel_distance, "Pixels"}, std::nullopt, why, std::nullopt, {}});
   }
 
@@ -388,12 +438,16 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
   r.provenance["generations"] = generations.source.string();
   r.provenance["holdout"] = holdout ? holdout->source.string() : "";
   r.provenance["store"] = store.string();
-  r.provenance["options"] = {
-      {"link", o.link},         {"compat", o.compat == Compat::chexgenbench ? "chexgenbench" : "corrected"},
-      {"quantile", o.quantile}, {"confidence", o.confidence},
-      {"seed", o.seed},         {"pixel_side", o.pixel_side}};
+  r.provenance["options"] = {{"link", o.link},
+                             {"compat", o.compat == Compat::chexgenbench ? "chexgenbench" : "corrected"},
+                             {"quantile", o.quantile},
+                             {"confidence", o.confidence},
+                             {"seed", o.seed},
+                             {"pixel_side", o.pixel_side},
+                             {"reid_threshold", o.reid_threshold}};
   nlohmann::ordered_json described = nlohmann::ordered_json::array();
   for (const auto& x : spaces) described.push_back({{"space", x.space()}, {"description", x.description}});
+  if (reid) described.push_back({{"space", "Re-ID"}, {"description", reid->branch.description}});
   r.provenance["extractors"] = described;
   r.overall.details["n_holdout"] = holdout_kept.size();
   r.overall.details["n_flagged"] = run.flagged.size();
@@ -402,8 +456,10 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
 
 std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations) {
   const auto suffix = [](const std::string& space) { return space == "RadDino" ? "" : " (" + space + ")"; };
-  std::vector<std::string> header = {
-      "Real Path", "Prompt", "Generations", "Mean_pixel_distance", "Min_pixel_distance", "Nearest_pixel_generation"};
+  std::vector<std::string> header = {"Real Path", "Prompt", "Generations"};
+  if (run.with_reid)
+    for (const char* c : {"Mean_reid_scores", "Max_reid_scores", "Highest_reid_generation"}) header.push_back(c);
+  for (const char* c : {"Mean_pixel_distance", "Min_pixel_distance", "Nearest_pixel_generation"}) header.push_back(c);
   for (const auto& space : run.latent_spaces) {
     header.push_back("Mean_latent_distance" + suffix(space));
     header.push_back("Min_latent_distance" + suffix(space));
@@ -416,12 +472,16 @@ std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& tr
   };
   for (const PromptRow& p : run.prompts) {
     const Sample& t = train.samples[p.train];
-    std::vector<std::string> f = {t.image_ref,
-                                  t.prompt.value_or(""),
-                                  std::to_string(p.generations.size()),
-                                  fmt::format("{}", mean_of(p.pixel)),
-                                  fmt::format("{}", *std::min_element(p.pixel.begin(), p.pixel.end())),
-                                  nearest(p, p.pixel)};
+    std::vector<std::string> f = {t.image_ref, t.prompt.value_or(""), std::to_string(p.generations.size())};
+    if (run.with_reid) {
+      const auto highest = std::max_element(p.reid.begin(), p.reid.end());
+      f.push_back(fmt::format("{}", mean_of(p.reid)));
+      f.push_back(fmt::format("{}", *highest));
+      f.push_back(generations.samples[p.generations[static_cast<std::size_t>(highest - p.reid.begin())]].image_ref);
+    }
+    f.push_back(fmt::format("{}", mean_of(p.pixel)));
+    f.push_back(fmt::format("{}", *std::min_element(p.pixel.begin(), p.pixel.end())));
+    f.push_back(nearest(p, p.pixel));
     for (const auto& d : p.latent) {
       f.push_back(fmt::format("{}", mean_of(d)));
       f.push_back(fmt::format("{}", *std::min_element(d.begin(), d.end())));

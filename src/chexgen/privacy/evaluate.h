@@ -13,6 +13,7 @@
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/extractor.h"
 #include "chexgen/metrics/privacy.h"
+#include "chexgen/privacy/reid.h"
 #include "chexgen/results/results.h"
 
 namespace chexgen {
@@ -34,7 +35,8 @@ struct PrivacyOptions {
   int pixel_side = 512;       // CheXGenBench's common size for pixel distances (bicubic, as Image.resize)
   double quantile = 0.99;     // τ: this quantile of the held-out images' nearest-training similarity
   double confidence = 0.95;   // of the Clopper–Pearson intervals
-  std::uint64_t seed = 42;    // the held-out images' split (by patient) into calibration and null halves
+  double reid_threshold = kDefaultReidThreshold;  // δ of "Count Re-ID > δ"
+  std::uint64_t seed = 42;  // the held-out images' split (by patient) into calibration and null halves
   int threads = 0;
   bool skip_bad = false;
   std::string generator;  // the results' name; empty: the generations manifest's folder name
@@ -51,6 +53,7 @@ struct PromptRow {
   std::size_t train = 0;                 // Dataset::samples index in the training set
   std::vector<std::size_t> generations;  // in manifest order
   std::vector<double> pixel;             // per generation (compat: every value the last generation's)
+  std::vector<double> reid;              // per generation, with a re-identification model
   // Latent distance per network extractor (in the order given), per generation.
   std::vector<std::vector<double>> latent;
 };
@@ -76,19 +79,22 @@ struct PrivacyRun {
   results::Results results;
   std::vector<PromptRow> prompts;  // empty when the generations are not linked to training rows
   std::vector<std::string> latent_spaces;
+  bool with_reid = false;
   std::vector<SpaceSearch> searches;  // the pixel thumbnails first, then each extractor
   std::vector<FlaggedPair> flagged;   // by space, then most similar first
 };
 
 // Runs the privacy evaluation. `extractors` are the user's networks (their features give latent distances and a
-// search each); the pixel-thumbnail space is always searched. `holdout` (may be null) must share no patient with
-// `train`; without it the calibrated rates are skipped (said in the results).
+// search each); the pixel-thumbnail space is always searched; `reid` (optional) gives CheXGenBench's re-id scores.
+// `holdout` (may be null) must share no patient with `train`; without it the calibrated rates are skipped (said in
+// the results).
 PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, const Dataset* holdout,
-                            const std::vector<features::Extractor>& extractors, const std::filesystem::path& store,
-                            const PrivacyOptions& options, const Log& log);
+                            const std::vector<features::Extractor>& extractors, const std::optional<ReidModel>& reid,
+                            const std::filesystem::path& store, const PrivacyOptions& options, const Log& log);
 
-// privacy_per_prompt.csv: CheXGenBench's columns (Real Path, Prompt, Mean_pixel_distance, Min_pixel_distance, and
-// Mean_latent_distance, Min_latent_distance per network) plus the nearest generation of each measure.
+// privacy_per_prompt.csv: CheXGenBench's columns (Real Path, Prompt, Mean_reid_scores, Max_reid_scores with a
+// re-id model, Mean_pixel_distance, Min_pixel_distance, and Mean_latent_distance, Min_latent_distance per network)
+// plus the number of generations and the nearest (highest-scoring) generation of each measure.
 std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations);
 
 // flagged_pairs.csv: generation, training image, patient ids, same patient, space, similarity, τ, linked.

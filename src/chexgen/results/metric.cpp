@@ -9,7 +9,7 @@ namespace {
 
 // The feature spaces of CheXGenBench's own extractors (features/extractor.cpp names them the same way).
 constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
-                           kRadiomics = "Radiomics", kPixels = "Pixels";
+                           kRadiomics = "Radiomics", kPixels = "Pixels", kReid = "Re-ID";
 
 constexpr std::array kTable = {
     MetricInfo{Metric::frd, "frd", "FRD", kRadiomics, Better::lower, "ln of a squared distance",
@@ -38,6 +38,15 @@ constexpr std::array kTable = {
                "features of the training set, the generations and held-out real images",
                "fraction of generations whose nearest training image (cosine) is nearer than the held-out images' "
                "q-quantile (docs/privacy.md); not in CheXGenBench"},
+    MetricInfo{Metric::reid_mean, "reid_mean", "Avg Re-ID", kReid, Better::lower, "probability",
+               "a re-identification model and generations linked to their prompt's training image",
+               "CheXGenBench privacy_metrics.py: mean over prompts of Mean_reid_scores (Packhäuser et al. 2022)"},
+    MetricInfo{Metric::reid_max, "reid_max", "Max Re-ID", kReid, Better::lower, "probability",
+               "a re-identification model and generations linked to their prompt's training image",
+               "CheXGenBench privacy_metrics.py: the largest Max_reid_scores"},
+    MetricInfo{Metric::reid_count, "reid_count", "Count Re-ID > δ", kReid, Better::lower, "prompts",
+               "a re-identification model and generations linked to their prompt's training image",
+               "CheXGenBench's paper: prompts whose Max_reid_scores exceeds δ (--reid-threshold, default 0.5)"},
     MetricInfo{Metric::pixel_distance, "pixel_distance", "Avg pixel distance", kPixels, Better::higher,
                "gray levels (0-255)", "generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py, corrected (RMS in floating point, each generation's own image)"},

@@ -24,6 +24,9 @@ enum class Metric {
   coverage,
   alignment,
   copy_rate,        // privacy: generations nearer a training image than the held-out images' q-quantile
+  reid_mean,        // privacy: CheXGenBench's mean re-identification score against the prompt's training image
+  reid_max,         // privacy: the highest of those scores
+  reid_count,       // privacy: prompts whose highest score is above the threshold δ
   pixel_distance,   // privacy: CheXGenBench's mean pixel distance to the prompt's training image
   latent_distance,  // privacy: CheXGenBench's mean latent distance to the prompt's training image
 };
