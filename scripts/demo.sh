@@ -32,9 +32,24 @@ for g in "${generators[@]}"; do
 done
 
 echo
-echo "== chexgen leaderboard"
-"$chexgen" leaderboard "${generators[@]/#/out/demo/fidelity/}" --csv out/demo/leaderboard.csv
+echo "== chexgen privacy: every generator against the reference as its training set, the copy search calibrated on"
+echo "   the held-out half (pixel thumbnails; with no re-id or RadDino weights bundled, no re-id score or latent"
+echo "   distance). Only 'copies' was made from training rows, so only it gets CheXGenBench's per-prompt table"
+for g in "${generators[@]}"; do
+  link=(--no-link)
+  [ "$g" = copies ] && link=()
+  "$chexgen" -q privacy --train out/demo/baselines/reference/metadata.jsonl --train-id-column source_id \
+    --train-label-set nih --generations "out/demo/baselines/$g/metadata.jsonl" --generations-label-set nih \
+    --holdout out/demo/baselines/held-out/metadata.jsonl --holdout-label-set nih "${link[@]}" \
+    --store out/demo/store --out "out/demo/privacy/$g" > "out/demo/privacy_$g.txt"
+  echo "   $g: $(grep -E '^  Copy rate ' "out/demo/privacy_$g.txt" | tr -s ' ')"
+done
+
+echo
+echo "== chexgen leaderboard: fidelity and privacy, one row per generator"
+"$chexgen" leaderboard "${generators[@]/#/out/demo/fidelity/}" "${generators[@]/#/out/demo/privacy/}" \
+  --csv out/demo/leaderboard.csv
 
 echo
 echo "demo: results in out/demo/ (inspect.json, 00000061_012_299.png, baselines/, fidelity/<generator>/results.json"
-echo "and CheXGenBench's CSV tables, leaderboard.csv)"
+echo "and CheXGenBench's CSV tables, privacy/<generator>/results.json and flagged_pairs.csv, leaderboard.csv)"

@@ -1,0 +1,134 @@
+// `chexgen privacy` end to end on baselines of 40 sample radiographs: the copies generator is linked to its training
+// rows and found, the outputs are written and read back, the leaderboard joins the privacy columns to a generator's
+// row, and bad inputs are errors naming the file and row or the options.
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "chexgen/results/results.h"
+#include "run_command.h"
+
+namespace chexgen::testing {
+namespace {
+
+using results::Metric;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const fs::path kRoot(CHEXGEN_SOURCE_DIR);
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Baselines of the first 40 rows of the sample, in `dir`/baselines.
+fs::path make_baselines(const fs::path& dir) {
+  std::ifstream in(kRoot / "data/sample/labels.csv");
+  std::ofstream out(dir / "labels.csv");
+  std::string line;
+  for (int i = 0; i <= 40 && std::getline(in, line); ++i) out << line << "\n";
+  out.close();
+  const auto r =
+      run_chexgen({"-q", "baselines", (dir / "labels.csv").string(), "--out", (dir / "baselines").string(), "--format",
+                   "onehot", "--label-set", "nih", "--image-root", (kRoot / "data/sample").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir / "baselines";
+}
+
+std::vector<std::string> privacy_args(const fs::path& b, const std::string& generator, const fs::path& out) {
+  return {"privacy",
+          "--train",
+          (b / "reference/metadata.jsonl").string(),
+          "--train-id-column",
+          "source_id",
+          "--train-label-set",
+          "nih",
+          "--generations",
+          (b / generator / "metadata.jsonl").string(),
+          "--generations-label-set",
+          "nih",
+          "--holdout",
+          (b / "held-out/metadata.jsonl").string(),
+          "--holdout-label-set",
+          "nih",
+          "--store",
+          (out.parent_path() / "store").string(),
+          "--out",
+          out.string()};
+}
+
+TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
+  const fs::path dir = make_temp_dir();
+  const fs::path b = make_baselines(dir);
+  auto r = run_chexgen(privacy_args(b, "copies", dir / "privacy-copies"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Copy rate"));
+  EXPECT_THAT(r.out, HasSubstr("Avg pixel distance"));
+  const results::Results res = results::read_results(dir / "privacy-copies");
+  EXPECT_EQ(res.evaluation, "privacy");
+  EXPECT_EQ(res.generator, "copies");
+  EXPECT_EQ(res.overall.value({Metric::copy_rate, "Pixels"}), 1.0);
+  EXPECT_EQ(res.overall.value({Metric::pixel_distance, "Pixels"}), 0.0);
+  const std::size_t n = res.overall.n_synthetic;
+  const auto per_prompt = read_text(dir / "privacy-copies/privacy_per_prompt.csv");
+  EXPECT_EQ(occurrences(per_prompt, "\n"), n + 1);
+  const auto flagged = read_text(dir / "privacy-copies/flagged_pairs.csv");
+  EXPECT_EQ(occurrences(flagged, ",yes,Pixels,"), n);
+
+  // Unlinked generators (made from held-out images) still get the copy search.
+  auto args = privacy_args(b, "blur-1", dir / "privacy-blur");
+  args.push_back("--no-link");
+  r = run_chexgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const results::Results blur = results::read_results(dir / "privacy-blur");
+  EXPECT_LT(*blur.overall.value({Metric::copy_rate, "Pixels"}), 0.5);
+  EXPECT_FALSE(fs::exists(dir / "privacy-blur/privacy_per_prompt.csv"));
+
+  // The leaderboard: one row per generator, sorted by the copy rate on request.
+  r = run_chexgen(
+      {"leaderboard", (dir / "privacy-copies").string(), (dir / "privacy-blur").string(), "--sort", "Copy rate"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sorted by Copy rate"));
+  EXPECT_LT(r.out.find("blur-1"), r.out.find("copies"));  // lower is better
+}
+
+TEST(PrivacyCli, BadInputsAreNamed) {
+  const fs::path dir = make_temp_dir();
+  const fs::path b = make_baselines(dir);
+  // Held-out images of training patients.
+  auto args = privacy_args(b, "copies", dir / "out");
+  args[12] = (b / "reference/metadata.jsonl").string();  // --holdout
+  auto r = run_chexgen(args);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("are also in the training set"));
+  // A generation linked to no training row: unlinked held-out images without --no-link.
+  r = run_chexgen(privacy_args(b, "held-out", dir / "out"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("held-out/metadata.jsonl:1: column 'source_id'"));
+  EXPECT_THAT(r.err, HasSubstr("is the id of no training image"));
+  // A missing generated image: the manifest and its row.
+  fs::remove(b / "copies" / read_jsonl(b / "copies/metadata.jsonl")[1]["file_name"].get<std::string>());
+  r = run_chexgen(privacy_args(b, "copies", dir / "out"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("copies/metadata.jsonl:2"));
+  // Contradictory options.
+  args = privacy_args(b, "blur-1", dir / "out");
+  for (const char* a : {"--no-link", "--source-column", "x"}) args.push_back(a);
+  r = run_chexgen(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--no-link and --source-column"));
+  args = privacy_args(b, "blur-1", dir / "out");
+  for (const char* a : {"--no-link", "--compat", "numpy"}) args.push_back(a);
+  r = run_chexgen(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--compat must be corrected or chexgenbench"));
+  EXPECT_FALSE(fs::exists(dir / "out/results.json"));
+}
+
+}  // namespace
+}  // namespace chexgen::testing
