@@ -107,5 +107,31 @@ TEST(PrivacyReference, CalibratedCopyRate) {
   }
 }
 
+TEST(PrivacyReference, TiledDistanceIsTheLargestBlockRms) {
+  const auto& g = golden()["tiled"];
+  const auto a = bytes(g["a"]), b = bytes(g["b"]);
+  const int w = g["width"], h = g["height"], c = g["channels"];
+  EXPECT_TRUE(within(tiled_pixel_distance(a, b, w, h, c), g["distance"].get<double>(), 0, 1e-15));
+  // One tile is the whole image's RMS; the local change stands out in the tiled distance only.
+  EXPECT_TRUE(within(tiled_pixel_distance(a, b, w, h, c, 1), g["whole_image_rms"].get<double>(), 0, 1e-15));
+  EXPECT_GT(g["distance"].get<double>(), 2 * g["whole_image_rms"].get<double>());
+  EXPECT_EQ(tiled_pixel_distance(a, a, w, h, c), 0.0);
+}
+
+TEST(PrivacyReference, MembershipAucAndTprAtLowFprAreSklearns) {
+  const auto& g = golden()["membership"];
+  const auto members = g["members"].get<std::vector<double>>();
+  const auto non_members = g["non_members"].get<std::vector<double>>();
+  EXPECT_TRUE(within(roc_auc(members, non_members), g["auc"].get<double>(), 0, 1e-15));
+  for (const auto& [fpr, tpr] : g["tpr_at_fpr"].items())
+    EXPECT_EQ(tpr_at_fpr(members, non_members, std::stod(fpr)), tpr.get<double>()) << fpr;
+  // Separated sets: AUC 1, every member found before any non-member; the reverse: 0.
+  const std::vector<double> low{0, 1, 2}, high{3, 4};
+  EXPECT_EQ(roc_auc(high, low), 1.0);
+  EXPECT_EQ(roc_auc(low, high), 0.0);
+  EXPECT_EQ(tpr_at_fpr(high, low, 0.0), 1.0);
+  EXPECT_EQ(roc_auc(low, low), 0.5);
+}
+
 }  // namespace
 }  // namespace chexgen::metrics

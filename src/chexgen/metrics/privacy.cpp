@@ -131,4 +131,59 @@ CopyRate calibrated_copy_rate(std::span<const double> generated, std::span<const
   return c;
 }
 
+double tiled_pixel_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, int width, int height,
+                            int channels, int tiles) {
+  require_same_size(a.size(), b.size(), "tiled distance");
+  CHEXGEN_ASSERT(tiles >= 1 && width >= tiles && height >= tiles && channels >= 1 &&
+                     a.size() == static_cast<std::size_t>(width) * height * channels,
+                 "tiled_pixel_distance: the shape is the caller's to check");
+  double worst = 0;
+  for (int ty = 0; ty < tiles; ++ty)
+    for (int tx = 0; tx < tiles; ++tx) {
+      const int x0 = tx * width / tiles, x1 = (tx + 1) * width / tiles;
+      const int y0 = ty * height / tiles, y1 = (ty + 1) * height / tiles;
+      double sum = 0;  // of squared differences in gray levels: integers, exact in any order
+      for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x)
+          for (int c = 0; c < channels; ++c) {
+            const std::size_t i = (static_cast<std::size_t>(y) * width + x) * channels + c;
+            const double d = double(a[i]) - double(b[i]);
+            sum += d * d;
+          }
+      const double n = static_cast<double>(x1 - x0) * (y1 - y0) * channels;
+      worst = std::max(worst, std::sqrt(sum / n) / 255.0);
+    }
+  return worst;
+}
+
+double roc_auc(std::span<const double> members, std::span<const double> non_members) {
+  CHEXGEN_ASSERT(!members.empty() && !non_members.empty(), "roc_auc: both sets need a score");
+  // Mann–Whitney: for each member, the non-members below it plus half of those equal, by binary search.
+  std::vector<double> sorted(non_members.begin(), non_members.end());
+  std::sort(sorted.begin(), sorted.end());
+  double wins = 0;
+  for (double m : members) {
+    const auto lo = std::lower_bound(sorted.begin(), sorted.end(), m);
+    const auto hi = std::upper_bound(lo, sorted.end(), m);
+    wins += static_cast<double>(lo - sorted.begin()) + 0.5 * static_cast<double>(hi - lo);
+  }
+  return wins / (static_cast<double>(members.size()) * static_cast<double>(non_members.size()));
+}
+
+double tpr_at_fpr(std::span<const double> members, std::span<const double> non_members, double fpr) {
+  CHEXGEN_ASSERT(!members.empty() && !non_members.empty(), "tpr_at_fpr: both sets need a score");
+  std::vector<double> m(members.begin(), members.end()), h(non_members.begin(), non_members.end());
+  std::sort(m.begin(), m.end());
+  std::sort(h.begin(), h.end());
+  const auto at_or_above = [](const std::vector<double>& v, double t) {
+    return static_cast<double>(v.end() - std::lower_bound(v.begin(), v.end(), t)) / static_cast<double>(v.size());
+  };
+  double best = 0;  // the point (0, 0): no threshold passes anything
+  std::vector<double> thresholds = m;
+  thresholds.insert(thresholds.end(), h.begin(), h.end());
+  for (double t : thresholds)
+    if (at_or_above(h, t) <= fpr) best = std::max(best, at_or_above(m, t));
+  return best;
+}
+
 }  // namespace chexgen::metrics

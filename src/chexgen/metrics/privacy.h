@@ -75,4 +75,19 @@ struct CopyRate {
 CopyRate calibrated_copy_rate(std::span<const double> generated, std::span<const double> calibration,
                               std::span<const double> null, double quantile, double confidence = 0.95);
 
+// Carlini et al. 2023's tiled distance between two images of the same shape (row-major, interleaved channels,
+// values 0..255 taken as 0..1): the image cut into tiles x tiles blocks (block i spans [⌊i·W/tiles⌋, ⌊(i+1)·W/tiles⌋)
+// columns, the same for rows), the RMS difference over each block's samples, and the largest of them. A copy that
+// differs from its source only in one region still has one small block... and a large one: unlike the whole-image
+// RMS, a local change is not averaged away.
+double tiled_pixel_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, int width, int height,
+                            int channels, int tiles = 4);
+
+// Membership inference from scores, higher meaning "more likely a training image". The ROC AUC as
+// sklearn.metrics.roc_auc_score (a tie counts one half), and the true-positive rate at a false-positive rate: the
+// largest TPR among the ROC points (every distinct score a threshold, members and non-members at or above it) whose
+// FPR is at most `fpr`. Both sets need at least one score.
+double roc_auc(std::span<const double> members, std::span<const double> non_members);
+double tpr_at_fpr(std::span<const double> members, std::span<const double> non_members, double fpr);
+
 }  // namespace chexgen::metrics

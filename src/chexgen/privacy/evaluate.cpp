@@ -19,6 +19,7 @@
 #include "chexgen/fidelity/baselines.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/image/resize.h"
+#include "chexgen/metrics/sampling.h"
 
 namespace chexgen::privacy {
 namespace {
@@ -58,10 +59,11 @@ struct Rows {
   }
 };
 
-// The image of a sample as CheXGenBench compares pixels: RGB, side x side (Pillow's bicubic when another size).
-Image8 pixel_image(const Dataset& d, const Sample& s, int side) {
+// The image of a sample as CheXGenBench compares pixels: RGB (or gray), side x side (Pillow's bicubic when another
+// size).
+Image8 pixel_image(const Dataset& d, const Sample& s, int side, ColorMode mode = ColorMode::rgb) {
   try {
-    Image8 image = read_image_u8(s.image_path, ColorMode::rgb);
+    Image8 image = read_image_u8(s.image_path, mode);
     if (image.width != side || image.height != side) image = resize(image, side, side, ResampleFilter::bicubic);
     return image;
   } catch (const InputError& e) {
@@ -131,6 +133,69 @@ nlohmann::ordered_json rate_json(const metrics::Rate& r) {
           {"n", r.n},
           {"rate", r.rate},
           {"interval", {{"low", r.interval.low}, {"high", r.interval.high}}}};
+}
+
+// Distance-based membership inference in one space: n training images (members) and n held-out images
+// (non-members), n the smaller count, each chosen by a seeded draw from the samples ordered by id (so the choice does
+// not depend on the order of the rows); each scored by its most similar generation.
+MetricRecord membership_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
+                               const Dataset& holdout, const std::vector<std::size_t>& holdout_kept, const MatrixD& h,
+                               const MatrixD& g, const std::string& space, const PrivacyOptions& o) {
+  const std::size_t n = std::min(train_kept.size(), holdout_kept.size());
+  const auto pick = [&](const Dataset& d, const std::vector<std::size_t>& kept, const MatrixD& rows,
+                        std::uint64_t stream) {
+    std::vector<std::size_t> by_id(kept.size());
+    for (std::size_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+    std::sort(by_id.begin(), by_id.end(),
+              [&](std::size_t a, std::size_t b) { return d.samples[kept[a]].id < d.samples[kept[b]].id; });
+    std::vector<std::size_t> chosen = metrics::IndexSampler(o.seed ^ stream).without_replacement(kept.size(), n);
+    MatrixD m(n, rows.cols());
+    for (std::size_t i = 0; i < n; ++i)
+      std::copy(&rows(by_id[chosen[i]], 0), &rows(by_id[chosen[i]], 0) + rows.cols(), &m(i, 0));
+    return m;
+  };
+  const MatrixD members = pick(train, train_kept, t, 0x6d656d62ULL),
+                others = pick(holdout, holdout_kept, h, 0x686f6c64ULL);
+  const auto nm = metrics::nearest_by_cosine(members.view(), g.view(), 1),
+             nh = metrics::nearest_by_cosine(others.view(), g.view(), 1);
+  std::vector<double> member_scores, other_scores;
+  for (std::size_t i = 0; i < n; ++i) {
+    member_scores.push_back(nm.best(i));
+    other_scores.push_back(nh.best(i));
+  }
+  MetricRecord rec{
+      {Metric::membership_auc, space}, metrics::roc_auc(member_scores, other_scores), "", std::nullopt, {}};
+  rec.details["members"] = n;
+  rec.details["non_members"] = n;
+  rec.details["score"] = "cosine similarity to the most similar generation";
+  rec.details["tpr_at_fpr"] = {{"0.01", metrics::tpr_at_fpr(member_scores, other_scores, 0.01)},
+                               {"0.001", metrics::tpr_at_fpr(member_scores, other_scores, 0.001)}};
+  return rec;
+}
+
+// Carlini et al.'s tiled distance of every flagged pair, on the two images in gray at the pixel distances' size.
+void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, const Dataset& generations,
+                         const PrivacyOptions& o, const Log& log) {
+  if (pairs.empty()) return;
+  const auto gray = [&](const Dataset& d, std::size_t i) {
+    return pixel_image(d, d.samples[i], o.pixel_side, ColorMode::gray);
+  };
+  std::vector<std::optional<InputError>> failures(pairs.size());
+  Progress progress("privacy: tiled distances of the flagged pairs", pairs.size(), log.progress());
+  parallel_for(
+      pairs.size(), o.threads,
+      [&](std::size_t i) {
+        try {
+          const Image8 a = gray(generations, pairs[i].generation), b = gray(train, pairs[i].train);
+          pairs[i].tiled_distance = metrics::tiled_pixel_distance(a.data, b.data, a.width, a.height, 1);
+        } catch (const InputError& e) {
+          failures[i] = e;
+        }
+      },
+      &progress);
+  progress.finish();
+  for (const auto& f : failures)
+    if (f) throw *f;
 }
 
 }  // namespace
@@ -417,6 +482,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       std::stable_sort(flagged.begin(), flagged.end(),
                        [](const FlaggedPair& a, const FlaggedPair& b) { return a.similarity > b.similarity; });
       run.flagged.insert(run.flagged.end(), flagged.begin(), flagged.end());
+      r.overall.records.push_back(membership_record(train, train_kept, t, *holdout, holdout_kept, h, g, s.space, o));
       log.info(
           "privacy: {}: {} of {} generations above τ = {:.6g} ({:.4g}; held-out null {:.4g}; an unseen image "
           "{:.4g} to {:.4g})",
@@ -428,9 +494,16 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
                                    "no held-out images (--holdout): nothing to calibrate the threshold on",
                                    std::nullopt,
                                    {}});
+      r.overall.records.push_back({{Metric::membership_auc, s.space},
+                                   std::nullopt,
+                                   "no held-out images (--holdout): no non-members",
+                                   std::nullopt,
+                                   {}});
     }
     run.searches.push_back(std::move(s));
   }
+
+  add_tiled_distances(run.flagged, train, generations, o, log);
 
   for (const auto& rec : r.overall.records) r.columns.push_back(rec.key);
   r.provenance["chexgen"] = version_string();
@@ -495,14 +568,14 @@ std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& tr
 std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations) {
   std::vector<std::string> lines = {
       csv_record({"generation", "training_image", "generation_patient", "training_patient", "same_patient", "space",
-                  "similarity", "threshold", "own_prompt"})};
+                  "similarity", "threshold", "own_prompt", "tiled_distance"})};
   for (const FlaggedPair& f : run.flagged) {
     const Sample& g = generations.samples[f.generation];
     const Sample& t = train.samples[f.train];
     const std::string same = g.patient_id && t.patient_id ? (*g.patient_id == *t.patient_id ? "yes" : "no") : "";
-    lines.push_back(
-        csv_record({g.image_ref, t.image_ref, g.patient_id.value_or(""), t.patient_id.value_or(""), same, f.space,
-                    fmt::format("{}", f.similarity), fmt::format("{}", f.threshold), f.linked ? "yes" : "no"}));
+    lines.push_back(csv_record({g.image_ref, t.image_ref, g.patient_id.value_or(""), t.patient_id.value_or(""), same,
+                                f.space, fmt::format("{}", f.similarity), fmt::format("{}", f.threshold),
+                                f.linked ? "yes" : "no", fmt::format("{}", f.tiled_distance)}));
   }
   return lines;
 }

@@ -72,7 +72,8 @@ struct FlaggedPair {
   std::size_t generation = 0, train = 0;  // Dataset::samples indices
   std::string space;
   double similarity = 0, threshold = 0;
-  bool linked = false;  // the training image is the generation's own prompt's
+  bool linked = false;        // the training image is the generation's own prompt's
+  double tiled_distance = 0;  // Carlini et al.'s, of the two images at the pixel distances' size, gray
 };
 
 struct PrivacyRun {

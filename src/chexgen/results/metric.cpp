@@ -38,6 +38,10 @@ constexpr std::array kTable = {
                "features of the training set, the generations and held-out real images",
                "fraction of generations whose nearest training image (cosine) is nearer than the held-out images' "
                "q-quantile (docs/privacy.md); not in CheXGenBench"},
+    MetricInfo{Metric::membership_auc, "membership_auc", "Membership AUC", kPixels, Better::lower, "ROC AUC",
+               "features of the training set, the generations and held-out real images",
+               "distance-based membership inference (docs/privacy.md): training vs held-out images scored by their "
+               "most similar generation; 0.5 when the generations say nothing of the training set"},
     MetricInfo{Metric::reid_mean, "reid_mean", "Avg Re-ID", kReid, Better::lower, "probability",
                "a re-identification model and generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py: mean over prompts of Mean_reid_scores (Packhäuser et al. 2022)"},
