@@ -133,5 +133,20 @@ TEST(PrivacyReference, MembershipAucAndTprAtLowFprAreSklearns) {
   EXPECT_EQ(roc_auc(low, low), 0.5);
 }
 
+TEST(PrivacyReference, PatientAwareNndrSkipsTheNearestRowsPatient) {
+  const auto& g = golden()["nndr"];
+  const MatrixD ref = matrix(g["reference"]), queries = matrix(g["queries"]);
+  const auto patients = g["patients"].get<std::vector<std::size_t>>();
+  const auto expected = g["ratio"].get<std::vector<double>>();
+  for (const std::size_t block : {4, 64}) {
+    const DistanceTiling tiling{block, block, 2};
+    const std::vector<double> ratio = patient_aware_nndr(queries.view(), ref.view(), patients, tiling);
+    ASSERT_EQ(ratio.size(), expected.size());
+    for (std::size_t i = 0; i < ratio.size(); ++i)
+      EXPECT_TRUE(within(ratio[i], expected[i], 1e-12, 1e-10)) << i << ": " << ratio[i] << " vs " << expected[i];
+  }
+  EXPECT_EQ(expected[0], 0.0);  // the exact copy
+}
+
 }  // namespace
 }  // namespace chexgen::metrics

@@ -224,6 +224,12 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
   // Membership inference of 40 training images against 40 held-out ones (an AUC's sd is about 0.065 at this size):
   // no better than chance, within three sd, for a generator of unseen images.
   const double null_auc = *record(null, Metric::membership_auc, "Pixels").value;
+  // The patient-aware NNDR: the null generator's rate is the held-out images' (both are unseen images).
+  const auto& null_nndr = record(null, Metric::nndr_rate, "Pixels");
+  const double held_out_nndr = null_nndr.details["null"]["rate"].get<double>();
+  EXPECT_LE(null_nndr.interval->low, held_out_nndr);
+  EXPECT_GE(null_nndr.interval->high, held_out_nndr);
+  const std::size_t null_nndr_above = null_nndr.details["generated"]["above"].get<std::size_t>();
   EXPECT_NEAR(null_auc, 0.5, 0.2);
 
   for (const std::size_t copies : {n / 10, n / 4}) {
@@ -235,6 +241,10 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
     // More than an unseen image's rate, with confidence, and an excess near the planted rate.
     EXPECT_GT(rate.interval->low, rate.details["exchangeable"]["high"].get<double>()) << copies;
     EXPECT_NEAR(rate.details["excess"].get<double>(), double(copies) / n, 0.1) << copies;
+    // Every copy has ratio 0; the rest are the null's images.
+    const auto& nndr = record(run, Metric::nndr_rate, "Pixels");
+    EXPECT_GE(nndr.details["generated"]["above"].get<std::size_t>(), copies);
+    EXPECT_LE(nndr.details["generated"]["above"].get<std::size_t>(), copies + null_nndr_above);
     // Copied training images score 1: membership is easier to infer than from the null.
     EXPECT_GT(*record(run, Metric::membership_auc, "Pixels").value, null_auc) << copies;
     const SpaceSearch& s = run.searches.front();

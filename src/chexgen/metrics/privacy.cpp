@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 #include <boost/math/special_functions/beta.hpp>
@@ -97,6 +98,35 @@ CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, s
       out.index[i * k + j] = nearest.neighbours(i)[j];
     }
   return out;
+}
+
+std::vector<double> patient_aware_nndr(MatrixViewD queries, MatrixViewD reference,
+                                       std::span<const std::size_t> reference_patient, const DistanceTiling& tiling,
+                                       const std::string& queries_name, const std::string& reference_name) {
+  CHEXGEN_ASSERT(reference_patient.size() == reference.rows && queries.cols == reference.cols,
+                 "patient_aware_nndr: shapes are the caller's to check");
+  std::map<std::size_t, std::size_t> images_of;
+  for (std::size_t p : reference_patient) ++images_of[p];
+  CHEXGEN_ASSERT(images_of.size() >= 2, "patient_aware_nndr: needs two patients");
+  std::size_t largest = 0;
+  for (const auto& [patient, n] : images_of) largest = std::max(largest, n);
+  // Among the largest + 1 nearest rows there is always another patient than the nearest one's.
+  const std::size_t k = std::min(reference.rows, largest + 1);
+  const MatrixD q = normalised_rows(queries, queries_name);
+  const MatrixD r = normalised_rows(reference, reference_name);
+  KSmallestPerRow<double> nearest(q.view(), r.view(), k, false);
+  run_distance_tiles<double>(q.view(), r.view(), tiling, [&](const DistanceTile<double>& t) { nearest(t); });
+  std::vector<double> ratio(q.rows());
+  for (std::size_t i = 0; i < q.rows(); ++i) {
+    const auto d = nearest.row(i);
+    const auto j = nearest.neighbours(i);
+    const std::size_t own = reference_patient[j[0]];
+    std::size_t other = 1;
+    while (reference_patient[j[other]] == own) ++other;
+    const double d1 = std::sqrt(d[0]), d2 = std::sqrt(d[other]);
+    ratio[i] = d1 == 0 ? 0.0 : d1 / d2;
+  }
+  return ratio;
 }
 
 Interval clopper_pearson(std::size_t k, std::size_t n, double confidence) {

@@ -41,6 +41,17 @@ CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, s
                                    const DistanceTiling& tiling = {}, const std::string& queries_name = "queries",
                                    const std::string& reference_name = "reference");
 
+// The patient-aware nearest-neighbour distance ratio of every query row (the memorisation ratio of sail-sg's
+// DiffMemorize, made patient-aware): on L2-normalised rows, d1 = the Euclidean distance to the nearest reference row
+// and d2 = the distance to the nearest reference row of *another patient* than that row's (a plain second
+// neighbour is often a second image of the same patient); the ratio d1/d2, 0 when d1 = 0. `reference_patient`
+// gives each reference row's patient as a number (a row without a patient id gets one of its own); at least two
+// patients. Exact (canonical squared distances of the blocked engine; ties: the lower row first).
+std::vector<double> patient_aware_nndr(MatrixViewD queries, MatrixViewD reference,
+                                       std::span<const std::size_t> reference_patient,
+                                       const DistanceTiling& tiling = {}, const std::string& queries_name = "queries",
+                                       const std::string& reference_name = "reference");
+
 // The Clopper–Pearson ("exact") interval of a binomial proportion: k successes in n trials (n >= 1) at the given
 // central confidence: [B⁻¹(α/2; k, n−k+1), B⁻¹(1−α/2; k+1, n−k)], 0 and 1 at the ends (scipy's beta.ppf).
 Interval clopper_pearson(std::size_t k, std::size_t n, double confidence = 0.95);

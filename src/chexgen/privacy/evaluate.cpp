@@ -25,6 +25,7 @@ namespace chexgen::privacy {
 namespace {
 
 using results::Metric;
+using results::MetricKey;
 using results::MetricRecord;
 
 // The value of a generation's column `name`, if it has that column.
@@ -170,6 +171,48 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
   rec.details["score"] = "cosine similarity to the most similar generation";
   rec.details["tpr_at_fpr"] = {{"0.01", metrics::tpr_at_fpr(member_scores, other_scores, 0.01)},
                                {"0.001", metrics::tpr_at_fpr(member_scores, other_scores, 0.001)}};
+  return rec;
+}
+
+inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio threshold
+
+// The patient-aware NNDR rate of the generations in one space, and of the held-out images as its null.
+MetricRecord nndr_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
+                         const MatrixD& g, const MatrixD* h, const std::string& space, const PrivacyOptions& o,
+                         const std::string& generations_name) {
+  const MetricKey key{Metric::nndr_rate, space};
+  std::map<std::string, std::size_t> patient_number;
+  std::vector<std::size_t> patient(train_kept.size());
+  for (std::size_t i = 0; i < train_kept.size(); ++i) {
+    const Sample& s = train.samples[train_kept[i]];
+    // An image without a patient id is a patient of its own (its id cannot collide: a different prefix).
+    const std::string group = s.patient_id ? "p:" + *s.patient_id : "i:" + s.id;
+    patient[i] = patient_number.emplace(group, patient_number.size()).first->second;
+  }
+  if (patient_number.size() < 2)
+    return {key,
+            std::nullopt,
+            "the training images are of one patient: no other patient to compare with",
+            std::nullopt,
+            {}};
+  const auto rate = [&](const MatrixD& q, const std::string& name) {
+    const std::vector<double> ratio =
+        metrics::patient_aware_nndr(q.view(), t.view(), patient, {}, name, train.source.string());
+    metrics::Rate r;
+    r.n = ratio.size();
+    r.above = static_cast<std::size_t>(
+        std::count_if(ratio.begin(), ratio.end(), [](double v) { return v < kNndrThreshold; }));
+    r.rate = static_cast<double>(r.above) / static_cast<double>(r.n);
+    r.interval = metrics::clopper_pearson(r.above, r.n, o.confidence);
+    return r;
+  };
+  const metrics::Rate generated = rate(g, generations_name);
+  MetricRecord rec{key, generated.rate, "", generated.interval, {}};
+  rec.details["threshold"] = kNndrThreshold;
+  rec.details["generated"] = rate_json(generated);
+  if (h) rec.details["null"] = rate_json(rate(*h, "held-out images"));
+  rec.details["patients"] = patient_number.size();
+  rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
   return rec;
 }
 
@@ -445,12 +488,13 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       s.generated_similarity.push_back(near.best(i));
       s.generated_nearest.push_back(train_kept[near.best_index(i)]);
     }
-    const results::MetricKey key{Metric::copy_rate, s.space};
+    const MetricKey key{Metric::copy_rate, s.space};
+    std::optional<MatrixD> holdout_matrix;
+    if (holdout) holdout_matrix = Rows(measured[x].holdout).matrix(holdout_kept, out.offset, out.dim);
+    r.overall.records.push_back(nndr_record(train, train_kept, t, g, holdout_matrix ? &*holdout_matrix : nullptr,
+                                            s.space, o, where_generations));
     if (halves) {
-      const Rows holdout_rows(measured[x].holdout);
-      std::vector<std::size_t> holdout_samples;
-      for (std::size_t i : holdout_kept) holdout_samples.push_back(i);
-      const MatrixD h = holdout_rows.matrix(holdout_samples, out.offset, out.dim);
+      const MatrixD& h = *holdout_matrix;
       const metrics::CosineNeighbours hn =
           metrics::nearest_by_cosine(h.view(), t.view(), 1, {}, holdout->source.string(), where_train);
       std::vector<double> calibration, null;

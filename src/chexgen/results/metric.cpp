@@ -42,6 +42,10 @@ constexpr std::array kTable = {
                "features of the training set, the generations and held-out real images",
                "distance-based membership inference (docs/privacy.md): training vs held-out images scored by their "
                "most similar generation; 0.5 when the generations say nothing of the training set"},
+    MetricInfo{Metric::nndr_rate, "nndr_rate", "NNDR rate", kPixels, Better::lower, "fraction",
+               "features of the training set (patient ids where known) and the generations",
+               "fraction of generations whose patient-aware nearest-neighbour distance ratio is below 1/3 "
+               "(sail-sg DiffMemorize's mem_ratio, made patient-aware; docs/privacy.md)"},
     MetricInfo{Metric::reid_mean, "reid_mean", "Avg Re-ID", kReid, Better::lower, "probability",
                "a re-identification model and generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py: mean over prompts of Mean_reid_scores (Packhäuser et al. 2022)"},
