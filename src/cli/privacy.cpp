@@ -96,10 +96,11 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
     }
     std::string extra;
     if (record.interval) extra = fmt::format("  [{:.4g}, {:.4g}]", record.interval->low, record.interval->high);
-    if (record.details.contains("null"))
-      extra += fmt::format(
-          "  held-out null {:.4g}; an unseen image {:.4g} to {:.4g}", record.details["null"]["rate"].get<double>(),
-          record.details["exchangeable"]["low"].get<double>(), record.details["exchangeable"]["high"].get<double>());
+    const auto& d = record.details;
+    if (d.contains("null")) extra += fmt::format("  held-out images {:.4g}", d["null"]["rate"].get<double>());
+    if (d.contains("exchangeable"))
+      extra += fmt::format("; an unseen image {:.4g} to {:.4g}", d["exchangeable"]["low"].get<double>(),
+                           d["exchangeable"]["high"].get<double>());
     fmt::print("  {:<28} {:.6g}{}\n", results::column_title(record.key), *record.value, extra);
   }
   if (holdout) fmt::print("  flagged pairs: {}\n", result.flagged.size());

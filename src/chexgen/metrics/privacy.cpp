@@ -37,15 +37,10 @@ MatrixD normalised_rows(MatrixViewD x, const std::string& name) {
 double quantile_of(std::vector<double> v, double q) { return percentile(std::move(v), 100.0 * q); }
 
 Rate rate_above(std::span<const double> values, double threshold, double confidence) {
-  Rate r;
-  r.n = values.size();
-  r.above =
+  const auto above =
       static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [&](double s) { return s > threshold; }));
-  r.rate = static_cast<double>(r.above) / static_cast<double>(r.n);
-  r.interval = clopper_pearson(r.above, r.n, confidence);
-  return r;
+  return binomial_rate(above, values.size(), confidence);
 }
-
 // sqrt(Σ d(a_i, b_i)²) / sqrt(N), as numpy's norm(x) / sqrt(x.size). Every square is an integer below 2¹⁶ and any
 // image has far fewer than 2³⁷ samples, so every partial sum is an integer below 2⁵³: exact in any order, hence the
 // same bits as numpy's dot product whatever its BLAS kernel.
@@ -127,6 +122,15 @@ std::vector<double> patient_aware_nndr(MatrixViewD queries, MatrixViewD referenc
     ratio[i] = d1 == 0 ? 0.0 : d1 / d2;
   }
   return ratio;
+}
+
+Rate binomial_rate(std::size_t above, std::size_t n, double confidence) {
+  Rate r;
+  r.above = above;
+  r.n = n;
+  r.rate = static_cast<double>(above) / static_cast<double>(n);
+  r.interval = clopper_pearson(above, n, confidence);
+  return r;
 }
 
 Interval clopper_pearson(std::size_t k, std::size_t n, double confidence) {

@@ -62,6 +62,8 @@ struct Rate {
   double rate = 0;    // above / n
   Interval interval;  // Clopper–Pearson
 };
+// above / n (n >= 1) with its Clopper–Pearson interval.
+Rate binomial_rate(std::size_t above, std::size_t n, double confidence = 0.95);
 
 // The calibrated nearest-training-neighbour rate (docs/privacy.md): each generation's similarity to its nearest
 // training image, s(g), against the same for real images the model never saw, s(h). The held-out similarities come

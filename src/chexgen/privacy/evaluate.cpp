@@ -174,6 +174,74 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
   return rec;
 }
 
+// The paper's re-identification aggregates over the prompts' scores.
+std::vector<MetricRecord> reid_records(const std::vector<PromptRow>& prompts, const PrivacyOptions& o,
+                                       std::size_t n_generations) {
+  std::vector<double> means;
+  double highest = 0;
+  std::size_t prompts_above = 0, generations_above = 0;
+  std::vector<std::size_t> histogram(20, 0);  // each prompt's highest score, bins of 0.05: any δ can be read off
+  for (const PromptRow& p : prompts) {
+    means.push_back(mean_of(p.reid));
+    const double m = *std::max_element(p.reid.begin(), p.reid.end());
+    highest = std::max(highest, m);
+    prompts_above += m > o.reid_threshold ? 1 : 0;
+    for (double v : p.reid) generations_above += v > o.reid_threshold ? 1 : 0;
+    ++histogram[std::min<std::size_t>(19, static_cast<std::size_t>(m * 20.0))];
+  }
+  std::vector<MetricRecord> out;
+  out.push_back({{Metric::reid_mean, "Re-ID"}, order_free_mean(means), "", std::nullopt, {}});
+  out.push_back({{Metric::reid_max, "Re-ID"}, highest, "", std::nullopt, {}});
+  MetricRecord count{{Metric::reid_count, "Re-ID"}, static_cast<double>(prompts_above), "", std::nullopt, {}};
+  count.details["threshold"] = o.reid_threshold;
+  count.details["prompts"] = prompts.size();
+  count.details["generations_above"] = generations_above;
+  count.details["generations"] = n_generations;
+  count.details["max_score_histogram"] = histogram;
+  out.push_back(std::move(count));
+  return out;
+}
+
+// The paper's distance aggregates: the mean over prompts of each prompt's mean, pixels then each latent space.
+std::vector<MetricRecord> distance_records(const std::vector<PromptRow>& prompts,
+                                           const std::vector<std::string>& latent_spaces, const PrivacyOptions& o) {
+  std::vector<MetricRecord> out;
+  std::vector<double> pixel_means;
+  for (const auto& p : prompts) pixel_means.push_back(mean_of(p.pixel));
+  MetricRecord pixel{{Metric::pixel_distance, "Pixels"}, order_free_mean(pixel_means), "", std::nullopt, {}};
+  pixel.details["compat"] = o.compat == Compat::chexgenbench ? "chexgenbench" : "corrected";
+  pixel.details["prompts"] = prompts.size();
+  pixel.details["side"] = o.pixel_side;
+  out.push_back(std::move(pixel));
+  for (std::size_t x = 0; x < latent_spaces.size(); ++x) {
+    std::vector<double> means;
+    for (const auto& p : prompts) means.push_back(mean_of(p.latent[x]));
+    MetricRecord latent{{Metric::latent_distance, latent_spaces[x]}, order_free_mean(means), "", std::nullopt, {}};
+    latent.details["prompts"] = prompts.size();
+    out.push_back(std::move(latent));
+  }
+  return out;
+}
+
+// The copy rate of one space with everything that says what it means.
+MetricRecord copy_rate_record(const MetricKey& key, const metrics::CopyRate& c, const PrivacyOptions& o) {
+  MetricRecord rec{key, c.generated.rate, "", c.generated.interval, {}};
+  rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
+  rec.details["quantile"] = c.quantile;
+  rec.details["threshold"] = c.threshold;
+  rec.details["generated"] = rate_json(c.generated);
+  rec.details["null"] = rate_json(c.null);
+  rec.details["nominal"] = 1.0 - c.quantile;
+  rec.details["exchangeable"] = {{"low", c.exchangeable.low}, {"high", c.exchangeable.high}};
+  rec.details["excess"] = c.excess;
+  rec.details["calibration_size"] = c.calibration_size;
+  rec.details["similarity"] = {{"median_generated", c.median_generated},
+                               {"p95_generated", c.p95_generated},
+                               {"median_null", c.median_null},
+                               {"p95_null", c.p95_null}};
+  return rec;
+}
+
 inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio threshold
 
 // The patient-aware NNDR rate of the generations in one space, and of the held-out images as its null.
@@ -198,13 +266,9 @@ MetricRecord nndr_record(const Dataset& train, const std::vector<std::size_t>& t
   const auto rate = [&](const MatrixD& q, const std::string& name) {
     const std::vector<double> ratio =
         metrics::patient_aware_nndr(q.view(), t.view(), patient, {}, name, train.source.string());
-    metrics::Rate r;
-    r.n = ratio.size();
-    r.above = static_cast<std::size_t>(
+    const auto below = static_cast<std::size_t>(
         std::count_if(ratio.begin(), ratio.end(), [](double v) { return v < kNndrThreshold; }));
-    r.rate = static_cast<double>(r.above) / static_cast<double>(r.n);
-    r.interval = metrics::clopper_pearson(r.above, r.n, o.confidence);
-    return r;
+    return metrics::binomial_rate(below, ratio.size(), o.confidence);
   };
   const metrics::Rate generated = rate(g, generations_name);
   MetricRecord rec{key, generated.rate, "", generated.interval, {}};
@@ -411,46 +475,10 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       for (PromptRow& p : run.prompts)
         for (std::size_t g : p.generations)
           p.reid.push_back(reid->head.score(gen_rows.row(g, first, dim), train_rows.row(p.train, first, dim)));
-      std::vector<double> means;
-      double highest = 0;
-      std::size_t prompts_above = 0, generations_above = 0;
-      for (const PromptRow& p : run.prompts) {
-        means.push_back(mean_of(p.reid));
-        const double m = *std::max_element(p.reid.begin(), p.reid.end());
-        highest = std::max(highest, m);
-        prompts_above += m > o.reid_threshold ? 1 : 0;
-        for (double v : p.reid) generations_above += v > o.reid_threshold ? 1 : 0;
-      }
-      r.overall.records.push_back({{Metric::reid_mean, "Re-ID"}, order_free_mean(means), "", std::nullopt, {}});
-      r.overall.records.push_back({{Metric::reid_max, "Re-ID"}, highest, "", std::nullopt, {}});
-      MetricRecord count{{Metric::reid_count, "Re-ID"}, static_cast<double>(prompts_above), "", std::nullopt, {}};
-      count.details["threshold"] = o.reid_threshold;
-      count.details["prompts"] = run.prompts.size();
-      count.details["generations_above"] = generations_above;
-      count.details["generations"] = generations_kept.size();
-      // Each prompt's highest score, in 20 bins of width 0.05: any δ can be read off.
-      std::vector<std::size_t> histogram(20, 0);
-      for (const PromptRow& p : run.prompts)
-        ++histogram[std::min<std::size_t>(
-            19, static_cast<std::size_t>(*std::max_element(p.reid.begin(), p.reid.end()) * 20.0))];
-      count.details["max_score_histogram"] = histogram;
-      r.overall.records.push_back(std::move(count));
+      for (auto& rec : reid_records(run.prompts, o, generations_kept.size()))
+        r.overall.records.push_back(std::move(rec));
     }
-    // The paper's aggregates: the mean over prompts of each prompt's mean.
-    std::vector<double> pixel_means;
-    for (const auto& p : run.prompts) pixel_means.push_back(mean_of(p.pixel));
-    MetricRecord pixel{{Metric::pixel_distance, "Pixels"}, order_free_mean(pixel_means), "", std::nullopt, {}};
-    pixel.details["compat"] = o.compat == Compat::chexgenbench ? "chexgenbench" : "corrected";
-    pixel.details["prompts"] = run.prompts.size();
-    pixel.details["side"] = o.pixel_side;
-    r.overall.records.push_back(std::move(pixel));
-    for (std::size_t x = 1; x < spaces.size(); ++x) {
-      std::vector<double> means;
-      for (const auto& p : run.prompts) means.push_back(mean_of(p.latent[x - 1]));
-      MetricRecord latent{{Metric::latent_distance, spaces[x].space()}, order_free_mean(means), "", std::nullopt, {}};
-      latent.details["prompts"] = run.prompts.size();
-      r.overall.records.push_back(std::move(latent));
-    }
+    for (auto& rec : distance_records(run.prompts, run.latent_spaces, o)) r.overall.records.push_back(std::move(rec));
   } else {
     const std::string why = o.link ? "the generations name no training row (no sample_id or source_id column, no "
                                      "prompts)"
@@ -460,6 +488,8 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       for (Metric m : {Metric::reid_mean, Metric::reid_max, Metric::reid_count})
         r.overall.records.push_back({{m, "Re-ID"}, std::nullopt, why, std::nullopt, {}});
     r.overall.records.push_back({{Metric::pixel_distance, "Pixels"}, std::nullopt, why, std::nullopt, {}});
+    for (const auto& space : run.latent_spaces)
+      r.overall.records.push_back({{Metric::latent_distance, space}, std::nullopt, why, std::nullopt, {}});
   }
 
   // ---- the calibrated search of the whole training set, in every space ----
@@ -502,21 +532,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       for (std::size_t i : halves->held_out) null.push_back(hn.best(i));
       s.rate = metrics::calibrated_copy_rate(s.generated_similarity, calibration, null, o.quantile, o.confidence);
       const metrics::CopyRate& c = *s.rate;
-      MetricRecord rec{key, c.generated.rate, "", c.generated.interval, {}};
-      rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
-      rec.details["quantile"] = c.quantile;
-      rec.details["threshold"] = c.threshold;
-      rec.details["generated"] = rate_json(c.generated);
-      rec.details["null"] = rate_json(c.null);
-      rec.details["nominal"] = 1.0 - c.quantile;
-      rec.details["exchangeable"] = {{"low", c.exchangeable.low}, {"high", c.exchangeable.high}};
-      rec.details["excess"] = c.excess;
-      rec.details["calibration_size"] = c.calibration_size;
-      rec.details["similarity"] = {{"median_generated", c.median_generated},
-                                   {"p95_generated", c.p95_generated},
-                                   {"median_null", c.median_null},
-                                   {"p95_null", c.p95_null}};
-      r.overall.records.push_back(std::move(rec));
+      r.overall.records.push_back(copy_rate_record(key, c, o));
       std::vector<FlaggedPair> flagged;
       for (std::size_t i = 0; i < s.generated_similarity.size(); ++i)
         if (s.generated_similarity[i] > c.threshold) {
