@@ -58,6 +58,8 @@ std::vector<std::string> privacy_args(const fs::path& b, const std::string& gene
           "nih",
           "--store",
           (out.parent_path() / "store").string(),
+          "--pixel-size",  // the sample's own size: no upsampling
+          "256",
           "--out",
           out.string()};
 }

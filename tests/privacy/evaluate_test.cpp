@@ -124,8 +124,16 @@ const World& world() {
   return w;
 }
 
-PrivacyRun evaluate(const Dataset& generations, const PrivacyOptions& o = {}, const Dataset* holdout = nullptr,
-                    const Dataset* train = nullptr) {
+// The sample's images are 256x256: pixel distances at that size (CheXGenBench's 512 upsampling is checked against
+// the golden table in PrivacyTable, and would only slow these tests down).
+PrivacyOptions sample_options() {
+  PrivacyOptions o;
+  o.pixel_side = 256;
+  return o;
+}
+
+PrivacyRun evaluate(const Dataset& generations, const PrivacyOptions& o = sample_options(),
+                    const Dataset* holdout = nullptr, const Dataset* train = nullptr) {
   const World& w = world();
   return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, std::nullopt,
                           w.dir / "store", o, kQuiet);
@@ -286,11 +294,9 @@ TEST(PrivacyCopies, TheCorrectedPixelDistanceRanksCopiesFirstWhereUint8WrapDoesN
   const World& w = world();
   const std::size_t copies = w.others.samples.size() / 4;
   const Dataset gens = w.generator("brighter-table", copies, Transform::brighter);
-  PrivacyOptions compat;
+  PrivacyOptions compat = sample_options();
   compat.compat = Compat::chexgenbench;
-  compat.pixel_side = 256;  // the sample's size: the comparison does not need the 512 upsampling
-  PrivacyOptions corrected;
-  corrected.pixel_side = 256;
+  PrivacyOptions corrected = sample_options();
   const PrivacyRun a = evaluate(gens, corrected), b = evaluate(gens, compat);
   double copy_max_corrected = 0, other_min_corrected = 1e9, copy_min_compat = 1e9;
   std::vector<double> other_compat;
@@ -323,7 +329,7 @@ TEST(PrivacyProperties, RowOrderAndThreadsChangeNothing) {
   std::mt19937 rng(3);
   std::shuffle(shuffled_gens.samples.begin(), shuffled_gens.samples.end(), rng);
   std::shuffle(shuffled_train.samples.begin(), shuffled_train.samples.end(), rng);
-  PrivacyOptions one_thread;
+  PrivacyOptions one_thread = sample_options();
   one_thread.threads = 1;
   const PrivacyRun other = evaluate(shuffled_gens, one_thread, nullptr, &shuffled_train);
   for (const auto& r : base.results.overall.records) {
@@ -370,7 +376,7 @@ TEST(PrivacyErrors, AGenerationWithoutItsTrainingRowIsNamedByRow) {
     EXPECT_EQ(e.where().column, "source_id");
     EXPECT_THAT(e.what(), HasSubstr("'nowhere.png' is the id of no training image"));
   }
-  PrivacyOptions no_link;
+  PrivacyOptions no_link = sample_options();
   no_link.link = false;
   const PrivacyRun run = evaluate(gens, no_link);
   EXPECT_TRUE(run.prompts.empty());
