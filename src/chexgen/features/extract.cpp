@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -242,6 +243,16 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
            f.samples.size(), f.computed, f.reused, errors.empty() ? "" : fmt::format(", {} left out", errors.size()),
            f.seconds, f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
   return f;
+}
+
+MatrixD select_rows(const DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,
+                    std::size_t cols) {
+  std::map<std::size_t, std::size_t> row_of;
+  for (std::size_t r = 0; r < f.samples.size(); ++r) row_of[f.samples[r]] = r;
+  MatrixD m(take.size(), cols);
+  for (std::size_t i = 0; i < take.size(); ++i)
+    std::copy_n(f.values.row(row_of.at(take[i])) + first_col, cols, m.row(i));
+  return m;
 }
 
 }  // namespace chexgen::features

@@ -57,6 +57,10 @@ struct DatasetFeatures {
   double seconds = 0;                // wall time of the whole pass
 };
 
+// The rows of `f` for the dataset samples `take` (each one measured in `f`), columns [first_col, first_col + cols).
+MatrixD select_rows(const DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,
+                    std::size_t cols);
+
 // Runs `extractor` over every sample of `dataset`. Missing, unreadable and unmeasurable images are added to
 // `errors` with the manifest file and row; unless options.skip_bad, an InputError is thrown after the pass (the
 // rows computed so far stay in the store, so a rerun after fixing the input only does what is left).

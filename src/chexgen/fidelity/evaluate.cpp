@@ -1,7 +1,6 @@
 #include "chexgen/fidelity/evaluate.h"
 
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -24,17 +23,6 @@ Dataset only_samples(const Dataset& d, const std::vector<std::size_t>& keep) {
   out.samples.clear();
   for (std::size_t i : keep) out.samples.push_back(d.samples[i]);
   return out;
-}
-
-// Rows of `f` (whose samples index a dataset) for the dataset samples `take`, columns [first, first + cols).
-MatrixD rows_for(const features::DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,
-                 std::size_t cols) {
-  std::map<std::size_t, std::size_t> row_of;
-  for (std::size_t r = 0; r < f.samples.size(); ++r) row_of[f.samples[r]] = r;
-  MatrixD m(take.size(), cols);
-  for (std::size_t i = 0; i < take.size(); ++i)
-    std::copy_n(f.values.row(row_of.at(take[i])) + first_col, cols, m.row(i));
-  return m;
 }
 
 // One extractor's rows over both sets.
@@ -147,8 +135,8 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     b.space = x.space();
     b.extractor_id = x.rows.id;
     b.radiomic = preset.role == FeatureRole::radiomic;
-    b.real = rows_for(m.real, in.real_samples, features.offset, features.dim);
-    b.synthetic = rows_for(m.synthetic, in.synthetic_samples, features.offset, features.dim);
+    b.real = features::select_rows(m.real, in.real_samples, features.offset, features.dim);
+    b.synthetic = features::select_rows(m.synthetic, in.synthetic_samples, features.offset, features.dim);
     if (b.radiomic) {
       in.frd = b;
       in.frd_columns.assign(x.rows.columns.begin() + features.offset,
@@ -159,7 +147,7 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     if (preset.prdc || !in.prdc_block) in.prdc_block = in.blocks.size() - 1;
     if (preset.inception_score) {
       const features::Extractor::Output& logits = inception_score_output(x, o.inception_score_from);
-      in.synthetic_logits = rows_for(m.synthetic, in.synthetic_samples, logits.offset, logits.dim);
+      in.synthetic_logits = features::select_rows(m.synthetic, in.synthetic_samples, logits.offset, logits.dim);
       in.logits_space = x.space();
       in.logits_name = o.inception_score_from == InceptionScoreFrom::pool
                            ? "Inception pool features (as CheXGenBench: torchmetrics InceptionScore(feature=2048))"
@@ -185,7 +173,8 @@ FidelityRun evaluate_fidelity(const Dataset& real_all, const Dataset& synthetic,
     }
     const features::TextFeatures texts = features::embed_texts(*text, prompts, where, store, log, "fidelity: prompts");
     const features::Extractor::Output& embedding = alignment_images->x->outputs.front();
-    const MatrixD images = rows_for(alignment_images->synthetic, in.synthetic_samples, embedding.offset, embedding.dim);
+    const MatrixD images =
+        features::select_rows(alignment_images->synthetic, in.synthetic_samples, embedding.offset, embedding.dim);
     in.alignment = metrics::image_text_alignment(images.view(), texts.values.view(),
                                                  "synthetic BioViL-T image embeddings", "prompt embeddings")
                        .per_sample;

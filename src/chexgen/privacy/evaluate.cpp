@@ -46,17 +46,11 @@ struct Rows {
   explicit Rows(const features::DatasetFeatures& f) : features(&f) {
     for (std::size_t r = 0; r < f.samples.size(); ++r) row_of[f.samples[r]] = r;
   }
-  bool has(std::size_t sample) const { return row_of.count(sample) != 0; }
   std::span<const double> row(std::size_t sample, std::size_t first, std::size_t cols) const {
     return {&features->values(row_of.at(sample), first), cols};
   }
   MatrixD matrix(const std::vector<std::size_t>& samples, std::size_t first, std::size_t cols) const {
-    MatrixD m(samples.size(), cols);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      const auto r = row(samples[i], first, cols);
-      std::copy(r.begin(), r.end(), &m(i, 0));
-    }
-    return m;
+    return features::select_rows(*features, samples, first, cols);
   }
 };
 
