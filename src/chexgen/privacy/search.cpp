@@ -1,0 +1,171 @@
+// The calibrated search of the whole training set in one feature space: the copy rate, the patient-aware NNDR rate,
+// membership inference, and the flagged pairs with Carlini et al.'s tiled distance.
+#include "chexgen/privacy/privacy_pvt.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "chexgen/core/error.h"
+#include "chexgen/core/log.h"
+#include "chexgen/core/parallel.h"
+
+#include "chexgen/data/csv_table.h"
+#include "chexgen/metrics/sampling.h"
+
+namespace chexgen::privacy {
+namespace {
+
+using results::Metric;
+using results::MetricKey;
+using results::MetricRecord;
+
+nlohmann::ordered_json rate_json(const metrics::Rate& r) {
+  return {{"above", r.above},
+          {"n", r.n},
+          {"rate", r.rate},
+          {"interval", {{"low", r.interval.low}, {"high", r.interval.high}}}};
+}
+
+inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio threshold
+
+}  // namespace
+
+// Distance-based membership inference in one space: n training images (members) and n held-out images
+// (non-members), n the smaller count, each chosen by a seeded draw from the samples ordered by id (so the choice does
+// not depend on the order of the rows); each scored by its most similar generation.
+MetricRecord membership_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
+                               const Dataset& holdout, const std::vector<std::size_t>& holdout_kept, const MatrixD& h,
+                               const MatrixD& g, const std::string& space, const PrivacyOptions& o) {
+  const std::size_t n = std::min(train_kept.size(), holdout_kept.size());
+  const auto pick = [&](const Dataset& d, const std::vector<std::size_t>& kept, const MatrixD& rows,
+                        std::uint64_t stream) {
+    std::vector<std::size_t> by_id(kept.size());
+    for (std::size_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+    std::sort(by_id.begin(), by_id.end(),
+              [&](std::size_t a, std::size_t b) { return d.samples[kept[a]].id < d.samples[kept[b]].id; });
+    std::vector<std::size_t> chosen = metrics::IndexSampler(o.seed ^ stream).without_replacement(kept.size(), n);
+    MatrixD m(n, rows.cols());
+    for (std::size_t i = 0; i < n; ++i)
+      std::copy(&rows(by_id[chosen[i]], 0), &rows(by_id[chosen[i]], 0) + rows.cols(), &m(i, 0));
+    return m;
+  };
+  const MatrixD members = pick(train, train_kept, t, 0x6d656d62ULL),
+                others = pick(holdout, holdout_kept, h, 0x686f6c64ULL);
+  const auto nm = metrics::nearest_by_cosine(members.view(), g.view(), 1),
+             nh = metrics::nearest_by_cosine(others.view(), g.view(), 1);
+  std::vector<double> member_scores, other_scores;
+  for (std::size_t i = 0; i < n; ++i) {
+    member_scores.push_back(nm.best(i));
+    other_scores.push_back(nh.best(i));
+  }
+  MetricRecord rec{
+      {Metric::membership_auc, space}, metrics::roc_auc(member_scores, other_scores), "", std::nullopt, {}};
+  rec.details["members"] = n;
+  rec.details["non_members"] = n;
+  rec.details["score"] = "cosine similarity to the most similar generation";
+  rec.details["tpr_at_fpr"] = {{"0.01", metrics::tpr_at_fpr(member_scores, other_scores, 0.01)},
+                               {"0.001", metrics::tpr_at_fpr(member_scores, other_scores, 0.001)}};
+  return rec;
+}
+
+// The copy rate of one space with everything that says what it means.
+MetricRecord copy_rate_record(const MetricKey& key, const metrics::CopyRate& c, const PrivacyOptions& o) {
+  MetricRecord rec{key, c.generated.rate, "", c.generated.interval, {}};
+  rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
+  rec.details["quantile"] = c.quantile;
+  rec.details["threshold"] = c.threshold;
+  rec.details["generated"] = rate_json(c.generated);
+  rec.details["null"] = rate_json(c.null);
+  rec.details["nominal"] = 1.0 - c.quantile;
+  rec.details["exchangeable"] = {{"low", c.exchangeable.low}, {"high", c.exchangeable.high}};
+  rec.details["excess"] = c.excess;
+  rec.details["calibration_size"] = c.calibration_size;
+  rec.details["similarity"] = {{"median_generated", c.median_generated},
+                               {"p95_generated", c.p95_generated},
+                               {"median_null", c.median_null},
+                               {"p95_null", c.p95_null}};
+  return rec;
+}
+
+// The patient-aware NNDR rate of the generations in one space, and of the held-out images as its null.
+MetricRecord nndr_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
+                         const MatrixD& g, const MatrixD* h, const std::string& space, const PrivacyOptions& o,
+                         const std::string& generations_name) {
+  const MetricKey key{Metric::nndr_rate, space};
+  std::map<std::string, std::size_t> patient_number;
+  std::vector<std::size_t> patient(train_kept.size());
+  for (std::size_t i = 0; i < train_kept.size(); ++i) {
+    const Sample& s = train.samples[train_kept[i]];
+    // An image without a patient id is a patient of its own (its id cannot collide: a different prefix).
+    const std::string group = s.patient_id ? "p:" + *s.patient_id : "i:" + s.id;
+    patient[i] = patient_number.emplace(group, patient_number.size()).first->second;
+  }
+  if (patient_number.size() < 2)
+    return {key,
+            std::nullopt,
+            "the training images are of one patient: no other patient to compare with",
+            std::nullopt,
+            {}};
+  const auto rate = [&](const MatrixD& q, const std::string& name) {
+    const std::vector<double> ratio =
+        metrics::patient_aware_nndr(q.view(), t.view(), patient, {}, name, train.source.string());
+    const auto below = static_cast<std::size_t>(
+        std::count_if(ratio.begin(), ratio.end(), [](double v) { return v < kNndrThreshold; }));
+    return metrics::binomial_rate(below, ratio.size(), o.confidence);
+  };
+  const metrics::Rate generated = rate(g, generations_name);
+  MetricRecord rec{key, generated.rate, "", generated.interval, {}};
+  rec.details["threshold"] = kNndrThreshold;
+  rec.details["generated"] = rate_json(generated);
+  if (h) rec.details["null"] = rate_json(rate(*h, "held-out images"));
+  rec.details["patients"] = patient_number.size();
+  rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
+  return rec;
+}
+
+// Carlini et al.'s tiled distance of every flagged pair, on the two images in gray at the pixel distances' size.
+void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, const Dataset& generations,
+                         const PrivacyOptions& o, const Log& log) {
+  if (pairs.empty()) return;
+  const auto gray = [&](const Dataset& d, std::size_t i) {
+    return pixel_image(d, d.samples[i], o.pixel_side, ColorMode::gray);
+  };
+  std::vector<std::optional<InputError>> failures(pairs.size());
+  Progress progress("privacy: tiled distances of the flagged pairs", pairs.size(), log.progress());
+  parallel_for(
+      pairs.size(), o.threads,
+      [&](std::size_t i) {
+        try {
+          const Image8 a = gray(generations, pairs[i].generation), b = gray(train, pairs[i].train);
+          pairs[i].tiled_distance = metrics::tiled_pixel_distance(a.data, b.data, a.width, a.height, 1);
+        } catch (const InputError& e) {
+          failures[i] = e;
+        }
+      },
+      &progress);
+  progress.finish();
+  for (const auto& f : failures)
+    if (f) throw *f;
+}
+
+std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations) {
+  std::vector<std::string> lines = {
+      csv_record({"generation", "training_image", "generation_patient", "training_patient", "same_patient", "space",
+                  "similarity", "threshold", "own_prompt", "tiled_distance"})};
+  for (const FlaggedPair& f : run.flagged) {
+    const Sample& g = generations.samples[f.generation];
+    const Sample& t = train.samples[f.train];
+    const std::string same = g.patient_id && t.patient_id ? (*g.patient_id == *t.patient_id ? "yes" : "no") : "";
+    lines.push_back(csv_record({g.image_ref, t.image_ref, g.patient_id.value_or(""), t.patient_id.value_or(""), same,
+                                f.space, fmt::format("{}", f.similarity), fmt::format("{}", f.threshold),
+                                f.linked ? "yes" : "no", fmt::format("{}", f.tiled_distance)}));
+  }
+  return lines;
+}
+
+}  // namespace chexgen::privacy
