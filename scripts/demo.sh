@@ -34,7 +34,9 @@ done
 echo
 echo "== chexgen privacy: every generator against the reference as its training set, the copy search calibrated on"
 echo "   the held-out half (pixel thumbnails; with no re-id or RadDino weights bundled, no re-id score or latent"
-echo "   distance). Only 'copies' was made from training rows, so only it gets CheXGenBench's per-prompt table"
+echo "   distance). Only 'copies' was made from training rows, so only it gets CheXGenBench's per-prompt table."
+echo "   The other generators are made from the held-out half, which is also the membership test's non-member set:"
+echo "   their Membership AUC is 0 (they resemble the non-members), a property of this demo's split only"
 for g in "${generators[@]}"; do
   link=(--no-link)
   [ "$g" = copies ] && link=()
