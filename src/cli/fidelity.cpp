@@ -59,8 +59,7 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
 
   const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
-  for (const std::string& path : a.models)
-    extractors.push_back(deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(path), run)));
+  for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
   if (!a.no_radiomics)
     extractors.push_back(
         radiomics::as_extractor(std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics))));

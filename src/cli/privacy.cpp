@@ -59,16 +59,13 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
 
   const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
-  for (const std::string& path : a.models)
-    extractors.push_back(deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(path), run)));
+  for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
 
   std::optional<privacy::ReidModel> reid;
   if (!a.reid_model.empty()) {
     const std::filesystem::path head =
         a.reid_head.empty() ? privacy::reid_head_path(a.reid_model) : std::filesystem::path(a.reid_head);
-    reid = privacy::ReidModel{
-        deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(a.reid_model), run)),
-        privacy::read_reid_head(head)};
+    reid = privacy::ReidModel{deep::load_image_extractor(a.reid_model, run), privacy::read_reid_head(head)};
   } else if (!a.reid_head.empty()) {
     throw UsageError("--reid-head needs --reid-model");
   }

@@ -28,8 +28,7 @@ const fs::path kModel = kRoot / "tests/fixtures/reid/tiny_reid.pt";
 
 ReidModel tiny_reid() {
   const deep::RunOptions run{deep::DeviceChoice::cpu, 1, true};
-  return {deep::as_extractor(std::make_shared<deep::TorchModel>(deep::load_model_spec(kModel), run)),
-          read_reid_head(reid_head_path(kModel))};
+  return {deep::load_image_extractor(kModel, run), read_reid_head(reid_head_path(kModel))};
 }
 
 TEST(Reid, ScoresAreTorchsWithinOneMillionth) {

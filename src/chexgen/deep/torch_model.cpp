@@ -95,4 +95,8 @@ features::Extractor as_extractor(std::shared_ptr<TorchModel> model) {
   return x;
 }
 
+features::Extractor load_image_extractor(const std::filesystem::path& model, const RunOptions& options) {
+  return as_extractor(std::make_shared<TorchModel>(load_model_spec(model), options));
+}
+
 }  // namespace chexgen::deep

@@ -2,6 +2,7 @@
 // puts it through the dataset driver. LibTorch's headers stay inside torch_model.cpp.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,5 +57,8 @@ features::ImageFeatureExtractor as_image_extractor(std::shared_ptr<TorchModel> m
 // The model as an evaluation uses it: its rows, its preset, its outputs as named column ranges, and a description
 // (model file, device) for the results.
 features::Extractor as_extractor(std::shared_ptr<TorchModel> model);
+
+// A TorchScript model file with its sidecar (load_model_spec), loaded and made an extractor.
+features::Extractor load_image_extractor(const std::filesystem::path& model, const RunOptions& options);
 
 }  // namespace chexgen::deep
