@@ -87,7 +87,11 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
   r.overall.n_real = train.samples.size();
   r.overall.n_synthetic = generations.samples.size();
 
-  // ---- features, through the store: the pixel thumbnails, then each network ----
+  // Linked before anything is measured: a generation that names no training row stops the run at once.
+  const auto links = o.link ? link_generations(train, generations, o.source_column)
+                            : std::vector<std::optional<std::size_t>>(generations.samples.size());
+
+  // ---- features, through the store: the pixel thumbnails, then each network, then the re-id branch ----
   std::vector<features::Extractor> spaces;
   spaces.push_back(features::pixel_thumbnail_extractor());
   for (const auto& x : extractors) spaces.push_back(x);
@@ -95,48 +99,42 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
   struct Measured {
     features::DatasetFeatures train, generations, holdout;
   };
-  std::vector<Measured> measured;
-  for (const auto& x : spaces) {
+  const auto measure = [&](const features::Extractor& x, const std::string& label, bool with_holdout) {
     features::FeatureStore fs(store, x.rows.id, x.rows.columns);
     Measured m;
-    m.train = features::extract_dataset_features(train, x.rows, fs, extraction, log, x.space(), "training");
-    m.generations =
-        features::extract_dataset_features(generations, x.rows, fs, extraction, log, x.space(), "generations");
-    if (holdout)
-      m.holdout = features::extract_dataset_features(*holdout, x.rows, fs, extraction, log, x.space(), "held-out");
-    measured.push_back(std::move(m));
-  }
-  // The re-identification branch, for the table only: one embedding per training image and generation.
+    m.train = features::extract_dataset_features(train, x.rows, fs, extraction, log, label, "training");
+    m.generations = features::extract_dataset_features(generations, x.rows, fs, extraction, log, label, "generations");
+    if (holdout && with_holdout)
+      m.holdout = features::extract_dataset_features(*holdout, x.rows, fs, extraction, log, label, "held-out");
+    return m;
+  };
+  std::vector<Measured> measured;
+  for (const auto& x : spaces) measured.push_back(measure(x, x.space(), true));
+  // The re-identification branch serves the table only: no held-out embeddings.
   std::optional<Measured> reid_measured;
-  if (reid) {
-    const auto& x = reid->branch;
-    features::FeatureStore fs(store, x.rows.id, x.rows.columns);
-    reid_measured.emplace();
-    reid_measured->train = features::extract_dataset_features(train, x.rows, fs, extraction, log, "Re-ID", "training");
-    reid_measured->generations =
-        features::extract_dataset_features(generations, x.rows, fs, extraction, log, "Re-ID", "generations");
-  }
-  // A sample is usable when every space measured it (with skip_bad, the others were reported and left out).
-  const auto usable = [&](std::size_t n, features::DatasetFeatures Measured::*which) {
+  if (reid) reid_measured = measure(reid->branch, "Re-ID", false);
+
+  // A sample is usable when every pass that measured its set measured it (with skip_bad, the others were reported
+  // and left out).
+  const auto usable = [&](std::size_t n, features::DatasetFeatures Measured::*which, bool with_reid) {
+    std::vector<const Measured*> passes;
+    for (const Measured& m : measured) passes.push_back(&m);
+    if (with_reid && reid_measured) passes.push_back(&*reid_measured);
     std::vector<std::size_t> count(n, 0), kept;
-    for (const Measured& m : measured)
-      for (std::size_t sample : (m.*which).samples) ++count[sample];
+    for (const Measured* m : passes)
+      for (std::size_t sample : (m->*which).samples) ++count[sample];
     for (std::size_t i = 0; i < n; ++i)
-      if (count[i] == measured.size()) kept.push_back(i);
+      if (count[i] == passes.size()) kept.push_back(i);
     return kept;
   };
-  if (reid_measured) measured.push_back(*reid_measured);  // counted in `usable`, removed just below
-  const std::vector<std::size_t> train_kept = usable(train.samples.size(), &Measured::train);
-  const std::vector<std::size_t> generations_kept = usable(generations.samples.size(), &Measured::generations);
-  if (reid_measured) measured.pop_back();
+  const std::vector<std::size_t> train_kept = usable(train.samples.size(), &Measured::train, true);
+  const std::vector<std::size_t> generations_kept = usable(generations.samples.size(), &Measured::generations, true);
   const std::vector<std::size_t> holdout_kept =
-      holdout ? usable(holdout->samples.size(), &Measured::holdout) : std::vector<std::size_t>{};
+      holdout ? usable(holdout->samples.size(), &Measured::holdout, false) : std::vector<std::size_t>{};
   if (train_kept.empty() || generations_kept.empty())
     throw InputError(Location{(train_kept.empty() ? train : generations).source.string()}, "no usable image is left");
 
   // ---- CheXGenBench's table: each generation against its prompt's training image ----
-  const auto links = o.link ? link_generations(train, generations, o.source_column)
-                            : std::vector<std::optional<std::size_t>>(generations.samples.size());
   const bool linked = std::any_of(links.begin(), links.end(), [](const auto& l) { return l.has_value(); });
   for (std::size_t x = 1; x < spaces.size(); ++x) run.latent_spaces.push_back(spaces[x].space());
   if (linked) {
