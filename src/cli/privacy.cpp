@@ -127,7 +127,8 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
                   "TorchScript image model with its sidecar (repeatable): its first output gives the latent "
                   "distance (CheXGenBench: raddino) and a copy search of its own");
   cmd->add_option("--reid-model", args->reid_model,
-                  "The re-identification branch (tools/export_models.py --models reid): CheXGenBench's re-id scores");
+                  "The re-identification branch (tools/export_models.py --models reid): CheXGenBench's re-id scores, "
+                  "and the re-identification rate over the whole training set");
   cmd->add_option("--reid-head", args->reid_head, "Its pair head (default: <model>.head.json beside the model)");
   privacy::PrivacyOptions& o = args->options;
   cmd->add_option("--reid-threshold", o.reid_threshold, "δ of 'Count Re-ID > δ' (Packhäuser et al.'s 0.5)")

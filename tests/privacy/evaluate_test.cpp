@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chexgen/core/log.h"
+#include "chexgen/deep/torch_model.h"
 #include "chexgen/features/pixel_thumbnail.h"
 #include "chexgen/fidelity/baselines.h"
 #include "chexgen/image/decode.h"
@@ -133,10 +134,19 @@ PrivacyOptions sample_options() {
 }
 
 PrivacyRun evaluate(const Dataset& generations, const PrivacyOptions& o = sample_options(),
-                    const Dataset* holdout = nullptr, const Dataset* train = nullptr) {
+                    const Dataset* holdout = nullptr, const Dataset* train = nullptr,
+                    const std::optional<ReidModel>& reid = std::nullopt) {
   const World& w = world();
-  return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, std::nullopt,
+  return evaluate_privacy(train ? *train : w.train, generations, holdout ? holdout : &w.holdout, {}, reid,
                           w.dir / "store", o, kQuiet);
+}
+
+// The small Siamese model of tests/fixtures/make_reid_golden.py (random weights: its scores are consistent, not
+// meaningful).
+ReidModel tiny_reid() {
+  const fs::path model = kRoot / "tests/fixtures/reid/tiny_reid.pt";
+  return {deep::load_image_extractor(model, {deep::DeviceChoice::cpu, 1, true}),
+          read_reid_head(reid_head_path(model))};
 }
 
 const results::MetricRecord& record(const PrivacyRun& run, Metric m, const std::string& space) {
@@ -349,6 +359,53 @@ TEST(PrivacyProperties, RowOrderAndThreadsChangeNothing) {
     return out;
   };
   EXPECT_EQ(pairs(base, gens, w.train), pairs(other, shuffled_gens, shuffled_train));
+}
+
+// The re-identification rate: every generation's best score over the whole training set against the held-out
+// images' q-quantile, the pairs above it flagged, the prompt's own patient reported beside it; row order and thread
+// count change nothing.
+TEST(PrivacyReid, TheRateIsCalibratedOnHeldOutImagesAndRowOrderChangesNothing) {
+  const World& w = world();
+  const Dataset gens = w.generator("reid", w.others.samples.size() / 4, Transform::exact);
+  const ReidModel reid = tiny_reid();
+  const PrivacyRun base = evaluate(gens, sample_options(), nullptr, nullptr, reid);
+  const auto& rate = record(base, Metric::reid_rate, "Re-ID");
+  ASSERT_TRUE(rate.value);
+  const double tau = rate.details["threshold"].get<double>();
+  const auto search = std::find_if(base.searches.begin(), base.searches.end(),
+                                   [](const SpaceSearch& s) { return s.space == "Re-ID"; });
+  ASSERT_NE(search, base.searches.end());
+  const auto above = static_cast<std::size_t>(std::count_if(search->generated_similarity.begin(),
+                                                            search->generated_similarity.end(),
+                                                            [&](double v) { return v > tau; }));
+  EXPECT_EQ(rate.details["generated"]["above"].get<std::size_t>(), above);
+  EXPECT_DOUBLE_EQ(*rate.value, static_cast<double>(above) / static_cast<double>(gens.samples.size()));
+  std::size_t flagged = 0;
+  for (const auto& f : base.flagged)
+    if (f.space == "Re-ID") {
+      ++flagged;
+      EXPECT_GT(f.similarity, tau);
+      EXPECT_DOUBLE_EQ(f.threshold, tau);
+    }
+  EXPECT_EQ(flagged, above);
+  // Every generation is linked to a training image with a patient id.
+  EXPECT_EQ(rate.details["own_patient"]["generations"].get<std::size_t>(), gens.samples.size());
+  EXPECT_LE(rate.details["own_patient"]["mean"].get<double>(), 1.0);
+  // The table's per-prompt scores are pairs the whole-set search also scored: never above its best.
+  for (const PromptRow& p : base.prompts)
+    for (std::size_t j = 0; j < p.generations.size(); ++j) {
+      const auto at = std::find(search->generated_samples.begin(), search->generated_samples.end(), p.generations[j]);
+      EXPECT_LE(p.reid[j], search->generated_similarity[at - search->generated_samples.begin()] + 1e-15);
+    }
+
+  Dataset shuffled_gens = gens, shuffled_train = w.train;
+  std::mt19937 rng(9);
+  std::shuffle(shuffled_gens.samples.begin(), shuffled_gens.samples.end(), rng);
+  std::shuffle(shuffled_train.samples.begin(), shuffled_train.samples.end(), rng);
+  PrivacyOptions one_thread = sample_options();
+  one_thread.threads = 1;
+  const PrivacyRun other = evaluate(shuffled_gens, one_thread, nullptr, &shuffled_train, reid);
+  EXPECT_EQ(record(other, Metric::reid_rate, "Re-ID").details.dump(), rate.details.dump());
 }
 
 TEST(PrivacyErrors, HeldOutPatientsInTheTrainingSetAreNamed) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -79,6 +80,81 @@ TEST(Reid, ScoresAreTorchsWithinOneMillionth) {
   EXPECT_EQ(above, 1u);  // the golden's highest scores straddle 0.445: the count is not trivially 0 or all
   const auto csv = per_prompt_csv(run, train, gens);
   EXPECT_THAT(csv[0], HasSubstr("Real Path,Prompt,Generations,Mean_reid_scores,Max_reid_scores,"));
+}
+
+// The best score over the whole training set, every generation against every training image, equals the maximum of
+// torch's scores of the same pairs; without held-out images the rate is not computed and says why.
+TEST(Reid, TheBestMatchOverTheTrainingSetIsTorchs) {
+  std::ifstream in(kRoot / "tests/golden/privacy/reid_golden.json");
+  const nlohmann::json cross = nlohmann::json::parse(in)["cross"];
+  const auto dataset = [](const nlohmann::json& refs, const std::string& source) {
+    Dataset d;
+    d.source = kRoot / source;
+    for (const auto& rel : refs) {
+      Sample s;
+      s.id = s.image_ref = rel.get<std::string>();
+      s.image_path = kRoot / "data/sample" / s.image_ref;
+      s.row = d.samples.size() + 2;
+      d.samples.push_back(s);
+    }
+    return d;
+  };
+  const Dataset train = dataset(cross["training"], "data/sample/labels.csv"),
+                gens = dataset(cross["generations"], "gens/metadata.jsonl");
+  const testing::ScratchDir store("reid-cross");
+  PrivacyOptions o;
+  o.link = false;
+  const PrivacyRun run = evaluate_privacy(train, gens, nullptr, {}, tiny_reid(), store.path(), o, Log(false));
+  const auto it = std::find_if(run.searches.begin(), run.searches.end(),
+                               [](const SpaceSearch& s) { return s.space == "Re-ID"; });
+  ASSERT_NE(it, run.searches.end());
+  const auto scores = cross["scores"].get<std::vector<std::vector<double>>>();
+  ASSERT_EQ(it->generated_similarity.size(), scores.size());
+  std::size_t nearest_first = 0;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    const auto top = std::max_element(scores[i].begin(), scores[i].end());
+    EXPECT_NEAR(it->generated_similarity[i], *top, 1e-6) << "generation " << i;
+    EXPECT_EQ(it->generated_nearest[i], static_cast<std::size_t>(top - scores[i].begin())) << "generation " << i;
+    nearest_first += it->generated_nearest[i] == 0 ? 1 : 0;
+  }
+  EXPECT_GT(nearest_first, 0u);  // both training images are someone's best match: the argmax is not trivial
+  EXPECT_LT(nearest_first, scores.size());
+  const auto* rate = run.results.overall.find({Metric::reid_rate, "Re-ID"});
+  ASSERT_NE(rate, nullptr);
+  EXPECT_FALSE(rate->value);
+  EXPECT_THAT(rate->skipped, HasSubstr("--holdout"));
+}
+
+// best_matches scores every pair exactly as ReidHead::score and keeps the lower row of a tie, whatever the block
+// boundaries (131 reference rows: two whole blocks and a ragged one) and the thread count.
+TEST(Reid, BestMatchesIsTheMaximumOfEveryPairsScore) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> normal;
+  const std::size_t d = 8, nq = 40, nr = 131;
+  ReidHead head;
+  for (std::size_t i = 0; i < d; ++i) head.weight.push_back(-3 * std::abs(normal(rng)));
+  head.bias = 1.5;
+  MatrixD q(nq, d), ref(nr, d);
+  for (std::size_t i = 0; i < nq * d; ++i) q.data()[i] = normal(rng);
+  for (std::size_t i = 0; i < nr * d; ++i) ref.data()[i] = normal(rng);
+  // Query 3 is reference row 70 exactly, and rows 70 and 129 are equal: the tie goes to row 70.
+  std::copy(ref.row(70), ref.row(70) + d, ref.row(129));
+  std::copy(ref.row(70), ref.row(70) + d, q.row(3));
+  for (int threads : {1, 2}) {
+    const BestMatches best = best_matches(head, q.view(), ref.view(), threads);
+    for (std::size_t i = 0; i < nq; ++i) {
+      double top = -1;
+      std::size_t at = 0;
+      for (std::size_t j = 0; j < nr; ++j) {
+        const double v = head.score({q.row(i), d}, {ref.row(j), d});
+        if (v > top) top = v, at = j;
+      }
+      EXPECT_DOUBLE_EQ(best.score[i], top) << "query " << i;
+      EXPECT_EQ(best.index[i], at) << "query " << i;
+    }
+    EXPECT_EQ(best.index[3], 70u);
+    EXPECT_EQ(best.score[3], 1.0 / (1.0 + std::exp(-1.5)));
+  }
 }
 
 TEST(Reid, ADamagedHeadIsNamed) {

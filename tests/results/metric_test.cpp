@@ -27,7 +27,7 @@ TEST(MetricTable, EveryKindOnceInEnumOrderWithAUniqueId) {
 
 TEST(MetricTable, BetterDirections) {
   for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate, Metric::membership_auc, Metric::nndr_rate,
-                   Metric::reid_mean, Metric::reid_max, Metric::reid_count})
+                   Metric::reid_mean, Metric::reid_max, Metric::reid_count, Metric::reid_rate})
     EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
   // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,

@@ -64,6 +64,12 @@ void check_disjoint_patients(const Dataset& train, const Dataset& holdout) {
                                shared.size(), names));
 }
 
+// A calibrated rate that cannot be computed: no held-out images.
+MetricRecord no_holdout(const MetricKey& key) {
+  return {key, std::nullopt, "no held-out images (--holdout): nothing to calibrate the threshold on", std::nullopt,
+          {}};
+}
+
 }  // namespace
 
 PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, const Dataset* holdout,
@@ -110,16 +116,15 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
   };
   std::vector<Measured> measured;
   for (const auto& x : spaces) measured.push_back(measure(x, x.space(), true));
-  // The re-identification branch serves the table only: no held-out embeddings.
   std::optional<Measured> reid_measured;
-  if (reid) reid_measured = measure(reid->branch, "Re-ID", false);
+  if (reid) reid_measured = measure(reid->branch, "Re-ID", true);
 
   // A sample is usable when every pass that measured its set measured it (with skip_bad, the others were reported
   // and left out).
-  const auto usable = [&](std::size_t n, features::DatasetFeatures Measured::*which, bool with_reid) {
+  const auto usable = [&](std::size_t n, features::DatasetFeatures Measured::*which) {
     std::vector<const Measured*> passes;
     for (const Measured& m : measured) passes.push_back(&m);
-    if (with_reid && reid_measured) passes.push_back(&*reid_measured);
+    if (reid_measured) passes.push_back(&*reid_measured);
     std::vector<std::size_t> count(n, 0), kept;
     for (const Measured* m : passes)
       for (std::size_t sample : (m->*which).samples) ++count[sample];
@@ -127,10 +132,10 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       if (count[i] == passes.size()) kept.push_back(i);
     return kept;
   };
-  const std::vector<std::size_t> train_kept = usable(train.samples.size(), &Measured::train, true);
-  const std::vector<std::size_t> generations_kept = usable(generations.samples.size(), &Measured::generations, true);
+  const std::vector<std::size_t> train_kept = usable(train.samples.size(), &Measured::train);
+  const std::vector<std::size_t> generations_kept = usable(generations.samples.size(), &Measured::generations);
   const std::vector<std::size_t> holdout_kept =
-      holdout ? usable(holdout->samples.size(), &Measured::holdout, false) : std::vector<std::size_t>{};
+      holdout ? usable(holdout->samples.size(), &Measured::holdout) : std::vector<std::size_t>{};
   if (train_kept.empty() || generations_kept.empty())
     throw InputError(Location{(train_kept.empty() ? train : generations).source.string()}, "no usable image is left");
 
@@ -218,12 +223,35 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
     log.info("privacy: held-out images split by patient into {} for the threshold and {} as the null",
              halves->reference.size(), halves->held_out.size());
   }
+  // τ from the calibration half of the held-out images' best values, the null half beside it, and the pairs above τ.
+  const auto calibrate = [&](SpaceSearch& s, Metric metric, const std::vector<double>& holdout_best) {
+    std::vector<double> calibration, null;
+    for (std::size_t i : halves->reference) calibration.push_back(holdout_best[i]);
+    for (std::size_t i : halves->held_out) null.push_back(holdout_best[i]);
+    s.rate = metrics::calibrated_copy_rate(s.generated_similarity, calibration, null, o.quantile, o.confidence);
+    const metrics::CopyRate& c = *s.rate;
+    r.overall.records.push_back(calibrated_rate_record({metric, s.space}, c, o));
+    std::vector<FlaggedPair> flagged;
+    for (std::size_t i = 0; i < s.generated_similarity.size(); ++i)
+      if (s.generated_similarity[i] > c.threshold) {
+        const std::size_t gen = s.generated_samples[i], tr = s.generated_nearest[i];
+        flagged.push_back({gen, tr, s.space, s.generated_similarity[i], c.threshold, links[gen] == tr});
+      }
+    std::stable_sort(flagged.begin(), flagged.end(),
+                     [](const FlaggedPair& a, const FlaggedPair& b) { return a.similarity > b.similarity; });
+    run.flagged.insert(run.flagged.end(), flagged.begin(), flagged.end());
+    log.info(
+        "privacy: {}: {} of {} generations above τ = {:.6g} ({:.4g}; held-out null {:.4g}; an unseen image "
+        "{:.4g} to {:.4g})",
+        s.space, c.generated.above, c.generated.n, c.threshold, c.generated.rate, c.null.rate, c.exchangeable.low,
+        c.exchangeable.high);
+  };
+  const auto where_train = train.source.string(), where_generations = generations.source.string();
   for (std::size_t x = 0; x < spaces.size(); ++x) {
     const auto& out = spaces[x].outputs.front();
     const Rows train_rows(measured[x].train), gen_rows(measured[x].generations);
     const MatrixD t = train_rows.matrix(train_kept, out.offset, out.dim);
     const MatrixD g = gen_rows.matrix(generations_kept, out.offset, out.dim);
-    const auto where_train = train.source.string(), where_generations = generations.source.string();
     const metrics::CosineNeighbours near =
         metrics::nearest_by_cosine(g.view(), t.view(), 1, {}, where_generations, where_train);
     SpaceSearch s;
@@ -233,7 +261,6 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       s.generated_similarity.push_back(near.best(i));
       s.generated_nearest.push_back(train_kept[near.best_index(i)]);
     }
-    const MetricKey key{Metric::copy_rate, s.space};
     std::optional<MatrixD> holdout_matrix;
     if (holdout) holdout_matrix = Rows(measured[x].holdout).matrix(holdout_kept, out.offset, out.dim);
     r.overall.records.push_back(nndr_record(train, train_kept, t, g, holdout_matrix ? &*holdout_matrix : nullptr,
@@ -242,39 +269,48 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       const MatrixD& h = *holdout_matrix;
       const metrics::CosineNeighbours hn =
           metrics::nearest_by_cosine(h.view(), t.view(), 1, {}, holdout->source.string(), where_train);
-      std::vector<double> calibration, null;
-      for (std::size_t i : halves->reference) calibration.push_back(hn.best(i));
-      for (std::size_t i : halves->held_out) null.push_back(hn.best(i));
-      s.rate = metrics::calibrated_copy_rate(s.generated_similarity, calibration, null, o.quantile, o.confidence);
-      const metrics::CopyRate& c = *s.rate;
-      r.overall.records.push_back(copy_rate_record(key, c, o));
-      std::vector<FlaggedPair> flagged;
-      for (std::size_t i = 0; i < s.generated_similarity.size(); ++i)
-        if (s.generated_similarity[i] > c.threshold) {
-          const std::size_t gen = s.generated_samples[i], tr = s.generated_nearest[i];
-          flagged.push_back({gen, tr, s.space, s.generated_similarity[i], c.threshold, links[gen] == tr});
-        }
-      std::stable_sort(flagged.begin(), flagged.end(),
-                       [](const FlaggedPair& a, const FlaggedPair& b) { return a.similarity > b.similarity; });
-      run.flagged.insert(run.flagged.end(), flagged.begin(), flagged.end());
+      std::vector<double> holdout_best(h.rows());
+      for (std::size_t i = 0; i < h.rows(); ++i) holdout_best[i] = hn.best(i);
+      calibrate(s, Metric::copy_rate, holdout_best);
       r.overall.records.push_back(membership_record(train, train_kept, t, *holdout, holdout_kept, h, g, s.space, o));
-      log.info(
-          "privacy: {}: {} of {} generations above τ = {:.6g} ({:.4g}; held-out null {:.4g}; an unseen image "
-          "{:.4g} to {:.4g})",
-          s.space, c.generated.above, c.generated.n, c.threshold, c.generated.rate, c.null.rate, c.exchangeable.low,
-          c.exchangeable.high);
     } else {
-      r.overall.records.push_back({key,
-                                   std::nullopt,
-                                   "no held-out images (--holdout): nothing to calibrate the threshold on",
-                                   std::nullopt,
-                                   {}});
+      r.overall.records.push_back(no_holdout({Metric::copy_rate, s.space}));
       r.overall.records.push_back({{Metric::membership_auc, s.space},
                                    std::nullopt,
                                    "no held-out images (--holdout): no non-members",
                                    std::nullopt,
                                    {}});
     }
+    run.searches.push_back(std::move(s));
+  }
+
+  // ---- patient re-identification over the whole training set: each generation's best-scoring training image ----
+  if (reid_measured) {
+    const auto& out = reid->branch.outputs.front();
+    const Rows train_rows(reid_measured->train), gen_rows(reid_measured->generations);
+    const MatrixD t = train_rows.matrix(train_kept, out.offset, out.dim);
+    const MatrixD g = gen_rows.matrix(generations_kept, out.offset, out.dim);
+    SpaceSearch s;
+    s.space = "Re-ID";  // the pair score is the "similarity"
+    s.generated_samples = generations_kept;
+    {
+      Progress progress("privacy: re-identification against every training image", g.rows(), log.progress());
+      const BestMatches best = best_matches(reid->head, g.view(), t.view(), o.threads, &progress);
+      progress.finish();
+      s.generated_similarity = best.score;
+      for (std::size_t i : best.index) s.generated_nearest.push_back(train_kept[i]);
+    }
+    std::optional<metrics::CopyRate> own_threshold;
+    if (halves) {
+      const MatrixD h = Rows(reid_measured->holdout).matrix(holdout_kept, out.offset, out.dim);
+      Progress progress("privacy: re-identification of the held-out images", h.rows(), log.progress());
+      const BestMatches held = best_matches(reid->head, h.view(), t.view(), o.threads, &progress);
+      progress.finish();
+      calibrate(s, Metric::reid_rate, held.score);
+    } else {
+      r.overall.records.push_back(no_holdout({Metric::reid_rate, s.space}));
+    }
+    add_own_patient_scores(r.overall.records.back(), s, train, train_kept, t, g, links, reid->head, o);
     run.searches.push_back(std::move(s));
   }
 

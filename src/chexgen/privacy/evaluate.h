@@ -58,10 +58,11 @@ struct PromptRow {
   std::vector<std::vector<double>> latent;
 };
 
-// The calibrated nearest-training-neighbour search in one feature space.
+// The calibrated search of the whole training set in one feature space (cosine similarity), or with the
+// re-identification model (space "Re-ID": the pair score stands for the similarity).
 struct SpaceSearch {
   std::string space;
-  std::vector<double> generated_similarity;    // per kept generation: cosine to its nearest training image
+  std::vector<double> generated_similarity;    // per kept generation: to its nearest (best-scoring) training image
   std::vector<std::size_t> generated_nearest;  // that training image (Dataset::samples index)
   std::vector<std::size_t> generated_samples;  // the generations (Dataset::samples index) of those rows
   std::optional<metrics::CopyRate> rate;       // with held-out images
@@ -81,7 +82,7 @@ struct PrivacyRun {
   std::vector<PromptRow> prompts;  // empty when the generations are not linked to training rows
   std::vector<std::string> latent_spaces;
   bool with_reid = false;
-  std::vector<SpaceSearch> searches;  // the pixel thumbnails first, then each extractor
+  std::vector<SpaceSearch> searches;  // the pixel thumbnails first, then each extractor, then Re-ID
   std::vector<FlaggedPair> flagged;   // by space, then most similar first
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,12 @@ std::vector<results::MetricRecord> distance_records(const std::vector<PromptRow>
                                                     const PrivacyOptions& o);
 
 // search.cpp
-results::MetricRecord copy_rate_record(const results::MetricKey& key, const metrics::CopyRate& c,
-                                       const PrivacyOptions& o);
+results::MetricRecord calibrated_rate_record(const results::MetricKey& key, const metrics::CopyRate& c,
+                                             const PrivacyOptions& o);
+void add_own_patient_scores(results::MetricRecord& rec, const SpaceSearch& s, const Dataset& train,
+                            const std::vector<std::size_t>& train_kept, const MatrixD& t, const MatrixD& g,
+                            const std::vector<std::optional<std::size_t>>& links, const ReidHead& head,
+                            const PrivacyOptions& o);
 results::MetricRecord nndr_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
                                   const MatrixD& g, const MatrixD* h, const std::string& space, const PrivacyOptions& o,
                                   const std::string& generations_name);

@@ -3,11 +3,17 @@
 // (tools/export_models.py --models reid writes it with CheXGenBench's preprocessing); the pair head is read here.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <span>
 #include <vector>
 
+#include "chexgen/core/matrix.h"
 #include "chexgen/features/extractor.h"
+
+namespace chexgen {
+class Progress;
+}
 
 namespace chexgen::privacy {
 
@@ -18,6 +24,18 @@ struct ReidHead {
   double bias = 0;
   double score(std::span<const double> a, std::span<const double> b) const;
 };
+
+// For every query embedding, the reference embedding that scores highest with it under `head` and that score (ties:
+// the lower reference row). Every pair is scored, exactly as ReidHead::score sums it (the bias, then the weighted
+// absolute differences in index order): the pair score is not an inner product, so no GEMM finds its maximum. The
+// reference is transposed in blocks so that the sums of one query against a block run side by side; `progress`, when
+// given, advances once per query row.
+struct BestMatches {
+  std::vector<double> score;       // per query row
+  std::vector<std::size_t> index;  // per query row: a reference row
+};
+BestMatches best_matches(const ReidHead& head, MatrixViewD queries, MatrixViewD reference, int threads = 0,
+                         Progress* progress = nullptr);
 
 // The whole model: the branch as an extractor (its first output is the embedding) and the head.
 struct ReidModel {

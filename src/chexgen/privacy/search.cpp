@@ -73,8 +73,8 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
   return rec;
 }
 
-// The copy rate of one space with everything that says what it means.
-MetricRecord copy_rate_record(const MetricKey& key, const metrics::CopyRate& c, const PrivacyOptions& o) {
+// A calibrated rate (copy rate, re-identification rate) with everything that says what it means.
+MetricRecord calibrated_rate_record(const MetricKey& key, const metrics::CopyRate& c, const PrivacyOptions& o) {
   MetricRecord rec{key, c.generated.rate, "", c.generated.interval, {}};
   rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
   rec.details["quantile"] = c.quantile;
@@ -90,6 +90,46 @@ MetricRecord copy_rate_record(const MetricKey& key, const metrics::CopyRate& c, 
                                {"median_null", c.median_null},
                                {"p95_null", c.p95_null}};
   return rec;
+}
+
+// Re-identification of the prompt's own patient: each linked generation's highest score against the training images
+// of its training image's patient (that image included), beside the best over all training images.
+void add_own_patient_scores(MetricRecord& rec, const SpaceSearch& s, const Dataset& train,
+                            const std::vector<std::size_t>& train_kept, const MatrixD& t, const MatrixD& g,
+                            const std::vector<std::optional<std::size_t>>& links, const ReidHead& head,
+                            const PrivacyOptions& o) {
+  std::map<std::string, std::vector<std::size_t>> rows_of_patient;  // rows of t
+  for (std::size_t i = 0; i < train_kept.size(); ++i)
+    if (const auto& p = train.samples[train_kept[i]].patient_id) rows_of_patient[*p].push_back(i);
+  std::vector<double> own;
+  std::size_t best_is_own = 0;
+  for (std::size_t i = 0; i < s.generated_samples.size(); ++i) {
+    const auto& link = links[s.generated_samples[i]];
+    if (!link) continue;
+    const auto& patient = train.samples[*link].patient_id;
+    if (!patient || !rows_of_patient.count(*patient)) continue;
+    double top = 0;
+    for (std::size_t row : rows_of_patient.at(*patient))
+      top = std::max(top, head.score({g.row(i), g.cols()}, {t.row(row), t.cols()}));
+    own.push_back(top);
+    if (train.samples[s.generated_nearest[i]].patient_id == patient) ++best_is_own;
+  }
+  if (own.empty()) {
+    rec.details["own_patient"] = "no generation is linked to a training image with a patient id";
+    return;
+  }
+  nlohmann::ordered_json j;
+  j["generations"] = own.size();
+  double sum = 0;
+  for (double v : own) sum += v;
+  j["mean"] = sum / static_cast<double>(own.size());
+  j["best_is_own_patient"] = best_is_own;
+  if (s.rate) {
+    const auto above = static_cast<std::size_t>(
+        std::count_if(own.begin(), own.end(), [&](double v) { return v > s.rate->threshold; }));
+    j["above_threshold"] = rate_json(metrics::binomial_rate(above, own.size(), o.confidence));
+  }
+  rec.details["own_patient"] = j;
 }
 
 // The patient-aware NNDR rate of the generations in one space, and of the held-out images as its null.

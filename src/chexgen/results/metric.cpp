@@ -55,6 +55,10 @@ constexpr std::array kTable = {
     MetricInfo{Metric::reid_count, "reid_count", "Count Re-ID > δ", kReid, Better::lower, "prompts",
                "a re-identification model and generations linked to their prompt's training image",
                "CheXGenBench's paper: prompts whose Max_reid_scores exceeds δ (--reid-threshold, default 0.5)"},
+    MetricInfo{Metric::reid_rate, "reid_rate", "Re-ID rate", kReid, Better::lower, "fraction",
+               "a re-identification model, features of the training set, the generations and held-out real images",
+               "fraction of generations whose best re-identification score over the whole training set is above the "
+               "held-out images' q-quantile (docs/privacy.md); not in CheXGenBench"},
     MetricInfo{Metric::pixel_distance, "pixel_distance", "Avg pixel distance", kPixels, Better::higher,
                "gray levels (0-255)", "generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py, corrected (RMS in floating point, each generation's own image)"},

@@ -29,6 +29,7 @@ enum class Metric {
   reid_mean,        // privacy: CheXGenBench's mean re-identification score against the prompt's training image
   reid_max,         // privacy: the highest of those scores
   reid_count,       // privacy: prompts whose highest score is above the threshold δ
+  reid_rate,        // privacy: generations re-identified with a training image above the held-out images' q-quantile
   pixel_distance,   // privacy: CheXGenBench's mean pixel distance to the prompt's training image
   latent_distance,  // privacy: CheXGenBench's mean latent distance to the prompt's training image
 };
