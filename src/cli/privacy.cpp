@@ -94,7 +94,10 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
     std::string extra;
     if (record.interval) extra = fmt::format("  [{:.4g}, {:.4g}]", record.interval->low, record.interval->high);
     const auto& d = record.details;
-    if (d.contains("null")) extra += fmt::format("  held-out images {:.4g}", d["null"]["rate"].get<double>());
+    if (d.contains("null") && d["null"].contains("rate"))
+      extra += fmt::format("  held-out images {:.4g}", d["null"]["rate"].get<double>());
+    if (d.contains("null") && d["null"].contains("c_t") && d["null"]["c_t"].is_number())
+      extra += fmt::format("  held-out images {:.4g}", d["null"]["c_t"].get<double>());
     if (d.contains("exchangeable"))
       extra += fmt::format("; an unseen image {:.4g} to {:.4g}", d["exchangeable"]["low"].get<double>(),
                            d["exchangeable"]["high"].get<double>());

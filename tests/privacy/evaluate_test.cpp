@@ -249,6 +249,11 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
   EXPECT_GE(null_nndr.interval->high, held_out_nndr);
   const std::size_t null_nndr_above = null_nndr.details["generated"]["above"].get<std::size_t>();
   EXPECT_NEAR(null_auc, 0.5, 0.2);
+  // Meehan's C_T: a Z score near 0 for unseen images (the generator's and the held-out null half's).
+  const auto& null_ct = record(null, Metric::data_copying, "Pixels");
+  ASSERT_TRUE(null_ct.value);
+  EXPECT_LT(std::abs(*null_ct.value), 2.5);
+  double previous_ct = *null_ct.value;
 
   for (const std::size_t copies : {n / 10, n / 4}) {
     const PrivacyRun run = evaluate(w.generator(fmt::format("exact-{}", copies), copies, Transform::exact));
@@ -265,6 +270,12 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
     EXPECT_LE(nndr.details["generated"]["above"].get<std::size_t>(), copies + null_nndr_above);
     // Copied training images score 1: membership is easier to infer than from the null.
     EXPECT_GT(*record(run, Metric::membership_auc, "Pixels").value, null_auc) << copies;
+    // A copy is nearer the training set than any test image: C_T falls with every copy (the cells are the same: they
+    // depend on the training and test images only).
+    const auto& ct = record(run, Metric::data_copying, "Pixels");
+    EXPECT_EQ(ct.details["cells"], null_ct.details["cells"]);
+    EXPECT_LT(*ct.value, previous_ct) << copies;
+    previous_ct = *ct.value;
     const SpaceSearch& s = run.searches.front();
     for (std::size_t i = 0; i < copies; ++i) {
       EXPECT_DOUBLE_EQ(s.generated_similarity[i], 1.0);
@@ -345,11 +356,11 @@ TEST(PrivacyProperties, RowOrderAndThreadsChangeNothing) {
   for (const auto& r : base.results.overall.records) {
     const auto* o = other.results.overall.find(r.key);
     ASSERT_NE(o, nullptr);
-    if (r.key.metric == Metric::copy_rate) {  // counts and order statistics: exactly
+    if (r.key.metric == Metric::copy_rate || r.key.metric == Metric::data_copying) {  // counts, ranks: exactly
       EXPECT_EQ(r.value, o->value) << results::column_title(r.key);
       EXPECT_EQ(r.details.dump(), o->details.dump()) << results::column_title(r.key);
     } else {  // a mean of means: a prompt's own mean sums its generations in manifest order, as CheXGenBench
-      EXPECT_NEAR(*r.value, *o->value, 1e-12 * *r.value) << results::column_title(r.key);
+      EXPECT_NEAR(*r.value, *o->value, 1e-12 * std::abs(*r.value)) << results::column_title(r.key);
     }
   }
   // The same flagged pairs, by image.

@@ -31,7 +31,7 @@ TEST(MetricTable, BetterDirections) {
     EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
   // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,
-                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance})
+                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance, Metric::data_copying})
     EXPECT_EQ(info(m).better, Better::higher) << info(m).id;
 }
 

@@ -17,8 +17,9 @@ void require_same_size(std::size_t a, std::size_t b, const char* what) {
   if (a != b) throw std::invalid_argument(fmt::format("{}: the two have {} and {} values", what, a, b));
 }
 
-// Rows scaled to unit length; a zero or non-finite row is the caller's error.
-MatrixD normalised_rows(MatrixViewD x, const std::string& name) {
+}  // namespace
+
+MatrixD unit_rows(MatrixViewD x, const std::string& name) {
   MatrixD out(x.rows, x.cols);
   for (std::size_t i = 0; i < x.rows; ++i) {
     double sq = 0;
@@ -33,6 +34,8 @@ MatrixD normalised_rows(MatrixViewD x, const std::string& name) {
   }
   return out;
 }
+
+namespace {
 
 double quantile_of(std::vector<double> v, double q) { return percentile(std::move(v), 100.0 * q); }
 
@@ -79,8 +82,8 @@ CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, s
                                    const std::string& reference_name) {
   CHEXGEN_ASSERT(k >= 1 && reference.rows >= k && queries.cols == reference.cols,
                  "nearest_by_cosine: k and the shapes are the caller's to check");
-  const MatrixD q = normalised_rows(queries, queries_name);
-  const MatrixD r = normalised_rows(reference, reference_name);
+  const MatrixD q = unit_rows(queries, queries_name);
+  const MatrixD r = unit_rows(reference, reference_name);
   KSmallestPerRow<double> nearest(q.view(), r.view(), k, false);
   run_distance_tiles<double>(q.view(), r.view(), tiling, [&](const DistanceTile<double>& t) { nearest(t); });
   CosineNeighbours out;
@@ -107,8 +110,8 @@ std::vector<double> patient_aware_nndr(MatrixViewD queries, MatrixViewD referenc
   for (const auto& [patient, n] : images_of) largest = std::max(largest, n);
   // Among the largest + 1 nearest rows there is always another patient than the nearest one's.
   const std::size_t k = std::min(reference.rows, largest + 1);
-  const MatrixD q = normalised_rows(queries, queries_name);
-  const MatrixD r = normalised_rows(reference, reference_name);
+  const MatrixD q = unit_rows(queries, queries_name);
+  const MatrixD r = unit_rows(reference, reference_name);
   KSmallestPerRow<double> nearest(q.view(), r.view(), k, false);
   run_distance_tiles<double>(q.view(), r.view(), tiling, [&](const DistanceTile<double>& t) { nearest(t); });
   std::vector<double> ratio(q.rows());

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "chexgen/core/matrix.h"
@@ -22,6 +23,10 @@ double pixel_rms_distance(std::span<const std::uint8_t> a, std::span<const std::
 // CheXGenBench's pixelwise_distance exactly: np.linalg.norm(a − b) / sqrt(a.size) on uint8 arrays, where a − b
 // wraps modulo 256 (pixels 10 and 20 are 246 apart, not 10).
 double chexgenbench_pixel_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
+
+// The rows scaled to unit length. A row with a non-finite value or of length 0 is an InputError naming `name` and the
+// 1-based row.
+MatrixD unit_rows(MatrixViewD x, const std::string& name);
 
 // CheXGenBench's latent_vector_distance: ‖a − b‖₂ / √d, summed in double in index order.
 double latent_distance(std::span<const double> a, std::span<const double> b);

@@ -9,6 +9,7 @@
 
 #include "chexgen/core/matrix.h"
 #include "chexgen/data/manifest.h"
+#include "chexgen/fidelity/baselines.h"
 #include "chexgen/image/image.h"
 #include "chexgen/metrics/privacy.h"
 #include "chexgen/privacy/evaluate.h"
@@ -44,6 +45,10 @@ results::MetricRecord membership_record(const Dataset& train, const std::vector<
                                         const MatrixD& t, const Dataset& holdout,
                                         const std::vector<std::size_t>& holdout_kept, const MatrixD& h,
                                         const MatrixD& g, const std::string& space, const PrivacyOptions& o);
+results::MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, const MatrixD& h,
+                                          const fidelity::Split& halves, const std::string& space,
+                                          const PrivacyOptions& o, const std::string& train_name,
+                                          const std::string& generations_name);
 void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, const Dataset& generations,
                          const PrivacyOptions& o, const Log& log);
 

@@ -15,6 +15,7 @@
 #include "chexgen/core/parallel.h"
 
 #include "chexgen/data/csv_table.h"
+#include "chexgen/metrics/data_copying.h"
 #include "chexgen/metrics/sampling.h"
 
 namespace chexgen::privacy {
@@ -165,6 +166,57 @@ MetricRecord nndr_record(const Dataset& train, const std::vector<std::size_t>& t
   if (h) rec.details["null"] = rate_json(rate(*h, "held-out images"));
   rec.details["patients"] = patient_number.size();
   rec.details["interval"] = fmt::format("Clopper-Pearson, {}", o.confidence);
+  return rec;
+}
+
+// Meehan et al.'s C_T in one space, on unit-length rows: the calibration half of the held-out images is the test
+// sample, the generations and then the null half are tested against it in the same cells.
+MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, const MatrixD& h, const fidelity::Split& halves,
+                                 const std::string& space, const PrivacyOptions& o, const std::string& train_name,
+                                 const std::string& generations_name) {
+  const MetricKey key{Metric::data_copying, space};
+  if (t.rows() < 2) return {key, std::nullopt, "fewer than 2 training images", std::nullopt, {}};
+  const auto rows_of = [&](const std::vector<std::size_t>& rows) {
+    MatrixD m(rows.size(), h.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) std::copy(h.row(rows[i]), h.row(rows[i]) + h.cols(), m.row(i));
+    return metrics::unit_rows(m.view(), "held-out images");
+  };
+  const MatrixD train = metrics::unit_rows(t.view(), train_name),
+                generated = metrics::unit_rows(g.view(), generations_name);
+  const MatrixD test = rows_of(halves.reference), null = rows_of(halves.held_out);
+  metrics::DataCopyingOptions dc;
+  dc.seed = o.seed;
+  const MatrixViewD null_view = null.view();
+  const metrics::DataCopyingTest result =
+      metrics::data_copying_test(train.view(), test.view(), generated.view(), null.rows() ? &null_view : nullptr, dc);
+  const auto cells_json = [](const metrics::DataCopying& d) {
+    nlohmann::ordered_json cells = nlohmann::ordered_json::array();
+    for (const auto& c : d.cells) {
+      nlohmann::ordered_json j = {
+          {"train", c.train}, {"test", c.test}, {"generated", c.generated}, {"counted", c.counted}};
+      j["zu"] = c.zu ? nlohmann::ordered_json(*c.zu) : nlohmann::ordered_json();
+      cells.push_back(j);
+    }
+    return cells;
+  };
+  const std::string none = fmt::format("no cell holds more than {} of the generations (τ = {}/m)", dc.min_generated,
+                                       dc.min_generated);
+  MetricRecord rec{key, result.generated.c_t, result.generated.c_t ? "" : none, std::nullopt, {}};
+  rec.details["components"] = result.components;
+  rec.details["explained_variance"] = result.explained;
+  rec.details["cells"] = result.cells;
+  rec.details["test_images"] = test.rows();
+  rec.details["tau"] = result.generated.tau;
+  rec.details["per_cell"] = cells_json(result.generated);
+  if (result.null) {
+    if (result.null->c_t)
+      rec.details["null"] = {{"c_t", *result.null->c_t}, {"images", null.rows()}, {"tau", result.null->tau}};
+    else
+      rec.details["null"] = {{"c_t", nullptr},
+                             {"images", null.rows()},
+                             {"skipped", fmt::format("no cell holds more than {} of the null half's {} images",
+                                                     dc.min_generated, null.rows())}};
+  }
   return rec;
 }
 

@@ -46,6 +46,10 @@ constexpr std::array kTable = {
                "features of the training set (patient ids where known) and the generations",
                "fraction of generations whose patient-aware nearest-neighbour distance ratio is below 1/3 "
                "(sail-sg DiffMemorize's mem_ratio, made patient-aware; docs/privacy.md)"},
+    MetricInfo{Metric::data_copying, "data_copying", "Data-copying C_T", kPixels, Better::higher, "Z score",
+               "features of the training set, the generations and held-out real images",
+               "Meehan et al. 2020's C_T (casey-meehan/data-copying): per-cell Z-scored Mann-Whitney U of distances "
+               "to the training set, generations against held-out images; below 0 copies, 0 is ideal (docs/privacy.md)"},
     MetricInfo{Metric::reid_mean, "reid_mean", "Avg Re-ID", kReid, Better::lower, "probability",
                "a re-identification model and generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py: mean over prompts of Mean_reid_scores (Packhäuser et al. 2022)"},

@@ -26,6 +26,7 @@ enum class Metric {
   copy_rate,        // privacy: generations nearer a training image than the held-out images' q-quantile
   membership_auc,   // privacy: training images told from held-out ones by their nearest generation
   nndr_rate,        // privacy: generations much nearer one training patient than any other
+  data_copying,     // privacy: Meehan et al.'s C_T, generations' distances to the training set against unseen images'
   reid_mean,        // privacy: CheXGenBench's mean re-identification score against the prompt's training image
   reid_max,         // privacy: the highest of those scores
   reid_count,       // privacy: prompts whose highest score is above the threshold δ
