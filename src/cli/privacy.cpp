@@ -2,6 +2,7 @@
 // chexgenbench) and the held-out-calibrated search of the whole training set for copies (docs/privacy.md). Replaces
 // CheXGenBench's privacy_metrics.py. The evaluation is privacy::evaluate_privacy; this file reads the options and the
 // manifests and writes the outputs.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
 #include "chexgen/deep/torch_model.h"
+#include "chexgen/image/decode.h"
 #include "chexgen/privacy/evaluate.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
@@ -34,6 +36,7 @@ struct PrivacyArgs {
   std::string store;
   std::string out;
   privacy::PrivacyOptions options;
+  privacy::ContactSheetLayout sheet;
 };
 
 int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
@@ -80,7 +83,15 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
   results::write_results(out / "results.json", result.results);
   if (!result.prompts.empty())
     write_lines(out / "privacy_per_prompt.csv", privacy::per_prompt_csv(result, train, generations));
-  if (holdout) write_lines(out / "flagged_pairs.csv", privacy::flagged_pairs_csv(result, train, generations));
+  std::size_t sheet_pairs = 0;
+  if (holdout) {
+    const Image8 sheet = privacy::contact_sheet(result, train, generations, a.sheet, log);
+    if (!sheet.empty()) {
+      write_png(out / "contact_sheet.png", sheet);
+      sheet_pairs = std::min(a.sheet.pairs, result.flagged.size());
+    }
+    write_lines(out / "flagged_pairs.csv", privacy::flagged_pairs_csv(result, train, generations, sheet_pairs));
+  }
 
   const results::Results& r = result.results;
   fmt::print("{}: {} generations against {} training images{}{}\n", r.generator, r.overall.n_synthetic,
@@ -103,7 +114,10 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
                            d["exchangeable"]["high"].get<double>());
     fmt::print("  {:<28} {:.6g}{}\n", results::column_title(record.key), *record.value, extra);
   }
-  if (holdout) fmt::print("  flagged pairs: {}\n", result.flagged.size());
+  if (holdout)
+    fmt::print("  flagged pairs: {}{}\n", result.flagged.size(),
+               sheet_pairs ? fmt::format(" (the first {} on {})", sheet_pairs, (out / "contact_sheet.png").string())
+                           : "");
   fmt::print("  results: {}\n", (out / "results.json").string());
   return static_cast<int>(ExitCode::success);
 }
@@ -124,7 +138,8 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--holdout", args->holdout,
                   "Real images of patients not in the training set, from the same source: the calibration of the "
                   "copy rate (without it the rate is skipped)");
-  cmd->add_option("--out", args->out, "Results folder: results.json, privacy_per_prompt.csv, flagged_pairs.csv")
+  cmd->add_option("--out", args->out,
+                  "Results folder: results.json, privacy_per_prompt.csv, flagged_pairs.csv, contact_sheet.png")
       ->required();
   cmd->add_option("--model", args->models,
                   "TorchScript image model with its sidecar (repeatable): its first output gives the latent "
@@ -154,6 +169,9 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--pixel-size", o.pixel_side, "Common side of the pixel distances (CheXGenBench: 512)")
       ->default_val(512)
       ->check(CLI::Range(8, 4096));
+  cmd->add_option("--sheet-pairs", args->sheet.pairs,
+                  "Flagged pairs on contact_sheet.png, in flagged_pairs.csv's order (0: no sheet)")
+      ->default_val(24);
   cmd->add_option("--extra-info", o.generator,
                   "The generator's name in the results (default: the generations manifest's folder name)");
   cmd->add_option("--device", args->device, "auto | cpu | cuda")->default_val("auto");

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/image/decode.h"
 #include "chexgen/results/results.h"
 #include "run_command.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using results::Metric;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 const fs::path kRoot(CHEXGEN_SOURCE_DIR);
@@ -67,7 +69,9 @@ std::vector<std::string> privacy_args(const fs::path& b, const std::string& gene
 TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
   const fs::path dir = make_temp_dir();
   const fs::path b = make_baselines(dir);
-  auto r = run_chexgen(privacy_args(b, "copies", dir / "privacy-copies"));
+  auto copies_args = privacy_args(b, "copies", dir / "privacy-copies");
+  copies_args.insert(copies_args.end(), {"--sheet-pairs", "4"});
+  auto r = run_chexgen(copies_args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Copy rate"));
   EXPECT_THAT(r.out, HasSubstr("Avg pixel distance"));
@@ -81,6 +85,30 @@ TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
   EXPECT_EQ(occurrences(per_prompt, "\n"), n + 1);
   const auto flagged = read_text(dir / "privacy-copies/flagged_pairs.csv");
   EXPECT_EQ(occurrences(flagged, ",yes,Pixels,"), n);
+  // The contact sheet: the first 4 pairs (--sheet-pairs 4), 3 to a row on white; each an exact copy, so the
+  // generation's tile equals the training image's tile beside it, and the CSV says where each pair is.
+  EXPECT_THAT(flagged, HasSubstr(",0,1\n"));
+  EXPECT_THAT(flagged, HasSubstr(",0,4\n"));
+  EXPECT_THAT(flagged, Not(HasSubstr(",0,5\n")));
+  const Image8 sheet = read_image_u8(dir / "privacy-copies/contact_sheet.png", ColorMode::gray);
+  const int tile = 192, inner = 4, outer = 24;
+  EXPECT_EQ(sheet.width, outer + 3 * (2 * tile + inner + outer));
+  EXPECT_EQ(sheet.height, outer + 2 * (tile + outer));
+  for (int pair = 0; pair < 4; ++pair) {
+    const int x0 = outer + (pair % 3) * (2 * tile + inner + outer), y0 = outer + (pair / 3) * (tile + outer);
+    std::size_t differing = 0, white = 0;
+    for (int y = 0; y < tile; ++y)
+      for (int x = 0; x < tile; ++x) {
+        differing += sheet.at(x0 + x, y0 + y) != sheet.at(x0 + tile + inner + x, y0 + y) ? 1 : 0;
+        white += sheet.at(x0 + x, y0 + y) == 255 ? 1 : 0;
+      }
+    EXPECT_EQ(differing, 0u) << "pair " << pair;
+    EXPECT_LT(white, static_cast<std::size_t>(tile * tile / 2)) << "pair " << pair;  // a radiograph, not background
+  }
+  EXPECT_EQ(sheet.at(outer + 3 * (2 * tile + inner + outer) - 1, sheet.height - 1), 255);
+  EXPECT_EQ(sheet.at(outer + 1 * (2 * tile + inner + outer) + 5, outer + tile + outer + 5), 255);  // no 5th pair
+
+  EXPECT_THAT(r.out, HasSubstr("(the first 4 on "));
 
   // Unlinked generators (made from held-out images) still get the copy search.
   auto args = privacy_args(b, "blur-1", dir / "privacy-blur");

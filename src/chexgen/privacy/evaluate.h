@@ -12,6 +12,7 @@
 
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/extractor.h"
+#include "chexgen/image/image.h"
 #include "chexgen/metrics/privacy.h"
 #include "chexgen/privacy/reid.h"
 #include "chexgen/results/results.h"
@@ -99,7 +100,21 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
 // plus the number of generations and the nearest (highest-scoring) generation of each measure.
 std::vector<std::string> per_prompt_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations);
 
-// flagged_pairs.csv: generation, training image, patient ids, same patient, space, similarity, τ, linked.
-std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations);
+// flagged_pairs.csv: generation, training image, patient ids, same patient, space, similarity, τ, linked, tiled
+// distance, and the pair's place on the contact sheet (1-based, left to right and top to bottom; empty when it is
+// not on the sheet).
+std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations,
+                                           std::size_t sheet_pairs);
+
+// contact_sheet.png: the first `pairs` flagged pairs (in flagged_pairs.csv's order), each as the generation and,
+// to its right, the training image, both gray at tile x tile pixels, `columns` pairs to a row on white. An empty
+// image when nothing is flagged.
+struct ContactSheetLayout {
+  std::size_t pairs = 24;
+  int tile = 192;
+  int columns = 3;
+};
+Image8 contact_sheet(const PrivacyRun& run, const Dataset& train, const Dataset& generations,
+                     const ContactSheetLayout& layout, const Log& log);
 
 }  // namespace chexgen::privacy

@@ -245,17 +245,20 @@ void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, 
     if (f) throw *f;
 }
 
-std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations) {
+std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations,
+                                           std::size_t sheet_pairs) {
   std::vector<std::string> lines = {
       csv_record({"generation", "training_image", "generation_patient", "training_patient", "same_patient", "space",
-                  "similarity", "threshold", "own_prompt", "tiled_distance"})};
-  for (const FlaggedPair& f : run.flagged) {
+                  "similarity", "threshold", "own_prompt", "tiled_distance", "contact_sheet"})};
+  for (std::size_t i = 0; i < run.flagged.size(); ++i) {
+    const FlaggedPair& f = run.flagged[i];
     const Sample& g = generations.samples[f.generation];
     const Sample& t = train.samples[f.train];
     const std::string same = g.patient_id && t.patient_id ? (*g.patient_id == *t.patient_id ? "yes" : "no") : "";
     lines.push_back(csv_record({g.image_ref, t.image_ref, g.patient_id.value_or(""), t.patient_id.value_or(""), same,
                                 f.space, fmt::format("{}", f.similarity), fmt::format("{}", f.threshold),
-                                f.linked ? "yes" : "no", fmt::format("{}", f.tiled_distance)}));
+                                f.linked ? "yes" : "no", fmt::format("{}", f.tiled_distance),
+                                i < sheet_pairs ? fmt::format("{}", i + 1) : ""}));
   }
   return lines;
 }
