@@ -2,11 +2,13 @@
 // last bit (its uint8 wrap included) and the corrected one, the latent distance, nearest neighbours by cosine with
 // their ranks and ties, Clopper-Pearson intervals, and the calibrated copy rate.
 #include <fstream>
+#include <random>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/error.h"
 #include "chexgen/metrics/privacy.h"
 #include "test_data.h"
 
@@ -146,6 +148,48 @@ TEST(PrivacyReference, PatientAwareNndrSkipsTheNearestRowsPatient) {
       EXPECT_TRUE(within(ratio[i], expected[i], 1e-12, 1e-10)) << i << ": " << ratio[i] << " vs " << expected[i];
   }
   EXPECT_EQ(expected[0], 0.0);  // the exact copy
+}
+
+}  // namespace
+}  // namespace chexgen::metrics
+
+namespace chexgen::metrics {
+namespace {
+
+// The full-scale search in float32 gives exactly the answers of the same (float) rows searched in double: the same
+// neighbours, ties to the lower row, and the same canonical similarities; a bad row is named.
+TEST(PrivacySearch, Float32GivesTheAnswersOfTheSameRowsInDouble) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> normal;
+  MatrixF q(300, 16), r(1000, 16);
+  for (std::size_t i = 0; i < q.values().size(); ++i) q.data()[i] = normal(rng);
+  for (std::size_t i = 0; i < r.values().size(); ++i) r.data()[i] = normal(rng);
+  for (std::size_t i = 0; i < 300; i += 7) {  // near copies, and exact duplicates in the reference (ties)
+    for (std::size_t j = 0; j < 16; ++j) q(i, j) = r(3 * i, j) + 1e-4f * normal(rng);
+    std::copy(r.row(3 * i), r.row(3 * i) + 16, r.row(3 * i + 1));
+  }
+  normalise_rows_in_place(q, "q");
+  normalise_rows_in_place(r, "r");
+  const DistanceTiling small{64, 128, 2};  // many tiles, two workers
+  const CosineNeighbours f = nearest_unit_rows<float>(q.view(), r.view(), 3, small);
+  MatrixD qd(300, 16), rd(1000, 16);
+  std::copy(q.values().begin(), q.values().end(), qd.data());
+  std::copy(r.values().begin(), r.values().end(), rd.data());
+  const CosineNeighbours d = nearest_unit_rows<double>(qd.view(), rd.view(), 3);
+  EXPECT_EQ(f.index, d.index);
+  EXPECT_EQ(f.similarity, d.similarity);
+  for (std::size_t i = 0; i < 300; i += 7) {
+    EXPECT_EQ(f.best_index(i), 3 * i) << i;  // the lower of the two equal rows
+    EXPECT_EQ(f.index[i * 3 + 1], 3 * i + 1) << i;
+  }
+  MatrixF bad(2, 3, {1, 2, 3, 0, 0, 0});
+  try {
+    normalise_rows_in_place(bad, "train.npy");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("train.npy"));
+    EXPECT_EQ(e.where().row, 2u);
+  }
 }
 
 }  // namespace

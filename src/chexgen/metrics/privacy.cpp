@@ -20,18 +20,8 @@ void require_same_size(std::size_t a, std::size_t b, const char* what) {
 }  // namespace
 
 MatrixD unit_rows(MatrixViewD x, const std::string& name) {
-  MatrixD out(x.rows, x.cols);
-  for (std::size_t i = 0; i < x.rows; ++i) {
-    double sq = 0;
-    for (std::size_t j = 0; j < x.cols; ++j) {
-      const double v = x(i, j);
-      if (!std::isfinite(v)) throw InputError(Location{name, i + 1}, fmt::format("feature {} is {}", j, v));
-      sq += v * v;
-    }
-    if (!(sq > 0)) throw InputError(Location{name, i + 1}, "a feature vector of length 0 has no cosine similarity");
-    const double norm = std::sqrt(sq);
-    for (std::size_t j = 0; j < x.cols; ++j) out(i, j) = x(i, j) / norm;
-  }
+  MatrixD out(x.rows, x.cols, std::vector<double>(x.data, x.data + x.size()));
+  normalise_rows_in_place(out, name);
   return out;
 }
 
@@ -84,19 +74,50 @@ CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, s
                  "nearest_by_cosine: k and the shapes are the caller's to check");
   const MatrixD q = unit_rows(queries, queries_name);
   const MatrixD r = unit_rows(reference, reference_name);
-  KSmallestPerRow<double> nearest(q.view(), r.view(), k, false);
-  run_distance_tiles<double>(q.view(), r.view(), tiling, [&](const DistanceTile<double>& t) { nearest(t); });
+  return nearest_unit_rows<double>(q.view(), r.view(), k, tiling);
+}
+
+template <class T>
+void normalise_rows_in_place(Matrix<T>& x, const std::string& name) {
+  for (std::size_t i = 0; i < x.rows(); ++i) {
+    T* row = x.row(i);
+    double sq = 0;
+    for (std::size_t j = 0; j < x.cols(); ++j) {
+      const double v = row[j];
+      if (!std::isfinite(v)) throw InputError(Location{name, i + 1}, fmt::format("feature {} is {}", j, v));
+      sq += v * v;
+    }
+    if (!(sq > 0)) throw InputError(Location{name, i + 1}, "a feature vector of length 0 has no cosine similarity");
+    const double norm = std::sqrt(sq);
+    for (std::size_t j = 0; j < x.cols(); ++j) row[j] = static_cast<T>(row[j] / norm);
+  }
+}
+
+template <class T>
+CosineNeighbours nearest_unit_rows(MatrixView<T> queries, MatrixView<T> reference, std::size_t k,
+                                   const DistanceTiling& tiling) {
+  CHEXGEN_ASSERT(k >= 1 && reference.rows >= k && queries.cols == reference.cols,
+                 "nearest_unit_rows: k and the shapes are the caller's to check");
+  KSmallestPerRow<T> nearest(queries, reference, k, false);
+  run_distance_tiles<T>(queries, reference, tiling, [&](const DistanceTile<T>& t) { nearest(t); });
   CosineNeighbours out;
   out.k = k;
-  out.similarity.resize(q.rows() * k);
-  out.index.resize(q.rows() * k);
-  for (std::size_t i = 0; i < q.rows(); ++i)
+  out.similarity.resize(queries.rows * k);
+  out.index.resize(queries.rows * k);
+  for (std::size_t i = 0; i < queries.rows; ++i)
     for (std::size_t j = 0; j < k; ++j) {
       out.similarity[i * k + j] = 1.0 - nearest.row(i)[j] / 2.0;
       out.index[i * k + j] = nearest.neighbours(i)[j];
     }
   return out;
 }
+
+template void normalise_rows_in_place<float>(Matrix<float>&, const std::string&);
+template void normalise_rows_in_place<double>(Matrix<double>&, const std::string&);
+template CosineNeighbours nearest_unit_rows<float>(MatrixView<float>, MatrixView<float>, std::size_t,
+                                                   const DistanceTiling&);
+template CosineNeighbours nearest_unit_rows<double>(MatrixView<double>, MatrixView<double>, std::size_t,
+                                                    const DistanceTiling&);
 
 std::vector<double> patient_aware_nndr(MatrixViewD queries, MatrixViewD reference,
                                        std::span<const std::size_t> reference_patient, const DistanceTiling& tiling,

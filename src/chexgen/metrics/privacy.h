@@ -46,6 +46,17 @@ CosineNeighbours nearest_by_cosine(MatrixViewD queries, MatrixViewD reference, s
                                    const DistanceTiling& tiling = {}, const std::string& queries_name = "queries",
                                    const std::string& reference_name = "reference");
 
+// The search at full scale: the rows scaled to unit length where they are (each norm summed in double; a row with a
+// non-finite value or of length 0 is an InputError naming `name` and the 1-based row), then nearest_unit_rows, in
+// float32 or float64, with no copy of either set. In float32 the engine still decides every rank from the canonical
+// double distance of the float rows (docs/prdc.md, "Precision policy"): the answers are those of the same float rows
+// searched in double.
+template <class T>
+void normalise_rows_in_place(Matrix<T>& x, const std::string& name);
+template <class T>
+CosineNeighbours nearest_unit_rows(MatrixView<T> queries, MatrixView<T> reference, std::size_t k,
+                                   const DistanceTiling& tiling = {});
+
 // The patient-aware nearest-neighbour distance ratio of every query row (the memorisation ratio of sail-sg's
 // DiffMemorize, made patient-aware): on L2-normalised rows, d1 = the Euclidean distance to the nearest reference row
 // and d2 = the distance to the nearest reference row of *another patient* than that row's (a plain second
