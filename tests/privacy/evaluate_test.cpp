@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -22,6 +23,7 @@
 #include "chexgen/image/filters.h"
 #include "chexgen/image/resize.h"
 #include "chexgen/privacy/evaluate.h"
+#include "support/jpeg_writer.h"
 #include "support/scratch_dir.h"
 
 namespace chexgen::privacy {
@@ -56,11 +58,46 @@ Dataset subset(const Dataset& d, const std::vector<std::size_t>& keep, const std
 }
 
 // How a planted copy is made from its training image.
-enum class Transform { exact, brighter, noise, crop };
+enum class Transform { exact, brighter, noise, crop, jpeg75, rotate5 };
+
+const char* transform_name(Transform t) {
+  switch (t) {
+    case Transform::exact: return "exact";
+    case Transform::brighter: return "brighter by 10 %";
+    case Transform::noise: return "Gaussian noise sd 8";
+    case Transform::crop: return "central 90 % crop, resized back";
+    case Transform::jpeg75: return "JPEG quality 75";
+    case Transform::rotate5: return "rotated by 5 degrees";
+  }
+  return "";
+}
+
+// Rotated by `degrees` about the centre, bilinear, the corners outside the source black.
+Image8 rotate(const Image8& source, double degrees) {
+  const double a = degrees * M_PI / 180.0, c = std::cos(a), s = std::sin(a);
+  const double cx = (source.width - 1) / 2.0, cy = (source.height - 1) / 2.0;
+  Image8 out(source.width, source.height, 1);
+  for (int y = 0; y < source.height; ++y)
+    for (int x = 0; x < source.width; ++x) {
+      const double sx = c * (x - cx) + s * (y - cy) + cx, sy = -s * (x - cx) + c * (y - cy) + cy;
+      const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+      if (x0 < 0 || y0 < 0 || x0 + 1 >= source.width || y0 + 1 >= source.height) {
+        out.at(x, y) = 0;
+        continue;
+      }
+      const double fx = sx - x0, fy = sy - y0;
+      const double v = (1 - fy) * ((1 - fx) * source.at(x0, y0) + fx * source.at(x0 + 1, y0)) +
+                       fy * ((1 - fx) * source.at(x0, y0 + 1) + fx * source.at(x0 + 1, y0 + 1));
+      out.at(x, y) = static_cast<std::uint8_t>(std::lround(v));
+    }
+  return out;
+}
 
 Image8 transform(const Image8& source, Transform t) {
   switch (t) {
-    case Transform::exact: return source;
+    case Transform::exact:
+    case Transform::jpeg75: return source;  // compressed when written
+    case Transform::rotate5: return rotate(source, 5.0);
     case Transform::brighter: {  // +10 %, clipped
       Image8 out = source;
       for (auto& v : out.data) v = static_cast<std::uint8_t>(std::min(255.0, std::round(v * 1.1)));
@@ -107,11 +144,14 @@ struct World {
       if (i < copies) {
         source = i;
         const Image8 image = transform(read_image_u8(train.samples[i].image_path, ColorMode::gray), t);
-        s.image_path = folder / ("copy_" + std::to_string(i) + ".png");
+        s.image_path = folder / ("copy_" + std::to_string(i) + (t == Transform::jpeg75 ? ".jpg" : ".png"));
         s.image_ref = s.image_path.filename().string();
         s.id = s.image_ref;
         s.patient_id = train.samples[i].patient_id;
-        write_png(s.image_path, image);
+        if (t == Transform::jpeg75)
+          testing::write_gray_jpeg(s.image_path, image, 75);
+        else
+          write_png(s.image_path, image);
       }
       s.extra = {{"source_id", train.samples[source].id}};
       s.row = i + 1;
@@ -295,16 +335,30 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
   }
 }
 
-// Copies made brighter or noisy keep their pixel correlation: they are found as well.
+// Transformed copies: how many are found (their nearest training image in the pixel space is their source and
+// they are above τ). Brightened, noisy and JPEG-compressed copies keep their pixel correlation: all found. A 90 % crop
+// and a 5° rotation move every pixel: their source is mostly still the nearest training image, but only some clear τ
+// (on the sample: crop 9 of 10 nearest, 4 above τ; rotation 10 and 7).
 TEST(PrivacyCopies, TransformedCopiesAreFound) {
   const World& w = world();
   const std::size_t copies = w.others.samples.size() / 4;
-  for (const Transform t : {Transform::brighter, Transform::noise}) {
+  for (const Transform t :
+       {Transform::brighter, Transform::noise, Transform::jpeg75, Transform::crop, Transform::rotate5}) {
     const PrivacyRun run = evaluate(w.generator(fmt::format("t{}", static_cast<int>(t)), copies, t));
     const SpaceSearch& s = run.searches.front();
+    std::size_t nearest_is_source = 0, found = 0;
     for (std::size_t i = 0; i < copies; ++i) {
-      EXPECT_EQ(s.generated_nearest[i], i) << static_cast<int>(t);
-      EXPECT_GT(s.generated_similarity[i], s.rate->threshold) << static_cast<int>(t);
+      nearest_is_source += s.generated_nearest[i] == i ? 1 : 0;
+      found += s.generated_nearest[i] == i && s.generated_similarity[i] > s.rate->threshold ? 1 : 0;
+    }
+    std::cout << "planted copies, " << transform_name(t) << ": nearest is the source " << nearest_is_source << " of "
+              << copies << ", found above tau " << found << "\n";
+    if (t != Transform::crop && t != Transform::rotate5) {
+      EXPECT_EQ(nearest_is_source, copies) << transform_name(t);
+      EXPECT_EQ(found, copies) << transform_name(t);
+    } else {  // found far more often than an unseen image exceeds τ (about 1 in 20 here); the source mostly nearest
+      EXPECT_GT(static_cast<double>(found) / copies, 2 * s.rate->exchangeable.high) << transform_name(t);
+      EXPECT_GT(2 * nearest_is_source, copies) << transform_name(t);
     }
   }
 }
