@@ -282,6 +282,13 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
   // Membership inference of 40 training images against 40 held-out ones (an AUC's sd is about 0.065 at this size):
   // no better than chance, within three sd, for a generator of unseen images.
   const double null_auc = *record(null, Metric::membership_auc, "Pixels").value;
+  // The calibrated attack (score less the similarity to a separate real reference set): also near chance.
+  const auto& null_membership = record(null, Metric::membership_auc, "Pixels");
+  const double null_calibrated = null_membership.details["calibrated"]["auc"].get<double>();
+  EXPECT_NEAR(null_calibrated, 0.5, 0.25);
+  EXPECT_EQ(null_membership.details["calibrated"]["reference"].get<std::size_t>() +
+                null_membership.details["calibrated"]["non_members"].get<std::size_t>(),
+            w.holdout.samples.size());  // the reference half and the null half, all of the null half used
   // The patient-aware NNDR: the null generator's rate is the held-out images' (both are unseen images).
   const auto& null_nndr = record(null, Metric::nndr_rate, "Pixels");
   const double held_out_nndr = null_nndr.details["null"]["rate"].get<double>();
@@ -310,6 +317,11 @@ TEST(PrivacyCopies, PlantedCopiesAreFoundAndTheNullIsAtAnUnseenImagesRate) {
     EXPECT_LE(nndr.details["generated"]["above"].get<std::size_t>(), copies + null_nndr_above);
     // Copied training images score 1: membership is easier to infer than from the null.
     EXPECT_GT(*record(run, Metric::membership_auc, "Pixels").value, null_auc) << copies;
+    const double calibrated =
+        record(run, Metric::membership_auc, "Pixels").details["calibrated"]["auc"].get<double>();
+    EXPECT_GT(calibrated, null_calibrated) << copies;
+    std::cout << "calibrated membership AUC, " << copies << " copies: " << calibrated << " (null " << null_calibrated
+              << ")\n";
     // A copy is nearer the training set than any test image: C_T falls with every copy (the cells are the same: they
     // depend on the training and test images only).
     const auto& ct = record(run, Metric::data_copying, "Pixels");

@@ -273,7 +273,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       for (std::size_t i = 0; i < h.rows(); ++i) holdout_best[i] = hn.best(i);
       calibrate(s, Metric::copy_rate, holdout_best);
       r.overall.records.push_back(data_copying_record(t, g, h, *halves, s.space, o, where_train, where_generations));
-      r.overall.records.push_back(membership_record(train, train_kept, t, *holdout, holdout_kept, h, g, s.space, o));
+      r.overall.records.push_back(membership_record(train, train_kept, t, *holdout, holdout_kept, h, *halves, g, s.space, o));
     } else {
       r.overall.records.push_back(no_holdout({Metric::copy_rate, s.space}));
       r.overall.records.push_back(no_holdout({Metric::data_copying, s.space}));

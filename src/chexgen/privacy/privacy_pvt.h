@@ -44,7 +44,8 @@ results::MetricRecord nndr_record(const Dataset& train, const std::vector<std::s
 results::MetricRecord membership_record(const Dataset& train, const std::vector<std::size_t>& train_kept,
                                         const MatrixD& t, const Dataset& holdout,
                                         const std::vector<std::size_t>& holdout_kept, const MatrixD& h,
-                                        const MatrixD& g, const std::string& space, const PrivacyOptions& o);
+                                        const fidelity::Split& halves, const MatrixD& g, const std::string& space,
+                                        const PrivacyOptions& o);
 results::MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, const MatrixD& h,
                                           const fidelity::Split& halves, const std::string& space,
                                           const PrivacyOptions& o, const std::string& train_name,

@@ -38,39 +38,75 @@ inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio
 
 // Distance-based membership inference in one space: n training images (members) and n held-out images
 // (non-members), n the smaller count, each chosen by a seeded draw from the samples ordered by id (so the choice does
-// not depend on the order of the rows); each scored by its most similar generation.
+// not depend on the order of the rows); each scored by its most similar generation. The calibrated variant scores
+// x by s_G(x) − s_R(x), its similarity to the most similar generation less that to the most similar image of a
+// separate real reference set R (how typical x is of real radiographs): non-members from the null half of the
+// held-out images, R its calibration half.
 MetricRecord membership_record(const Dataset& train, const std::vector<std::size_t>& train_kept, const MatrixD& t,
                                const Dataset& holdout, const std::vector<std::size_t>& holdout_kept, const MatrixD& h,
-                               const MatrixD& g, const std::string& space, const PrivacyOptions& o) {
-  const std::size_t n = std::min(train_kept.size(), holdout_kept.size());
-  const auto pick = [&](const Dataset& d, const std::vector<std::size_t>& kept, const MatrixD& rows,
-                        std::uint64_t stream) {
-    std::vector<std::size_t> by_id(kept.size());
-    for (std::size_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+                               const fidelity::Split& halves, const MatrixD& g, const std::string& space,
+                               const PrivacyOptions& o) {
+  // n rows of `rows` (rows of the samples `kept`, or of the subset `among` of them), drawn by id.
+  const auto pick = [&](const Dataset& d, const std::vector<std::size_t>& kept, const std::vector<std::size_t>& among,
+                        const MatrixD& rows, std::size_t n, std::uint64_t stream) {
+    std::vector<std::size_t> by_id = among;
     std::sort(by_id.begin(), by_id.end(),
               [&](std::size_t a, std::size_t b) { return d.samples[kept[a]].id < d.samples[kept[b]].id; });
-    std::vector<std::size_t> chosen = metrics::IndexSampler(o.seed ^ stream).without_replacement(kept.size(), n);
+    std::vector<std::size_t> chosen = metrics::IndexSampler(o.seed ^ stream).without_replacement(by_id.size(), n);
     MatrixD m(n, rows.cols());
     for (std::size_t i = 0; i < n; ++i)
       std::copy(&rows(by_id[chosen[i]], 0), &rows(by_id[chosen[i]], 0) + rows.cols(), &m(i, 0));
     return m;
   };
-  const MatrixD members = pick(train, train_kept, t, 0x6d656d62ULL),
-                others = pick(holdout, holdout_kept, h, 0x686f6c64ULL);
-  const auto nm = metrics::nearest_by_cosine(members.view(), g.view(), 1),
-             nh = metrics::nearest_by_cosine(others.view(), g.view(), 1);
-  std::vector<double> member_scores, other_scores;
-  for (std::size_t i = 0; i < n; ++i) {
-    member_scores.push_back(nm.best(i));
-    other_scores.push_back(nh.best(i));
-  }
-  MetricRecord rec{
-      {Metric::membership_auc, space}, metrics::roc_auc(member_scores, other_scores), "", std::nullopt, {}};
+  const auto all = [](std::size_t n) {
+    std::vector<std::size_t> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = i;
+    return v;
+  };
+  const auto best = [](const MatrixD& x, const MatrixD& y) {
+    const auto near = metrics::nearest_by_cosine(x.view(), y.view(), 1);
+    std::vector<double> s(x.rows());
+    for (std::size_t i = 0; i < x.rows(); ++i) s[i] = near.best(i);
+    return s;
+  };
+  const auto attack = [](const std::vector<double>& members, const std::vector<double>& others) {
+    return nlohmann::ordered_json{{"auc", metrics::roc_auc(members, others)},
+                                  {"tpr_at_fpr",
+                                   {{"0.01", metrics::tpr_at_fpr(members, others, 0.01)},
+                                    {"0.001", metrics::tpr_at_fpr(members, others, 0.001)}}}};
+  };
+  const std::size_t n = std::min(train_kept.size(), holdout_kept.size());
+  const MatrixD members = pick(train, train_kept, all(train_kept.size()), t, n, 0x6d656d62ULL),
+                others = pick(holdout, holdout_kept, all(holdout_kept.size()), h, n, 0x686f6c64ULL);
+  const std::vector<double> member_scores = best(members, g), other_scores = best(others, g);
+  const auto plain = attack(member_scores, other_scores);
+  MetricRecord rec{{Metric::membership_auc, space}, plain["auc"].get<double>(), "", std::nullopt, {}};
   rec.details["members"] = n;
   rec.details["non_members"] = n;
   rec.details["score"] = "cosine similarity to the most similar generation";
-  rec.details["tpr_at_fpr"] = {{"0.01", metrics::tpr_at_fpr(member_scores, other_scores, 0.01)},
-                               {"0.001", metrics::tpr_at_fpr(member_scores, other_scores, 0.001)}};
+  rec.details["tpr_at_fpr"] = plain["tpr_at_fpr"];
+
+  const std::size_t nc = std::min(train_kept.size(), halves.held_out.size());
+  if (nc == 0 || halves.reference.empty()) {
+    rec.details["calibrated"] = "no null half or no reference half of the held-out images";
+    return rec;
+  }
+  MatrixD reference(halves.reference.size(), h.cols());
+  for (std::size_t i = 0; i < halves.reference.size(); ++i)
+    std::copy(h.row(halves.reference[i]), h.row(halves.reference[i]) + h.cols(), reference.row(i));
+  const MatrixD cm = pick(train, train_kept, all(train_kept.size()), t, nc, 0x63616c6dULL),
+                co = pick(holdout, holdout_kept, halves.held_out, h, nc, 0x63616c6fULL);
+  const auto calibrated = [&](const MatrixD& x) {
+    std::vector<double> to_g = best(x, g), to_r = best(x, reference);
+    for (std::size_t i = 0; i < to_g.size(); ++i) to_g[i] -= to_r[i];
+    return to_g;
+  };
+  nlohmann::ordered_json c = attack(calibrated(cm), calibrated(co));
+  c["members"] = nc;
+  c["non_members"] = nc;
+  c["reference"] = halves.reference.size();
+  c["score"] = "similarity to the most similar generation less that to the most similar reference image";
+  rec.details["calibrated"] = c;
   return rec;
 }
 
