@@ -33,8 +33,8 @@ done
 
 echo
 echo "== chexgen privacy: every generator against the reference as its training set, the copy search calibrated on"
-echo "   the held-out half (pixel thumbnails; with no re-id or RadDino weights bundled, no re-id score or latent"
-echo "   distance). Only 'copies' was made from training rows, so only it gets CheXGenBench's per-prompt table."
+echo "   the held-out half (pixel thumbnails and standardised radiomics, reused from the store; with no re-id or"
+echo "   RadDino weights bundled, no re-id score or latent distance). Only 'copies' was made from training rows, so only it gets CheXGenBench's per-prompt table."
 echo "   The other generators are made from the held-out half, which is also the membership test's non-member set:"
 echo "   their Membership AUC is 0 (they resemble the non-members), a property of this demo's split only"
 for g in "${generators[@]}"; do
@@ -43,7 +43,7 @@ for g in "${generators[@]}"; do
   "$chexgen" -q privacy --train out/demo/baselines/reference/metadata.jsonl --train-id-column source_id \
     --train-label-set nih --generations "out/demo/baselines/$g/metadata.jsonl" --generations-label-set nih \
     --holdout out/demo/baselines/held-out/metadata.jsonl --holdout-label-set nih "${link[@]}" \
-    --store out/demo/store --out "out/demo/privacy/$g" > "out/demo/privacy_$g.txt"
+    --radiomics --size 256 --store out/demo/store --out "out/demo/privacy/$g" > "out/demo/privacy_$g.txt"
   echo "   $g: $(grep -E '^  Copy rate ' "out/demo/privacy_$g.txt" | tr -s ' ')"
 done
 
@@ -54,4 +54,5 @@ echo "== chexgen leaderboard: fidelity and privacy, one row per generator"
 
 echo
 echo "demo: results in out/demo/ (inspect.json, 00000061_012_299.png, baselines/, fidelity/<generator>/results.json"
-echo "and CheXGenBench's CSV tables, privacy/<generator>/results.json and flagged_pairs.csv, leaderboard.csv)"
+echo "and CheXGenBench's CSV tables, privacy/<generator>/results.json, flagged_pairs.csv and contact_sheet.png,"
+echo "leaderboard.csv)"

@@ -28,6 +28,8 @@ struct PrivacyArgs {
   ManifestArgs train_args, generations_args, holdout_args;
   bool skip_bad = false;
   std::vector<std::string> models;
+  bool radiomics = false;
+  ExtractorArgs radiomics_args;
   std::string reid_model, reid_head;
   std::string compat = "corrected";
   std::string device = "auto";
@@ -63,6 +65,9 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
   const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
   for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+  if (a.radiomics)
+    extractors.push_back(radiomics::as_extractor(
+        std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args))));
 
   std::optional<privacy::ReidModel> reid;
   if (!a.reid_model.empty()) {
@@ -144,6 +149,9 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--model", args->models,
                   "TorchScript image model with its sidecar (repeatable): its first output gives the latent "
                   "distance (CheXGenBench: raddino) and a copy search of its own");
+  cmd->add_flag("--radiomics", args->radiomics,
+                "Search the radiomic features too (weight-free; z-scored with the training images' statistics)");
+  add_radiomics_options(cmd, args->radiomics_args);
   cmd->add_option("--reid-model", args->reid_model,
                   "The re-identification branch (tools/export_models.py --models reid): CheXGenBench's re-id scores, "
                   "and the re-identification rate over the whole training set");

@@ -70,7 +70,7 @@ TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
   const fs::path dir = make_temp_dir();
   const fs::path b = make_baselines(dir);
   auto copies_args = privacy_args(b, "copies", dir / "privacy-copies");
-  copies_args.insert(copies_args.end(), {"--sheet-pairs", "4"});
+  copies_args.insert(copies_args.end(), {"--sheet-pairs", "4", "--radiomics", "--size", "64"});
   auto r = run_chexgen(copies_args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Copy rate"));
@@ -80,6 +80,13 @@ TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
   EXPECT_EQ(res.generator, "copies");
   EXPECT_EQ(res.overall.value({Metric::copy_rate, "Pixels"}), 1.0);
   EXPECT_EQ(res.overall.value({Metric::pixel_distance, "Pixels"}), 0.0);
+  // Radiomics (--radiomics): a search space of its own, standardised on the training images, no latent distance.
+  EXPECT_EQ(res.overall.value({Metric::copy_rate, "Radiomics"}), 1.0);
+  const auto* radiomic_rate = res.overall.find({Metric::copy_rate, "Radiomics"});
+  ASSERT_NE(radiomic_rate, nullptr);
+  EXPECT_GT(radiomic_rate->details["features"]["columns_used"].get<std::size_t>(), 50u);
+  EXPECT_NE(res.overall.find({Metric::data_copying, "Radiomics"}), nullptr);
+  EXPECT_EQ(res.overall.find({Metric::latent_distance, "Radiomics"}), nullptr);
   const std::size_t n = res.overall.n_synthetic;
   const auto per_prompt = read_text(dir / "privacy-copies/privacy_per_prompt.csv");
   EXPECT_EQ(occurrences(per_prompt, "\n"), n + 1);

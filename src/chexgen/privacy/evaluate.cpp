@@ -141,7 +141,10 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
 
   // ---- CheXGenBench's table: each generation against its prompt's training image ----
   const bool linked = std::any_of(links.begin(), links.end(), [](const auto& l) { return l.has_value(); });
-  for (std::size_t x = 1; x < spaces.size(); ++x) run.latent_spaces.push_back(spaces[x].space());
+  // The latent distance is CheXGenBench's for networks; radiomic features only serve the search (standardised).
+  const auto is_radiomic = [&](std::size_t x) { return spaces[x].preset == features::ExtractorPreset::radiomics; };
+  for (std::size_t x = 1; x < spaces.size(); ++x)
+    if (!is_radiomic(x)) run.latent_spaces.push_back(spaces[x].space());
   if (linked) {
     std::map<std::size_t, std::size_t> prompt_of_train;
     const std::set<std::size_t> train_usable(train_kept.begin(), train_kept.end());
@@ -178,6 +181,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
     for (const auto& f : failures)
       if (f) throw *f;
     for (std::size_t x = 1; x < spaces.size(); ++x) {
+      if (is_radiomic(x)) continue;
       const Rows train_rows(measured[x].train), gen_rows(measured[x].generations);
       const auto& out = spaces[x].outputs.front();
       for (PromptRow& p : run.prompts) {
@@ -250,8 +254,12 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
   for (std::size_t x = 0; x < spaces.size(); ++x) {
     const auto& out = spaces[x].outputs.front();
     const Rows train_rows(measured[x].train), gen_rows(measured[x].generations);
-    const MatrixD t = train_rows.matrix(train_kept, out.offset, out.dim);
-    const MatrixD g = gen_rows.matrix(generations_kept, out.offset, out.dim);
+    MatrixD t = train_rows.matrix(train_kept, out.offset, out.dim);
+    MatrixD g = gen_rows.matrix(generations_kept, out.offset, out.dim);
+    std::optional<MatrixD> holdout_matrix;
+    if (holdout) holdout_matrix = Rows(measured[x].holdout).matrix(holdout_kept, out.offset, out.dim);
+    nlohmann::ordered_json standardised;
+    if (is_radiomic(x)) standardised = standardise_radiomics(t, g, holdout_matrix ? &*holdout_matrix : nullptr);
     const metrics::CosineNeighbours near =
         metrics::nearest_by_cosine(g.view(), t.view(), 1, {}, where_generations, where_train);
     SpaceSearch s;
@@ -261,8 +269,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       s.generated_similarity.push_back(near.best(i));
       s.generated_nearest.push_back(train_kept[near.best_index(i)]);
     }
-    std::optional<MatrixD> holdout_matrix;
-    if (holdout) holdout_matrix = Rows(measured[x].holdout).matrix(holdout_kept, out.offset, out.dim);
+    const std::size_t first_record = r.overall.records.size();
     r.overall.records.push_back(nndr_record(train, train_kept, t, g, holdout_matrix ? &*holdout_matrix : nullptr,
                                             s.space, o, where_generations));
     if (halves) {
@@ -283,6 +290,9 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
                                    std::nullopt,
                                    {}});
     }
+    if (!standardised.empty())
+      for (std::size_t i = first_record; i < r.overall.records.size(); ++i)
+        r.overall.records[i].details["features"] = standardised;
     run.searches.push_back(std::move(s));
   }
 

@@ -50,6 +50,7 @@ results::MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, co
                                           const fidelity::Split& halves, const std::string& space,
                                           const PrivacyOptions& o, const std::string& train_name,
                                           const std::string& generations_name);
+nlohmann::ordered_json standardise_radiomics(MatrixD& t, MatrixD& g, MatrixD* h);
 void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, const Dataset& generations,
                          const PrivacyOptions& o, const Log& log);
 

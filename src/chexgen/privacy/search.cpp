@@ -16,6 +16,7 @@
 
 #include "chexgen/data/csv_table.h"
 #include "chexgen/metrics/data_copying.h"
+#include "chexgen/metrics/frd.h"
 #include "chexgen/metrics/sampling.h"
 
 namespace chexgen::privacy {
@@ -254,6 +255,35 @@ MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, const Matri
                                                      dc.min_generated, null.rows())}};
   }
   return rec;
+}
+
+// Radiomic features made comparable by cosine: z-scored with the training images' column means and population
+// standard deviations, as FRD does (metrics::standardise_with_real), the columns with a non-finite value in any
+// image (or constant over the training set) left out. The generations and the held-out images are standardised
+// together so that both keep the same columns.
+nlohmann::ordered_json standardise_radiomics(MatrixD& t, MatrixD& g, MatrixD* h) {
+  const std::size_t hg = h ? h->rows() : 0, d = t.cols();
+  MatrixD others(g.rows() + hg, d);
+  std::copy(g.values().begin(), g.values().end(), others.data());
+  if (h) std::copy(h->values().begin(), h->values().end(), others.data() + g.rows() * d);
+  const auto all = [](std::size_t n) {
+    std::vector<std::size_t> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = i;
+    return v;
+  };
+  metrics::StandardisedFeatures z =
+      metrics::standardise_with_real(t.view(), all(t.rows()), others.view(), all(others.rows()));
+  const std::size_t used = z.columns_used.size();
+  if (used == 0)
+    throw InputError(Location{"radiomic features"},
+                     "no radiomic feature is finite for every image and varies over the training set");
+  t = std::move(z.real);
+  g = MatrixD(g.rows(), used, std::vector<double>(z.synthetic.data(), z.synthetic.data() + g.rows() * used));
+  if (h)
+    *h = MatrixD(hg, used, std::vector<double>(z.synthetic.data() + g.rows() * used, z.synthetic.data() + (g.rows() + hg) * used));
+  return {{"standardised", "z-scored with the training images' means and standard deviations"},
+          {"columns_used", used},
+          {"columns_left_out", z.columns_dropped.size()}};
 }
 
 // Carlini et al.'s tiled distance of every flagged pair, on the two images in gray at the pixel distances' size.
