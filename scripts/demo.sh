@@ -44,7 +44,7 @@ for g in "${generators[@]}"; do
     --train-label-set nih --generations "out/demo/baselines/$g/metadata.jsonl" --generations-label-set nih \
     --holdout out/demo/baselines/held-out/metadata.jsonl --holdout-label-set nih "${link[@]}" \
     --radiomics --size 256 --store out/demo/store --out "out/demo/privacy/$g" > "out/demo/privacy_$g.txt"
-  echo "   $g: $(grep -E '^  Copy rate ' "out/demo/privacy_$g.txt" | tr -s ' ')"
+  echo "   $g: $(grep -E '^  Copy rate' "out/demo/privacy_$g.txt" | tr -s ' ' | cut -d';' -f1 | paste -sd ';' -)"
 done
 
 echo
