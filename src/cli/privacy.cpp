@@ -90,6 +90,7 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
     write_lines(out / "privacy_per_prompt.csv", privacy::per_prompt_csv(result, train, generations));
   std::size_t sheet_pairs = 0;
   if (holdout) {
+    a.sheet.threads = global.threads;
     const Image8 sheet = privacy::contact_sheet(result, train, generations, a.sheet, log);
     if (!sheet.empty()) {
       write_png(out / "contact_sheet.png", sheet);

@@ -164,22 +164,9 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
     log.info("privacy: {} generations linked to {} training images; pixel distances at {}x{}{}",
              generations_kept.size(), run.prompts.size(), o.pixel_side, o.pixel_side,
              o.compat == Compat::chexgenbench ? " (CheXGenBench's uint8 wrap-around and last-generation image)" : "");
-    std::vector<std::optional<InputError>> failures(run.prompts.size());
-    {
-      Progress progress("privacy: pixel distances", run.prompts.size(), log.progress());
-      parallel_for(
-          run.prompts.size(), o.threads,
-          [&](std::size_t i) {
-            try {
-              run.prompts[i].pixel = prompt_pixel_distances(train, generations, run.prompts[i], o);
-            } catch (const InputError& e) {
-              failures[i] = e;
-            }
-          },
-          &progress);
-    }
-    for (const auto& f : failures)
-      if (f) throw *f;
+    for_each_image_task(run.prompts.size(), o.threads, "privacy: pixel distances", log, [&](std::size_t i) {
+      run.prompts[i].pixel = prompt_pixel_distances(train, generations, run.prompts[i], o);
+    });
     for (std::size_t x = 1; x < spaces.size(); ++x) {
       if (is_radiomic(x)) continue;
       const Rows train_rows(measured[x].train), gen_rows(measured[x].generations);

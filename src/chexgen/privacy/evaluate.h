@@ -113,6 +113,7 @@ struct ContactSheetLayout {
   std::size_t pairs = 24;
   int tile = 192;
   int columns = 3;
+  int threads = 0;  // workers reading the images (0: every core)
 };
 Image8 contact_sheet(const PrivacyRun& run, const Dataset& train, const Dataset& generations,
                      const ContactSheetLayout& layout, const Log& log);

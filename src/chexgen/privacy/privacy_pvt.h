@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ class Log;
 namespace chexgen::privacy {
 
 // table.cpp
+// fn(i) for every i in [0, n) on `threads` workers, with a progress line `label`; an InputError thrown by any call is
+// re-thrown, the lowest index first, once every call has run (so the message does not depend on the thread count).
+void for_each_image_task(std::size_t n, int threads, const std::string& label, const Log& log,
+                         const std::function<void(std::size_t)>& fn);
 Image8 pixel_image(const Dataset& d, const Sample& s, int side, ColorMode mode = ColorMode::rgb);
 std::vector<double> prompt_pixel_distances(const Dataset& train, const Dataset& generations, const PromptRow& p,
                                            const PrivacyOptions& o);

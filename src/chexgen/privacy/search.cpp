@@ -293,22 +293,11 @@ void add_tiled_distances(std::vector<FlaggedPair>& pairs, const Dataset& train, 
   const auto gray = [&](const Dataset& d, std::size_t i) {
     return pixel_image(d, d.samples[i], o.pixel_side, ColorMode::gray);
   };
-  std::vector<std::optional<InputError>> failures(pairs.size());
-  Progress progress("privacy: tiled distances of the flagged pairs", pairs.size(), log.progress());
-  parallel_for(
-      pairs.size(), o.threads,
-      [&](std::size_t i) {
-        try {
-          const Image8 a = gray(generations, pairs[i].generation), b = gray(train, pairs[i].train);
-          pairs[i].tiled_distance = metrics::tiled_pixel_distance(a.data, b.data, a.width, a.height, 1);
-        } catch (const InputError& e) {
-          failures[i] = e;
-        }
-      },
-      &progress);
-  progress.finish();
-  for (const auto& f : failures)
-    if (f) throw *f;
+  for_each_image_task(pairs.size(), o.threads, "privacy: tiled distances of the flagged pairs", log,
+                      [&](std::size_t i) {
+                        const Image8 a = gray(generations, pairs[i].generation), b = gray(train, pairs[i].train);
+                        pairs[i].tiled_distance = metrics::tiled_pixel_distance(a.data, b.data, a.width, a.height, 1);
+                      });
 }
 
 std::vector<std::string> flagged_pairs_csv(const PrivacyRun& run, const Dataset& train, const Dataset& generations,

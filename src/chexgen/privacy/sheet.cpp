@@ -2,8 +2,6 @@
 // person to look at.
 #include <algorithm>
 
-#include "chexgen/core/log.h"
-#include "chexgen/core/parallel.h"
 #include "chexgen/privacy/privacy_pvt.h"
 
 namespace chexgen::privacy {
@@ -18,28 +16,16 @@ Image8 contact_sheet(const PrivacyRun& run, const Dataset& train, const Dataset&
   const int pair_width = 2 * tile + inner;
   Image8 sheet(outer + columns * (pair_width + outer), outer + rows * (tile + outer), 1);
   std::fill(sheet.data.begin(), sheet.data.end(), std::uint8_t{255});
-  std::vector<std::optional<InputError>> failures(pairs);
-  Progress progress("privacy: contact sheet of the flagged pairs", pairs, log.progress());
-  parallel_for(
-      pairs, 0,
-      [&](std::size_t i) {
-        try {
-          const FlaggedPair& f = run.flagged[i];
-          const int x0 = outer + static_cast<int>(i % static_cast<std::size_t>(columns)) * (pair_width + outer);
-          const int y0 = outer + static_cast<int>(i / static_cast<std::size_t>(columns)) * (tile + outer);
-          const Image8 images[2] = {pixel_image(generations, generations.samples[f.generation], tile, ColorMode::gray),
-                                    pixel_image(train, train.samples[f.train], tile, ColorMode::gray)};
-          for (int k = 0; k < 2; ++k)
-            for (int y = 0; y < tile; ++y)
-              std::copy_n(&images[k].at(0, y), tile, &sheet.at(x0 + k * (tile + inner), y0 + y));
-        } catch (const InputError& e) {
-          failures[i] = e;
-        }
-      },
-      &progress);
-  progress.finish();
-  for (const auto& f : failures)
-    if (f) throw *f;
+  for_each_image_task(pairs, layout.threads, "privacy: contact sheet of the flagged pairs", log, [&](std::size_t i) {
+    const FlaggedPair& f = run.flagged[i];
+    const int x0 = outer + static_cast<int>(i % static_cast<std::size_t>(columns)) * (pair_width + outer);
+    const int y0 = outer + static_cast<int>(i / static_cast<std::size_t>(columns)) * (tile + outer);
+    const Image8 images[2] = {pixel_image(generations, generations.samples[f.generation], tile, ColorMode::gray),
+                              pixel_image(train, train.samples[f.train], tile, ColorMode::gray)};
+    for (int k = 0; k < 2; ++k)
+      for (int y = 0; y < tile; ++y)
+        std::copy_n(&images[k].at(0, y), tile, &sheet.at(x0 + k * (tile + inner), y0 + y));
+  });
   return sheet;
 }
 

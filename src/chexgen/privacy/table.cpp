@@ -65,6 +65,25 @@ Image8 pixel_image(const Dataset& d, const Sample& s, int side, ColorMode mode) 
   }
 }
 
+void for_each_image_task(std::size_t n, int threads, const std::string& label, const Log& log,
+                         const std::function<void(std::size_t)>& fn) {
+  std::vector<std::optional<InputError>> failures(n);
+  Progress progress(label, n, log.progress());
+  parallel_for(
+      n, threads,
+      [&](std::size_t i) {
+        try {
+          fn(i);
+        } catch (const InputError& e) {
+          failures[i] = e;
+        }
+      },
+      &progress);
+  progress.finish();
+  for (const auto& f : failures)
+    if (f) throw *f;
+}
+
 // CheXGenBench's pixel distances of one prompt's generations to its training image.
 std::vector<double> prompt_pixel_distances(const Dataset& train, const Dataset& generations, const PromptRow& p,
                                            const PrivacyOptions& o) {
