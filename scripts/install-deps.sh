@@ -16,7 +16,8 @@ packages=(
   clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--reference" ]]; then
-  packages+=(python3-numpy python3-scipy python3-sklearn python3-pil python3-pywt python3-torch python3-torchvision)
+  packages+=(python3-numpy python3-scipy python3-sklearn python3-pandas python3-pil python3-pywt python3-torch
+             python3-torchvision)
 fi
 
 missing=()

@@ -173,8 +173,12 @@ void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--quantile", o.quantile, "τ is this quantile of the held-out images' nearest-training similarity")
       ->default_val(0.99);
   cmd->add_option("--confidence", o.confidence, "Of the Clopper-Pearson intervals")->default_val(0.95);
-  cmd->add_option("--seed", o.seed, "Seed of the held-out images' split into calibration and null halves")
+  cmd->add_option("--seed", o.seed,
+                  "Seed of the held-out images' split into calibration and null halves, and of --subset's draw")
       ->default_val(42);
+  cmd->add_option("--subset", o.subset,
+                  "Keep CheXGenBench's N prompts in the per-prompt table: the first row of each prompt, then N drawn "
+                  "as pandas' sample(n=N, random_state=--seed) (CheXGenBench: 2000, 42)");
   cmd->add_option("--pixel-size", o.pixel_side, "Common side of the pixel distances (CheXGenBench: 512)")
       ->default_val(512)
       ->check(CLI::Range(8, 4096));

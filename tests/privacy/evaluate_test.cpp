@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/features/pixel_thumbnail.h"
@@ -536,6 +537,66 @@ TEST(PrivacyReid, TheRateIsCalibratedOnHeldOutImagesAndRowOrderChangesNothing) {
   one_thread.threads = 1;
   const PrivacyRun other = evaluate(shuffled_gens, one_thread, nullptr, &shuffled_train, reid);
   EXPECT_EQ(record(other, Metric::reid_rate, "Re-ID").details.dump(), rate.details.dump());
+}
+
+// CheXGenBench's prompt selection equals pandas' drop_duplicates(subset=["annotated_prompt"]).dropna()
+// .sample(n, random_state=seed) (tests/fixtures/make_privacy_subset_golden.py), rows and order.
+TEST(PrivacySubset, IsPandasDropDuplicatesDropnaSample) {
+  std::ifstream in(kRoot / "tests/golden/privacy/subset_golden.json");
+  const nlohmann::json g = nlohmann::json::parse(in);
+  Dataset d;
+  d.source = "train.csv";
+  for (const auto& row : g["rows"]) {
+    Sample s;
+    s.id = s.image_ref = row["path"].get<std::string>();
+    if (!row["annotated_prompt"].is_null()) s.prompt = row["annotated_prompt"].get<std::string>();
+    d.samples.push_back(s);
+  }
+  for (const auto& c : g["cases"]) {
+    std::vector<std::string> paths;
+    for (std::size_t i : chexgenbench_prompt_subset(d, c["n"].get<std::size_t>(), c["seed"].get<std::uint64_t>()))
+      paths.push_back(d.samples[i].image_ref);
+    EXPECT_EQ(paths, c["paths"].get<std::vector<std::string>>()) << c["n"] << " " << c["seed"];
+  }
+  const std::size_t eligible = g["eligible"].get<std::size_t>();
+  EXPECT_EQ(chexgenbench_prompt_subset(d, eligible, 42).size(), eligible);
+  try {
+    chexgenbench_prompt_subset(d, eligible + 1, 42);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(fmt::format("only {} training rows", eligible)));
+  }
+  EXPECT_THROW(chexgenbench_prompt_subset(d, 1, 1ULL << 32), UsageError);
+}
+
+// With --subset the table keeps the chosen prompts that have generations, in the order drawn; the search still sees
+// every generation.
+TEST(PrivacySubset, TheTableKeepsTheChosenPromptsInDrawOrder) {
+  const World& w = world();
+  Dataset train = w.train;
+  for (std::size_t i = 0; i < train.samples.size(); ++i) train.samples[i].prompt = fmt::format("prompt {}", i % 60);
+  const Dataset gens = w.generator("subset", w.others.samples.size() / 4, Transform::exact);
+  PrivacyOptions o = sample_options();
+  o.subset = 30;
+  const PrivacyRun run = evaluate(gens, o, nullptr, &train);
+  const PrivacyRun all = evaluate(gens, sample_options(), nullptr, &train);
+  std::vector<std::size_t> expected;
+  std::set<std::size_t> with_generations;
+  for (const PromptRow& p : all.prompts) with_generations.insert(p.train);
+  for (std::size_t t : chexgenbench_prompt_subset(train, 30, 42))
+    if (with_generations.count(t)) expected.push_back(t);
+  std::vector<std::size_t> got;
+  std::size_t in_table = 0;
+  for (const PromptRow& p : run.prompts) {
+    got.push_back(p.train);
+    in_table += p.generations.size();
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_FALSE(got.empty());
+  EXPECT_LT(got.size(), all.prompts.size());
+  const auto& details = run.results.overall.details["subset"];
+  EXPECT_EQ(details["generations_left_out_of_the_table"].get<std::size_t>() + in_table, gens.samples.size());
+  EXPECT_EQ(run.searches.front().generated_samples.size(), gens.samples.size());
 }
 
 TEST(PrivacyErrors, HeldOutPatientsInTheTrainingSetAreNamed) {

@@ -158,9 +158,32 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
       }
       run.prompts[it->second].generations.push_back(g);
     }
-    // CheXGenBench's table follows the training rows.
+    // CheXGenBench's table follows the training rows, or with a subset the order in which its prompts were drawn.
     std::sort(run.prompts.begin(), run.prompts.end(),
               [](const PromptRow& a, const PromptRow& b) { return a.train < b.train; });
+    if (o.subset > 0) {
+      const std::vector<std::size_t> chosen = chexgenbench_prompt_subset(train, o.subset, o.seed);
+      std::map<std::size_t, std::size_t> position;
+      for (std::size_t k = 0; k < chosen.size(); ++k) position[chosen[k]] = k;
+      std::size_t left_out = 0;
+      std::vector<PromptRow> kept;
+      for (PromptRow& p : run.prompts)
+        if (position.count(p.train))
+          kept.push_back(std::move(p));
+        else
+          left_out += p.generations.size();
+      std::sort(kept.begin(), kept.end(), [&](const PromptRow& a, const PromptRow& b) {
+        return position.at(a.train) < position.at(b.train);
+      });
+      run.prompts = std::move(kept);
+      r.overall.details["subset"] = {{"prompts", o.subset},
+                                     {"seed", o.seed},
+                                     {"prompts_with_generations", run.prompts.size()},
+                                     {"generations_left_out_of_the_table", left_out}};
+      log.info("privacy: CheXGenBench's {} prompts (seed {}): {} of them have generations; {} generations of other "
+               "prompts are left out of the table (not of the search)",
+               o.subset, o.seed, run.prompts.size(), left_out);
+    }
     log.info("privacy: {} generations linked to {} training images; pixel distances at {}x{}{}",
              generations_kept.size(), run.prompts.size(), o.pixel_side, o.pixel_side,
              o.compat == Compat::chexgenbench ? " (CheXGenBench's uint8 wrap-around and last-generation image)" : "");
@@ -327,7 +350,8 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
                              {"confidence", o.confidence},
                              {"seed", o.seed},
                              {"pixel_side", o.pixel_side},
-                             {"reid_threshold", o.reid_threshold}};
+                             {"reid_threshold", o.reid_threshold},
+                             {"subset", o.subset}};
   nlohmann::ordered_json described = nlohmann::ordered_json::array();
   for (const auto& x : spaces) described.push_back({{"space", x.space()}, {"description", x.description}});
   if (reid) described.push_back({{"space", "Re-ID"}, {"description", reid->branch.description}});

@@ -41,7 +41,14 @@ struct PrivacyOptions {
   int threads = 0;
   bool skip_bad = false;
   std::string generator;  // the results' name; empty: the generations manifest's folder name
+  std::size_t subset = 0;  // > 0: the table keeps CheXGenBench's `subset` prompts (chexgenbench_prompt_subset, seed)
 };
+
+// CheXGenBench's choice of the prompts of its privacy table (train_df.drop_duplicates(subset=["annotated_prompt"])
+// .dropna().sample(n, random_state=seed)): the first training row of each prompt, rows without a prompt left out,
+// then n of them drawn as pandas draws them (numpy's legacy RandomState(seed).choice(rows, n, replace=False)), in the
+// order drawn. Dataset::samples indices. More than there are, or a seed numpy does not take (>= 2^32): a UsageError.
+std::vector<std::size_t> chexgenbench_prompt_subset(const Dataset& train, std::size_t n, std::uint64_t seed);
 
 // Each generation's training row: by the source column's id, else by exact prompt text (the first training row with
 // that prompt, as CheXGenBench). nullopt for all when the generations have neither a source column nor prompts. A

@@ -17,6 +17,7 @@
 #include "chexgen/data/csv_table.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/image/resize.h"
+#include "chexgen/metrics/sampling.h"
 
 namespace chexgen::privacy {
 namespace {
@@ -82,6 +83,22 @@ void for_each_image_task(std::size_t n, int threads, const std::string& label, c
   progress.finish();
   for (const auto& f : failures)
     if (f) throw *f;
+}
+
+std::vector<std::size_t> chexgenbench_prompt_subset(const Dataset& train, std::size_t n, std::uint64_t seed) {
+  if (seed > 0xffffffffULL)
+    throw UsageError(fmt::format("--seed {} is beyond numpy's seeds (below 2^32), which the subset draw uses", seed));
+  std::vector<std::size_t> eligible;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < train.samples.size(); ++i)
+    if (const auto& p = train.samples[i].prompt; p && seen.insert(*p).second) eligible.push_back(i);
+  if (n > eligible.size())
+    throw UsageError(fmt::format("--subset {}: {} has only {} training rows with distinct prompts", n,
+                                 train.source.string(), eligible.size()));
+  std::vector<std::size_t> out;
+  for (std::size_t k : metrics::numpy_legacy_choice(static_cast<std::uint32_t>(seed), eligible.size(), n))
+    out.push_back(eligible[k]);
+  return out;
 }
 
 // CheXGenBench's pixel distances of one prompt's generations to its training image.
