@@ -119,6 +119,7 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
       extra += fmt::format("; an unseen image {:.4g} to {:.4g}", d["exchangeable"]["low"].get<double>(),
                            d["exchangeable"]["high"].get<double>());
     fmt::print("  {:<28} {:.6g}{}\n", results::column_title(record.key), *record.value, extra);
+    if (d.contains("warning")) fmt::print("    warning: {}\n", d["warning"].get<std::string>());
   }
   if (holdout)
     fmt::print("  flagged pairs: {}{}\n", result.flagged.size(),

@@ -24,6 +24,7 @@
 #include "chexgen/image/filters.h"
 #include "chexgen/image/resize.h"
 #include "chexgen/privacy/evaluate.h"
+#include "chexgen/privacy/privacy_pvt.h"
 #include "support/jpeg_writer.h"
 #include "support/scratch_dir.h"
 
@@ -597,6 +598,23 @@ TEST(PrivacySubset, TheTableKeepsTheChosenPromptsInDrawOrder) {
   const auto& details = run.results.overall.details["subset"];
   EXPECT_EQ(details["generations_left_out_of_the_table"].get<std::size_t>() + in_table, gens.samples.size());
   EXPECT_EQ(run.searches.front().generated_samples.size(), gens.samples.size());
+}
+
+// A held-out null half above τ more often than an unseen image can be is said, with the baseline to use instead; an
+// ordinary one is not.
+TEST(PrivacyCalibration, ANonExchangeableHeldOutSetIsSaid) {
+  const std::vector<double> calibration = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95};
+  const std::vector<double> generated = {0.97, 0.5, 0.2, 0.1}, ordinary = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8},
+                            clustered = {0.97, 0.98, 0.99, 0.96, 0.97, 0.98, 0.2, 0.3};
+  const PrivacyOptions o;
+  const auto c1 = metrics::calibrated_copy_rate(generated, calibration, ordinary, 0.99);
+  const auto c2 = metrics::calibrated_copy_rate(generated, calibration, clustered, 0.99);
+  const auto r1 = calibrated_rate_record({Metric::copy_rate, "Pixels"}, c1, o);
+  const auto r2 = calibrated_rate_record({Metric::copy_rate, "Pixels"}, c2, o);
+  EXPECT_FALSE(r1.details.contains("warning"));
+  ASSERT_TRUE(r2.details.contains("warning"));
+  EXPECT_THAT(r2.details["warning"].get<std::string>(), HasSubstr("not exchangeable"));
+  EXPECT_DOUBLE_EQ(r2.details["excess_over_null"].get<double>(), 0.25 - 0.75);
 }
 
 TEST(PrivacyErrors, HeldOutPatientsInTheTrainingSetAreNamed) {

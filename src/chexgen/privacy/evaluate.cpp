@@ -259,6 +259,7 @@ PrivacyRun evaluate_privacy(const Dataset& train, const Dataset& generations, co
         "{:.4g} to {:.4g})",
         s.space, c.generated.above, c.generated.n, c.threshold, c.generated.rate, c.null.rate, c.exchangeable.low,
         c.exchangeable.high);
+    if (c.null.interval.low > c.exchangeable.high) log.info("privacy: {}: {}", s.space, nonexchangeable_warning(c));
   };
   const auto where_train = train.source.string(), where_generations = generations.source.string();
   for (std::size_t x = 0; x < spaces.size(); ++x) {

@@ -111,6 +111,17 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
   return rec;
 }
 
+// Said when the held-out null half exceeds τ more often than an unseen image can (its whole interval above the
+// exchangeable range): the held-out images are not exchangeable with each other (patients with many images, mixed
+// sources), so τ has more spread than the ranks say and `excess` overstates; the null half's rate is the baseline.
+std::string nonexchangeable_warning(const metrics::CopyRate& c) {
+  return fmt::format(
+      "the held-out null half is above τ at {:.4g} [{:.4g}, {:.4g}], more often than an unseen image can be "
+      "({:.4g} to {:.4g}): the held-out images are not exchangeable (patients with many images? another source?); "
+      "compare the generations' rate with the null half's (excess_over_null) rather than with the exchangeable range",
+      c.null.rate, c.null.interval.low, c.null.interval.high, c.exchangeable.low, c.exchangeable.high);
+}
+
 // A calibrated rate (copy rate, re-identification rate) with everything that says what it means.
 MetricRecord calibrated_rate_record(const MetricKey& key, const metrics::CopyRate& c, const PrivacyOptions& o) {
   MetricRecord rec{key, c.generated.rate, "", c.generated.interval, {}};
@@ -122,6 +133,9 @@ MetricRecord calibrated_rate_record(const MetricKey& key, const metrics::CopyRat
   rec.details["nominal"] = 1.0 - c.quantile;
   rec.details["exchangeable"] = {{"low", c.exchangeable.low}, {"high", c.exchangeable.high}};
   rec.details["excess"] = c.excess;
+  rec.details["excess_over_null"] = c.generated.rate - c.null.rate;
+  if (c.null.interval.low > c.exchangeable.high)
+    rec.details["warning"] = nonexchangeable_warning(c);
   rec.details["calibration_size"] = c.calibration_size;
   rec.details["similarity"] = {{"median_generated", c.median_generated},
                                {"p95_generated", c.p95_generated},
