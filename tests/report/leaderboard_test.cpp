@@ -81,6 +81,16 @@ TEST(Leaderboard, HigherIsBetterAndNanLast) {
   EXPECT_THAT(order(b), ElementsAre("c:1", "a:2", "b:3"));
 }
 
+// Membership AUC: nearer 0.5 is better, 0.375 and 0.625 tie; the header says so.
+TEST(Leaderboard, NearerTheIdealIsBetterBothSidesTie) {
+  const MetricKey auc{Metric::membership_auc, "Pixels"};
+  const Leaderboard b = make_leaderboard({run("copier", {{auc, 0.95}}), run("a", {{auc, 0.375}}),
+                                          run("b", {{auc, 0.52}}), run("c", {{auc, 0.625}}), run("d", {{auc, 0.0}})},
+                                         "Membership AUC");
+  EXPECT_THAT(order(b), ElementsAre("b:1", "a:2", "c:2", "copier:4", "d:5"));
+  EXPECT_THAT(leaderboard_text(b), HasSubstr("sorted by Membership AUC (nearer 0.5 is better)"));
+}
+
 TEST(Leaderboard, FrdByDefaultWhenEveryRowHasIt) {
   const Leaderboard b = make_leaderboard({run("a", {{kFid, 1}, {kFrd, 5}}), run("b", {{kFid, 2}, {kFrd, 4}})});
   EXPECT_EQ(*b.sorted_by, kFrd);

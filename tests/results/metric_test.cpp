@@ -26,13 +26,23 @@ TEST(MetricTable, EveryKindOnceInEnumOrderWithAUniqueId) {
 }
 
 TEST(MetricTable, BetterDirections) {
-  for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate, Metric::membership_auc, Metric::nndr_rate,
-                   Metric::reid_mean, Metric::reid_max, Metric::reid_count, Metric::reid_rate})
+  for (Metric m : {Metric::frd, Metric::fid, Metric::kid, Metric::copy_rate, Metric::nndr_rate, Metric::reid_mean,
+                   Metric::reid_max, Metric::reid_count, Metric::reid_rate})
     EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
   // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,
-                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance, Metric::data_copying})
+                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance})
     EXPECT_EQ(info(m).better, Better::higher) << info(m).id;
+  // An AUC of 0.5 says nothing of membership; a C_T of 0 neither copies nor underfits: both sides are worse.
+  EXPECT_EQ(info(Metric::membership_auc).better, Better::nearer);
+  EXPECT_EQ(info(Metric::membership_auc).ideal, 0.5);
+  EXPECT_EQ(info(Metric::data_copying).better, Better::nearer);
+  EXPECT_EQ(info(Metric::data_copying).ideal, 0.0);
+  EXPECT_EQ(rank_key(info(Metric::membership_auc), 0.25), rank_key(info(Metric::membership_auc), 0.75));
+  EXPECT_EQ(rank_key(info(Metric::fid), 2.0), 2.0);
+  EXPECT_EQ(rank_key(info(Metric::coverage), 0.25), -0.25);
+  EXPECT_EQ(better_text(info(Metric::membership_auc)), "nearer 0.5 is better");
+  EXPECT_EQ(better_text(info(Metric::fid)), "lower is better");
 }
 
 // CheXGenBench's tables: image_generation_metrics.csv names the Inception metrics, PRDC on RadDino, the alignment

@@ -95,18 +95,23 @@ Leaderboard make_leaderboard(std::vector<results::Results> runs, const std::stri
   }
 
   const MetricKey key = *b.sorted_by;
-  const bool lower = results::info(key.metric).better == results::Better::lower;
+  const results::MetricInfo& info = results::info(key.metric);
+  // The value's distance from the best (smaller is better); absent when there is no value.
+  const auto rank_key = [&](const LeaderboardRow& row) -> std::optional<double> {
+    const auto v = row.overall.value(key);
+    return v ? std::optional<double>(results::rank_key(info, *v)) : std::nullopt;
+  };
   std::stable_sort(b.rows.begin(), b.rows.end(), [&](const LeaderboardRow& x, const LeaderboardRow& y) {
-    const auto vx = x.overall.value(key), vy = y.overall.value(key);
-    if (!vx || !vy) return vx.has_value() && !vy.has_value();
-    if (std::isnan(*vx) || std::isnan(*vy)) return !std::isnan(*vx) && std::isnan(*vy);
-    return lower ? *vx < *vy : *vx > *vy;
+    const auto kx = rank_key(x), ky = rank_key(y);
+    if (!kx || !ky) return kx.has_value() && !ky.has_value();
+    if (std::isnan(*kx) || std::isnan(*ky)) return !std::isnan(*kx) && std::isnan(*ky);
+    return *kx < *ky;
   });
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
-    const auto v = b.rows[i].overall.value(key);
-    if (!v) continue;
-    const auto previous = i > 0 ? b.rows[i - 1].overall.value(key) : std::nullopt;
-    b.rows[i].rank = previous && *previous == *v ? b.rows[i - 1].rank : std::optional<std::size_t>(i + 1);
+    const auto k = rank_key(b.rows[i]);
+    if (!k) continue;
+    const auto previous = i > 0 ? rank_key(b.rows[i - 1]) : std::nullopt;
+    b.rows[i].rank = previous && *previous == *k ? b.rows[i - 1].rank : std::optional<std::size_t>(i + 1);
   }
   return b;
 }
@@ -116,8 +121,8 @@ std::string leaderboard_text(const Leaderboard& b) {
   if (!b.sorted_by) {
     out = "no metric columns in the results; rows in the order given\n";
   } else {
-    const bool lower = results::info(b.sorted_by->metric).better == results::Better::lower;
-    out = fmt::format("sorted by {} ({} is better)\n", results::column_title(*b.sorted_by), lower ? "lower" : "higher");
+    out = fmt::format("sorted by {} ({})\n", results::column_title(*b.sorted_by),
+                      results::better_text(results::info(b.sorted_by->metric)));
   }
   const auto text = cells(b, false);
   std::vector<std::size_t> width(text.front().size(), 0);

@@ -1,6 +1,9 @@
 #include "chexgen/results/metric.h"
 
 #include <array>
+#include <cmath>
+
+#include <fmt/format.h>
 
 #include "chexgen/core/error.h"
 
@@ -38,18 +41,21 @@ constexpr std::array kTable = {
                "features of the training set, the generations and held-out real images",
                "fraction of generations whose nearest training image (cosine) is nearer than the held-out images' "
                "q-quantile (docs/privacy.md); not in CheXGenBench"},
-    MetricInfo{Metric::membership_auc, "membership_auc", "Membership AUC", kPixels, Better::lower, "ROC AUC",
+    MetricInfo{Metric::membership_auc, "membership_auc", "Membership AUC", kPixels, Better::nearer, "ROC AUC",
                "features of the training set, the generations and held-out real images",
                "distance-based membership inference (docs/privacy.md): training vs held-out images scored by their "
-               "most similar generation; 0.5 when the generations say nothing of the training set"},
+               "most similar generation; 0.5 when the generations say nothing of the training set",
+               0.5},
     MetricInfo{Metric::nndr_rate, "nndr_rate", "NNDR rate", kPixels, Better::lower, "fraction",
                "features of the training set (patient ids where known) and the generations",
                "fraction of generations whose patient-aware nearest-neighbour distance ratio is below 1/3 "
                "(sail-sg DiffMemorize's mem_ratio, made patient-aware; docs/privacy.md)"},
-    MetricInfo{Metric::data_copying, "data_copying", "Data-copying C_T", kPixels, Better::higher, "Z score",
+    MetricInfo{Metric::data_copying, "data_copying", "Data-copying C_T", kPixels, Better::nearer, "Z score",
                "features of the training set, the generations and held-out real images",
                "Meehan et al. 2020's C_T (casey-meehan/data-copying): per-cell Z-scored Mann-Whitney U of distances "
-               "to the training set, generations against held-out images; below 0 copies, 0 is ideal (docs/privacy.md)"},
+               "to the training set, generations against held-out images; below 0 copies, above 0 underfits "
+               "(docs/privacy.md)",
+               0.0},
     MetricInfo{Metric::reid_mean, "reid_mean", "Avg Re-ID", kReid, Better::lower, "probability",
                "a re-identification model and generations linked to their prompt's training image",
                "CheXGenBench privacy_metrics.py: mean over prompts of Mean_reid_scores (Packhäuser et al. 2022)"},
@@ -85,6 +91,24 @@ std::optional<Metric> metric_by_id(std::string_view id) {
   for (const MetricInfo& m : kTable)
     if (m.id == id) return m.metric;
   return std::nullopt;
+}
+
+double rank_key(const MetricInfo& m, double value) {
+  switch (m.better) {
+    case Better::lower: return value;
+    case Better::higher: return -value;
+    case Better::nearer: return std::abs(value - m.ideal);
+  }
+  return value;
+}
+
+std::string better_text(const MetricInfo& m) {
+  switch (m.better) {
+    case Better::lower: return "lower is better";
+    case Better::higher: return "higher is better";
+    case Better::nearer: return fmt::format("nearer {} is better", m.ideal);
+  }
+  return "";
 }
 
 std::string column_title(const MetricKey& key) {

@@ -35,7 +35,8 @@ enum class Metric {
   latent_distance,  // privacy: CheXGenBench's mean latent distance to the prompt's training image
 };
 
-enum class Better { lower, higher };
+// Which values are better: lower, higher, or nearer the metric's ideal value (a membership AUC of 0.5, a C_T of 0).
+enum class Better { lower, higher, nearer };
 
 struct MetricInfo {
   Metric metric;
@@ -46,7 +47,15 @@ struct MetricInfo {
   std::string_view unit;       // "" for a pure number
   std::string_view needs;      // what computing it takes
   std::string_view reference;  // what it reproduces (docs/metrics.md says how exactly)
+  double ideal = 0;            // with Better::nearer: the value of a perfect result
 };
+
+// How far a value is from the best, for ranking: the value (lower is better), its negation (higher), or its distance
+// from the ideal (nearer). Smaller is better in all three.
+double rank_key(const MetricInfo& m, double value);
+
+// "lower is better", "higher is better", "nearer 0.5 is better".
+std::string better_text(const MetricInfo& m);
 
 // Every metric kind, in enum order.
 std::span<const MetricInfo> metric_table();
