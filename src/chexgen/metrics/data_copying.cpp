@@ -59,24 +59,31 @@ Pca fit_pca(MatrixViewD x, std::size_t components) {
   const std::size_t n = x.rows, d = x.cols;
   CHEXGEN_ASSERT(n >= 2 && d >= 1 && components >= 1 && components <= std::min(n, d),
                  "fit_pca: needs 2 rows and 1 <= components <= min(rows, columns)");
-  const GaussianStats stats = gaussian_stats(x);
   Pca pca;
-  pca.mean = stats.mean;
   // The eigenvectors of the scatter matrix (d x d), or of the Gram matrix of the centred rows (n x n) mapped back
-  // through them when that is smaller: the same axes and eigenvalues.
+  // through them when that is smaller: the same axes and eigenvalues, and the same trace (the total variance).
   const bool gram = n < d;
   const std::size_t m = gram ? n : d;
   std::vector<double> a(m * m), lambda;
   MatrixD centred;
-  if (gram) {
+  if (gram) {  // the mean as gaussian_stats sums it, without the d x d scatter matrix
+    pca.mean.assign(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < d; ++j) pca.mean[j] += x(i, j);
+    for (double& v : pca.mean) v /= static_cast<double>(n);
     centred = MatrixD(n, d);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < d; ++j) centred(i, j) = x(i, j) - pca.mean[j];
     cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<blasint>(n), static_cast<blasint>(d), 1.0,
                 centred.data(), static_cast<blasint>(d), 0.0, a.data(), static_cast<blasint>(n));
   } else {
+    const GaussianStats stats = gaussian_stats(x);
+    pca.mean = stats.mean;
     std::copy(stats.scatter.values().begin(), stats.scatter.values().end(), a.begin());
   }
+  double trace = 0;
+  for (std::size_t i = 0; i < m; ++i) trace += a[i * m + i];
+  pca.total_variance = trace / static_cast<double>(n - 1);
   const int info = lapack::symmetric_eigen(a, m, lambda);
   CHEXGEN_ASSERT(info == 0, "fit_pca: the eigendecomposition failed");
   // Eigenvalues are ascending: the largest last. Directions of (numerically) zero variance are not axes.
@@ -265,11 +272,9 @@ DataCopyingTest data_copying_test(MatrixViewD train, MatrixViewD test, MatrixVie
   const Pca pca = fit_pca(train, components);
   DataCopyingTest out;
   out.components = pca.axes.rows();
-  const GaussianStats stats = gaussian_stats(train);
-  double total = 0, kept = 0;
-  for (std::size_t j = 0; j < train.cols; ++j) total += stats.scatter(j, j) / static_cast<double>(train.rows - 1);
+  double kept = 0;
   for (double v : pca.variance) kept += v;
-  out.explained = total > 0 ? kept / total : 0;
+  out.explained = pca.total_variance > 0 ? kept / pca.total_variance : 0;
   const MatrixD t = pca.project(train), p = pca.project(test);
   std::size_t k = std::max<std::size_t>(1, std::min(test.rows / o.min_test, train.rows));
   KMeans cells;

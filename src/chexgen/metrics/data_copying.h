@@ -24,6 +24,7 @@ struct Pca {
   std::vector<double> mean;
   MatrixD axes;  // components x d
   std::vector<double> variance;
+  double total_variance = 0;  // of all d columns (the trace of the covariance): what `variance` is a share of
   // (x − mean) projected on the axes: rows x components.
   MatrixD project(MatrixViewD x) const;
 };

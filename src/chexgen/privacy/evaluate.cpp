@@ -362,7 +362,8 @@ class Evaluation {
     for (std::size_t i : halves_->held_out) null.push_back(holdout_best[i]);
     s.rate = metrics::calibrated_copy_rate(s.generated_similarity, calibration, null, o_.quantile, o_.confidence);
     const metrics::CopyRate& c = *s.rate;
-    run_.results.overall.records.push_back(calibrated_rate_record({metric, s.space}, c, o_));
+    const MetricRecord& rec =
+        run_.results.overall.records.emplace_back(calibrated_rate_record({metric, s.space}, c, o_));
     std::vector<FlaggedPair> flagged;
     for (std::size_t i = 0; i < s.generated_similarity.size(); ++i)
       if (s.generated_similarity[i] > c.threshold) {
@@ -377,7 +378,8 @@ class Evaluation {
         "{:.4g} to {:.4g})",
         s.space, c.generated.above, c.generated.n, c.threshold, c.generated.rate, c.null.rate, c.exchangeable.low,
         c.exchangeable.high);
-    if (c.null.interval.low > c.exchangeable.high) log_.info("privacy: {}: {}", s.space, nonexchangeable_warning(c));
+    if (rec.details.contains("warning"))
+      log_.info("privacy: {}: {}", s.space, rec.details["warning"].get<std::string>());
   }
 
   const Dataset& train_;

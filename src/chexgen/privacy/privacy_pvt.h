@@ -37,7 +37,6 @@ std::vector<results::MetricRecord> distance_records(const std::vector<PromptRow>
                                                     const PrivacyOptions& o);
 
 // search.cpp
-std::string nonexchangeable_warning(const metrics::CopyRate& c);
 results::MetricRecord calibrated_rate_record(const results::MetricKey& key, const metrics::CopyRate& c,
                                              const PrivacyOptions& o);
 void add_own_patient_scores(results::MetricRecord& rec, const SpaceSearch& s, const Dataset& train,

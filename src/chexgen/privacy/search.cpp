@@ -35,6 +35,17 @@ nlohmann::ordered_json rate_json(const metrics::Rate& r) {
 
 inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio threshold
 
+// Said when the held-out null half exceeds τ more often than an unseen image can (its whole interval above the
+// exchangeable range): the held-out images are not exchangeable with each other (patients with many images, mixed
+// sources), so τ has more spread than the ranks say and `excess` overstates; the null half's rate is the baseline.
+std::string nonexchangeable_warning(const metrics::CopyRate& c) {
+  return fmt::format(
+      "the held-out null half is above τ at {:.4g} [{:.4g}, {:.4g}], more often than an unseen image can be "
+      "({:.4g} to {:.4g}): the held-out images are not exchangeable (patients with many images? another source?); "
+      "compare the generations' rate with the null half's (excess_over_null) rather than with the exchangeable range",
+      c.null.rate, c.null.interval.low, c.null.interval.high, c.exchangeable.low, c.exchangeable.high);
+}
+
 }  // namespace
 
 // Distance-based membership inference in one space: n training images (members) and n held-out images
@@ -109,17 +120,6 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
   c["score"] = "similarity to the most similar generation less that to the most similar reference image";
   rec.details["calibrated"] = c;
   return rec;
-}
-
-// Said when the held-out null half exceeds τ more often than an unseen image can (its whole interval above the
-// exchangeable range): the held-out images are not exchangeable with each other (patients with many images, mixed
-// sources), so τ has more spread than the ranks say and `excess` overstates; the null half's rate is the baseline.
-std::string nonexchangeable_warning(const metrics::CopyRate& c) {
-  return fmt::format(
-      "the held-out null half is above τ at {:.4g} [{:.4g}, {:.4g}], more often than an unseen image can be "
-      "({:.4g} to {:.4g}): the held-out images are not exchangeable (patients with many images? another source?); "
-      "compare the generations' rate with the null half's (excess_over_null) rather than with the exchangeable range",
-      c.null.rate, c.null.interval.low, c.null.interval.high, c.exchangeable.low, c.exchangeable.high);
 }
 
 // A calibrated rate (copy rate, re-identification rate) with everything that says what it means.
