@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -35,6 +36,20 @@ nlohmann::ordered_json rate_json(const metrics::Rate& r) {
 
 inline constexpr double kNndrThreshold = 1.0 / 3.0;  // DiffMemorize's mem_ratio threshold
 
+// 0, 1, ..., n − 1.
+std::vector<std::size_t> indices(std::size_t n) {
+  std::vector<std::size_t> v(n);
+  std::iota(v.begin(), v.end(), std::size_t{0});
+  return v;
+}
+
+// The given rows of m, in the given order.
+MatrixD rows_at(const MatrixD& m, const std::vector<std::size_t>& rows) {
+  MatrixD out(rows.size(), m.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) std::copy(m.row(rows[i]), m.row(rows[i]) + m.cols(), out.row(i));
+  return out;
+}
+
 // Said when the held-out null half exceeds τ more often than an unseen image can (its whole interval above the
 // exchangeable range): the held-out images are not exchangeable with each other (patients with many images, mixed
 // sources), so τ has more spread than the ranks say and `excess` overstates; the null half's rate is the baseline.
@@ -65,15 +80,8 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
     std::sort(by_id.begin(), by_id.end(),
               [&](std::size_t a, std::size_t b) { return d.samples[kept[a]].id < d.samples[kept[b]].id; });
     std::vector<std::size_t> chosen = metrics::IndexSampler(o.seed ^ stream).without_replacement(by_id.size(), n);
-    MatrixD m(n, rows.cols());
-    for (std::size_t i = 0; i < n; ++i)
-      std::copy(&rows(by_id[chosen[i]], 0), &rows(by_id[chosen[i]], 0) + rows.cols(), &m(i, 0));
-    return m;
-  };
-  const auto all = [](std::size_t n) {
-    std::vector<std::size_t> v(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = i;
-    return v;
+    for (std::size_t& c : chosen) c = by_id[c];
+    return rows_at(rows, chosen);
   };
   const auto best = [](const MatrixD& x, const MatrixD& y) {
     const auto near = metrics::nearest_by_cosine(x.view(), y.view(), 1);
@@ -88,8 +96,8 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
                                     {"0.001", metrics::tpr_at_fpr(members, others, 0.001)}}}};
   };
   const std::size_t n = std::min(train_kept.size(), holdout_kept.size());
-  const MatrixD members = pick(train, train_kept, all(train_kept.size()), t, n, 0x6d656d62ULL),
-                others = pick(holdout, holdout_kept, all(holdout_kept.size()), h, n, 0x686f6c64ULL);
+  const MatrixD members = pick(train, train_kept, indices(train_kept.size()), t, n, 0x6d656d62ULL),
+                others = pick(holdout, holdout_kept, indices(holdout_kept.size()), h, n, 0x686f6c64ULL);
   const std::vector<double> member_scores = best(members, g), other_scores = best(others, g);
   const auto plain = attack(member_scores, other_scores);
   MetricRecord rec{{Metric::membership_auc, space}, plain["auc"].get<double>(), "", std::nullopt, {}};
@@ -103,10 +111,8 @@ MetricRecord membership_record(const Dataset& train, const std::vector<std::size
     rec.details["calibrated"] = "no null half or no reference half of the held-out images";
     return rec;
   }
-  MatrixD reference(halves.reference.size(), h.cols());
-  for (std::size_t i = 0; i < halves.reference.size(); ++i)
-    std::copy(h.row(halves.reference[i]), h.row(halves.reference[i]) + h.cols(), reference.row(i));
-  const MatrixD cm = pick(train, train_kept, all(train_kept.size()), t, nc, 0x63616c6dULL),
+  const MatrixD reference = rows_at(h, halves.reference);
+  const MatrixD cm = pick(train, train_kept, indices(train_kept.size()), t, nc, 0x63616c6dULL),
                 co = pick(holdout, holdout_kept, halves.held_out, h, nc, 0x63616c6fULL);
   const auto calibrated = [&](const MatrixD& x) {
     std::vector<double> to_g = best(x, g), to_r = best(x, reference);
@@ -227,14 +233,10 @@ MetricRecord data_copying_record(const MatrixD& t, const MatrixD& g, const Matri
                                  const std::string& generations_name) {
   const MetricKey key{Metric::data_copying, space};
   if (t.rows() < 2) return {key, std::nullopt, "fewer than 2 training images", std::nullopt, {}};
-  const auto rows_of = [&](const std::vector<std::size_t>& rows) {
-    MatrixD m(rows.size(), h.cols());
-    for (std::size_t i = 0; i < rows.size(); ++i) std::copy(h.row(rows[i]), h.row(rows[i]) + h.cols(), m.row(i));
-    return metrics::unit_rows(m.view(), "held-out images");
-  };
   const MatrixD train = metrics::unit_rows(t.view(), train_name),
                 generated = metrics::unit_rows(g.view(), generations_name);
-  const MatrixD test = rows_of(halves.reference), null = rows_of(halves.held_out);
+  const MatrixD test = metrics::unit_rows(rows_at(h, halves.reference).view(), "held-out images"),
+                null = metrics::unit_rows(rows_at(h, halves.held_out).view(), "held-out images");
   metrics::DataCopyingOptions dc;
   dc.seed = o.seed;
   const MatrixViewD null_view = null.view();
@@ -280,13 +282,8 @@ nlohmann::ordered_json standardise_radiomics(MatrixD& t, MatrixD& g, MatrixD* h)
   MatrixD others(g.rows() + hg, d);
   std::copy(g.values().begin(), g.values().end(), others.data());
   if (h) std::copy(h->values().begin(), h->values().end(), others.data() + g.rows() * d);
-  const auto all = [](std::size_t n) {
-    std::vector<std::size_t> v(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = i;
-    return v;
-  };
   metrics::StandardisedFeatures z =
-      metrics::standardise_with_real(t.view(), all(t.rows()), others.view(), all(others.rows()));
+      metrics::standardise_with_real(t.view(), indices(t.rows()), others.view(), indices(others.rows()));
   const std::size_t used = z.columns_used.size();
   if (used == 0)
     throw InputError(Location{"radiomic features"},
