@@ -3,7 +3,11 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <filesystem>
+#include <fstream>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -68,6 +72,44 @@ TEST(IndexSampler, WithReplacementStaysInRange) {
   EXPECT_LT(*std::max_element(idx.begin(), idx.end()), 7u);
   const std::set<std::size_t> distinct(idx.begin(), idx.end());
   EXPECT_EQ(distinct.size(), 7u);
+}
+
+
+// CPython's random and scikit-learn's split, against tests/fixtures/make_utility_split_golden.py.
+nlohmann::json split_golden() {
+  std::ifstream in(std::filesystem::path(CHEXGEN_SOURCE_DIR) / "tests/golden/utility/split_golden.json");
+  return nlohmann::json::parse(in);
+}
+
+TEST(PythonRandom, WordsAreCPythonsAfterRandomSeed42) {
+  const nlohmann::json g = split_golden();
+  PythonRandom r(42);
+  const auto words = g["seed42_words"].get<std::vector<std::uint32_t>>();
+  for (std::size_t i = 0; i < words.size(); ++i) ASSERT_EQ(r.getrandbits(32), words[i]) << "word " << i;
+}
+
+TEST(PythonRandom, SampleIsRandomSampleInBothBranches) {
+  const nlohmann::json g = split_golden();
+  for (const auto& c : g["samples"]) {
+    PythonRandom r(c["seed"].get<std::uint64_t>());
+    EXPECT_EQ(r.sample(c["n"].get<std::size_t>(), c["k"].get<std::size_t>()),
+              c["positions"].get<std::vector<std::size_t>>())
+        << c["n"] << " " << c["k"] << " " << c["seed"];
+  }
+  // Another seed draws otherwise (the test can fail).
+  EXPECT_NE(PythonRandom(43).sample(100, 50), PythonRandom(42).sample(100, 50));
+}
+
+TEST(SklearnTrainTestSplit, IsTrainTestSplitWithItsRounding) {
+  const nlohmann::json g = split_golden();
+  for (const auto& c : g["splits"]) {
+    const IndexSplit s = sklearn_train_test_split(c["n"].get<std::size_t>(), c["fraction"].get<double>(),
+                                                  c["seed"].get<std::uint32_t>());
+    EXPECT_EQ(s.train, c["train"].get<std::vector<std::size_t>>()) << c["n"];
+    EXPECT_EQ(s.test, c["test"].get<std::vector<std::size_t>>()) << c["n"];
+  }
+  EXPECT_EQ(sklearn_train_test_split(18575, 0.05, 42).test.size(), 929u);  // ceil(928.75)
+  EXPECT_THROW(sklearn_train_test_split(1, 0.05, 42), std::invalid_argument);
 }
 
 }  // namespace

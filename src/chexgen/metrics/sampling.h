@@ -41,4 +41,35 @@ class IndexSampler {
 // match_sample_count), so that a user can reproduce its subset for the same row order. m <= n.
 std::vector<std::size_t> numpy_legacy_choice(std::uint32_t seed, std::size_t n, std::size_t m);
 
+// CPython's `random` module as CheXGenBench's scripts use it: the Mersenne Twister (MT19937) seeded as
+// `random.seed(seed)` seeds it for an int (the reference init_by_array with the integer's 32-bit words, least
+// significant first), getrandbits, _randbelow's rejection sampler and random.sample's two algorithms. Only what
+// chexgen reproduces: bounds below 2^32.
+class PythonRandom {
+ public:
+  explicit PythonRandom(std::uint64_t seed);
+
+  std::uint32_t next_u32();              // genrand_uint32
+  std::uint32_t getrandbits(int k);      // 1 <= k <= 32: the top k bits of one word
+  std::uint32_t randbelow(std::uint64_t n);  // _randbelow_with_getrandbits, 1 <= n < 2^32
+
+  // The positions random.sample(population, k) picks from a population of n (population[result[i]] is its i-th
+  // element): a partial shuffle of a copy when n is at most its set-size threshold, else repeated draws skipping
+  // positions already taken. k <= n.
+  std::vector<std::size_t> sample(std::size_t n, std::size_t k);
+
+ private:
+  std::uint32_t state_[624];
+  int index_ = 624;
+};
+
+// scikit-learn's train_test_split(rows, test_size=fraction, random_state=seed) on n rows, shuffled (its default):
+// n_test = ceil(fraction * n), n_train = n - n_test, and numpy's legacy RandomState(seed).permutation(n) cut into
+// the test rows (the first n_test) and the training rows (the rest), each in permutation order. 0 < fraction < 1; a
+// split that leaves either side empty is a std::invalid_argument, as scikit-learn's ValueError.
+struct IndexSplit {
+  std::vector<std::size_t> train, test;
+};
+IndexSplit sklearn_train_test_split(std::size_t n, double fraction, std::uint32_t seed);
+
 }  // namespace chexgen::metrics
