@@ -28,20 +28,6 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return n;
 }
 
-// Baselines of the first 40 rows of the sample, in `dir`/baselines.
-fs::path make_baselines(const fs::path& dir) {
-  std::ifstream in(kRoot / "data/sample/labels.csv");
-  std::ofstream out(dir / "labels.csv");
-  std::string line;
-  for (int i = 0; i <= 40 && std::getline(in, line); ++i) out << line << "\n";
-  out.close();
-  const auto r =
-      run_chexgen({"-q", "baselines", (dir / "labels.csv").string(), "--out", (dir / "baselines").string(), "--format",
-                   "onehot", "--label-set", "nih", "--image-root", (kRoot / "data/sample").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return dir / "baselines";
-}
-
 std::vector<std::string> privacy_args(const fs::path& b, const std::string& generator, const fs::path& out) {
   return {"privacy",
           "--train",
@@ -68,7 +54,7 @@ std::vector<std::string> privacy_args(const fs::path& b, const std::string& gene
 
 TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
   const fs::path dir = make_temp_dir();
-  const fs::path b = make_baselines(dir);
+  const fs::path b = make_sample_baselines(dir, 40);
   auto copies_args = privacy_args(b, "copies", dir / "privacy-copies");
   copies_args.insert(copies_args.end(), {"--sheet-pairs", "4", "--radiomics", "--size", "64"});
   auto r = run_chexgen(copies_args);
@@ -136,7 +122,7 @@ TEST(PrivacyCli, CopiesAreFlaggedAndTheLeaderboardShowsPrivacyColumns) {
 
 TEST(PrivacyCli, BadInputsAreNamed) {
   const fs::path dir = make_temp_dir();
-  const fs::path b = make_baselines(dir);
+  const fs::path b = make_sample_baselines(dir, 40);
   // Held-out images of training patients.
   auto args = privacy_args(b, "copies", dir / "out");
   args[12] = (b / "reference/metadata.jsonl").string();  // --holdout

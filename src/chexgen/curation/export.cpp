@@ -62,13 +62,6 @@ std::optional<std::size_t> quality_index(std::string_view text) {
   return std::nullopt;
 }
 
-const std::string* extra_value(const Sample& s, std::string_view key) {
-  for (const auto& [k, v] : s.extra) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
 InputError row_error(const Dataset& d, const Sample& s, const std::string& column, const std::string& reason) {
   if (s.row == 0) return InputError(Location{s.image_path.string()}, reason);
   return InputError(Location{d.source.string(), s.row, column}, reason);
@@ -581,7 +574,7 @@ std::optional<fs::path> find_generation_info(const fs::path& manifest, const fs:
 
 bool has_quality_column(const Dataset& dataset) {
   return std::any_of(dataset.samples.begin(), dataset.samples.end(),
-                     [](const Sample& s) { return extra_value(s, kQualityKey) != nullptr; });
+                     [](const Sample& s) { return s.extra_value(kQualityKey) != nullptr; });
 }
 
 namespace {
@@ -600,7 +593,7 @@ std::vector<std::optional<std::size_t>> select_rows(const Dataset& dataset, cons
       kept[i] = true;
       continue;
     }
-    const std::string* q = extra_value(s, kQualityKey);
+    const std::string* q = s.extra_value(kQualityKey);
     if (q == nullptr) {
       problems.push_back(row_error(dataset, s, kQualityKey, "no 'quality' (other rows have one)"));
       continue;

@@ -53,6 +53,16 @@ ManifestFormat parse_manifest_format(std::string_view name) {
       name));
 }
 
+const std::string* Sample::extra_value(std::string_view column) const {
+  for (const auto& [k, v] : extra)
+    if (k == column) return &v;
+  return nullptr;
+}
+
+bool Dataset::has_column(std::string_view column) const {
+  return !samples.empty() && samples.front().extra_value(column) != nullptr;
+}
+
 LabelValue Dataset::label(std::size_t sample, std::string_view name) const {
   const auto i = labels.index(name);
   if (!i) throw UsageError(fmt::format("unknown label '{}' (label set: {})", name, labels.joined()));

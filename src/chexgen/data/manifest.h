@@ -65,6 +65,8 @@ struct Sample {
   std::vector<LabelValue> labels;         // one per Dataset::labels entry
   std::vector<std::pair<std::string, std::string>> extra;  // every other column, as text, in column order
   std::size_t row = 0;  // 1-based line in the manifest where the record starts; 0 for folders
+
+  const std::string* extra_value(std::string_view column) const;  // that column's cell, if the sample has it
 };
 
 struct Dataset {
@@ -76,6 +78,7 @@ struct Dataset {
   std::size_t n_skipped = 0;  // bad rows left out (only with skip_bad); each one is in the ErrorReport
 
   LabelValue label(std::size_t sample, std::string_view name) const;
+  bool has_column(std::string_view column) const;  // an extra column (of the first sample)
 };
 
 // Where a problem with a sample's image is reported: the manifest, the sample's row and the image column; for a

@@ -74,43 +74,50 @@ std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed) {
   return metrics::IndexSampler(seed).without_replacement(n, n);
 }
 
+std::vector<bool> choose_groups(const std::vector<std::string>& keys, std::size_t target, std::uint64_t seed,
+                                std::size_t* groups_chosen, std::size_t* groups_total) {
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < keys.size(); ++i) groups[keys[i]].push_back(i);
+  std::vector<const std::vector<std::size_t>*> ordered;
+  for (const auto& [key, members] : groups) ordered.push_back(&members);
+  std::vector<bool> chosen(keys.size(), false);
+  std::size_t count = 0, chosen_groups = 0;
+  const auto distance = [&](std::size_t c) { return c > target ? c - target : target - c; };
+  for (const std::size_t g : seeded_permutation(ordered.size(), seed)) {
+    const std::size_t size = ordered[g]->size();
+    if (distance(count + size) < distance(count)) {  // join when the count ends up nearer the target
+      count += size;
+      ++chosen_groups;
+      for (const std::size_t i : *ordered[g]) chosen[i] = true;
+    }
+  }
+  if (groups_chosen) *groups_chosen = chosen_groups;
+  if (groups_total) *groups_total = ordered.size();
+  return chosen;
+}
+
 Split split_by_patient(const Dataset& dataset, std::uint64_t seed) {
   Split split;
   const std::size_t n = dataset.samples.size();
   for (const auto& s : dataset.samples) split.n_without_patient += s.patient_id ? 0 : 1;
   split.by_patient = split.n_without_patient < n;
 
-  // Group keys: the patient id, or the sample id for a sample without one. The two kinds cannot collide.
-  std::map<std::pair<bool, std::string>, std::vector<std::size_t>> groups;
+  // Group keys: the patient id, or the sample id for a sample without one; the prefix keeps the two kinds apart
+  // (samples without a patient sort first).
+  std::vector<std::string> keys(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& s = dataset.samples[i];
-    groups[s.patient_id ? std::pair{true, *s.patient_id} : std::pair{false, s.id}].push_back(i);
+    keys[i] = s.patient_id ? "1" + *s.patient_id : "0" + s.id;
   }
-  if (groups.size() < 2) {
+  const std::size_t groups = std::set<std::string>(keys.begin(), keys.end()).size();
+  if (groups < 2) {
     throw InputError(Location{dataset.source.string()},
                      n == 0 ? "cannot split an empty dataset into a reference and a held-out half"
                             : fmt::format("cannot split {} image(s) of a single {} into two halves", n,
                                           split.by_patient ? "patient" : "sample"));
   }
-  std::vector<const std::vector<std::size_t>*> ordered;
-  for (const auto& [key, members] : groups) ordered.push_back(&members);
-
-  const std::size_t target = n / 2;
-  std::size_t in_reference = 0;
-  std::vector<bool> reference(n, false);
-  for (const std::size_t g : seeded_permutation(ordered.size(), seed)) {
-    const std::size_t size = ordered[g]->size();
-    // Join when the reference ends up nearer the target than it is now.
-    const auto distance = [&](std::size_t count) { return count > target ? count - target : target - count; };
-    const bool join = distance(in_reference + size) < distance(in_reference);
-    if (join) {
-      in_reference += size;
-      ++split.n_reference_patients;
-      for (const std::size_t i : *ordered[g]) reference[i] = true;
-    } else {
-      ++split.n_held_out_patients;
-    }
-  }
+  const std::vector<bool> reference = choose_groups(keys, n / 2, seed, &split.n_reference_patients);
+  split.n_held_out_patients = groups - split.n_reference_patients;
   for (std::size_t i = 0; i < n; ++i) (reference[i] ? split.reference : split.held_out).push_back(i);
   CHEXGEN_ASSERT(!split.reference.empty() && !split.held_out.empty(), "split left a half empty");
   return split;

@@ -35,6 +35,12 @@ struct Split {
   std::size_t n_without_patient = 0;  // samples without a patient id (each its own group when by_patient)
 };
 
+// Chooses whole groups of items until about `target` items are chosen: the distinct keys (one per item) sorted, shuffled
+// with seeded_permutation(seed), then each group in turn is chosen if that brings the chosen count closer to
+// `target`. Per item: chosen or not. split_by_patient's halves and the utility suite's validation split.
+std::vector<bool> choose_groups(const std::vector<std::string>& keys, std::size_t target, std::uint64_t seed,
+                                std::size_t* groups_chosen = nullptr, std::size_t* groups_total = nullptr);
+
 // Splits the samples into two disjoint halves, every patient's images on one side. Groups (patients; samples that
 // have no patient id are groups of one) are sorted by key, shuffled with seeded_permutation(seed), then each in turn
 // joins the reference half if that brings its image count closer to floor(n / 2), else the held-out half.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "chexgen/data/link.h"
 #include "chexgen/data/manifest.h"
 #include "chexgen/features/extractor.h"
 #include "chexgen/image/image.h"
@@ -40,7 +41,7 @@ struct PrivacyOptions {
   std::uint64_t seed = 42;  // the held-out images' split (by patient) into calibration and null halves
   int threads = 0;
   bool skip_bad = false;
-  std::string generator;  // the results' name; empty: the generations manifest's folder name
+  std::string generator;   // the results' name; empty: the generations manifest's folder name
   std::size_t subset = 0;  // > 0: the table keeps CheXGenBench's `subset` prompts (chexgenbench_prompt_subset, seed)
 };
 
@@ -49,12 +50,6 @@ struct PrivacyOptions {
 // then n of them drawn as pandas draws them (numpy's legacy RandomState(seed).choice(rows, n, replace=False)), in the
 // order drawn. Dataset::samples indices. More than there are, or a seed numpy does not take (>= 2^32): a UsageError.
 std::vector<std::size_t> chexgenbench_prompt_subset(const Dataset& train, std::size_t n, std::uint64_t seed);
-
-// Each generation's training row: by the source column's id, else by exact prompt text (the first training row with
-// that prompt, as CheXGenBench). nullopt for all when the generations have neither a source column nor prompts. A
-// generation whose id or prompt matches no training row is an InputError naming its row.
-std::vector<std::optional<std::size_t>> link_generations(const Dataset& train, const Dataset& generations,
-                                                         const std::string& source_column);
 
 // One row of CheXGenBench's privacy table: a training image and the generations made from its prompt.
 struct PromptRow {
