@@ -48,11 +48,22 @@ for g in "${generators[@]}"; do
 done
 
 echo
-echo "== chexgen leaderboard: fidelity and privacy, one row per generator"
+echo "== chexgen utility probe: train on each generator's images, test on the real reference half: a logistic"
+echo "   regression per label (here Pneumonia, which half the sample carries) on radiomic features from the store."
+echo "   'copies' are the reference images themselves, the test set: its score is what a leak looks like"
+for g in "${generators[@]}"; do
+  "$chexgen" -q utility probe --train-synthetic "out/demo/baselines/$g/metadata.jsonl" --synthetic-label-set nih \
+    --test out/demo/baselines/reference/metadata.jsonl --test-label-set nih --labels Pneumonia --C 0.1 \
+    --radiomics --size 256 --store out/demo/store --out "out/demo/utility/$g" > "out/demo/utility_$g.txt"
+  echo "   $g: $(grep -E '^  Utility AUROC' "out/demo/utility_$g.txt" | tr -s ' ')"
+done
+
+echo
+echo "== chexgen leaderboard: fidelity, privacy and utility, one row per generator"
 "$chexgen" leaderboard "${generators[@]/#/out/demo/fidelity/}" "${generators[@]/#/out/demo/privacy/}" \
-  --csv out/demo/leaderboard.csv
+  "${generators[@]/#/out/demo/utility/}" --csv out/demo/leaderboard.csv
 
 echo
 echo "demo: results in out/demo/ (inspect.json, 00000061_012_299.png, baselines/, fidelity/<generator>/results.json"
 echo "and CheXGenBench's CSV tables, privacy/<generator>/results.json, flagged_pairs.csv and contact_sheet.png,"
-echo "leaderboard.csv)"
+echo "utility/<generator>/results.json and metrics.csv, leaderboard.csv)"

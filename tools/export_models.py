@@ -7,6 +7,8 @@ Needs internet access (model hubs) and PyTorch with the packages of the model yo
   biovil-image   hi-ml-multimodal (BioViL-T image encoder)
   biovil-text    hi-ml-multimodal + transformers (BioViL-T text encoder, microsoft/BiomedVLP-BioViL-T)
   reid           torchvision + a re-identification checkpoint you supply (--reid-ckpt)
+  classifiers    timm (CheXGenBench's resnet50) and torchvision (resnet18, resnet50, densenet121): ImageNet
+                 weights for `chexgen utility train --weights`
 
     python tools/export_models.py OUT_DIR [--models inception,raddino,...] [--reid-ckpt PATH]
 
@@ -34,6 +36,12 @@ Notes per model:
   2048 -> 128 fc)). The class below restates CheXGenBench's SiameseNetwork (attributes `model` and
   `fc_end`); it must match the checkpoint's class, or load_state_dict fails (it is strict): adapt it
   for another checkpoint. The pair head (score = sigmoid(fc_end(|a - b|))) goes to reid.head.json.
+- classifiers: state dicts (torch.save(dict(model.state_dict()))), which `chexgen utility train --weights` reads
+  without Python (torch::pickle_load); the classification head is left out there and a new one made for the labels.
+  classifier-timm-resnet50.pt is what CheXGenBench trains from: timm.create_model("resnet50", pretrained=True),
+  whose default weights are timm's "a1_in1k" recipe, not torchvision's; classifier-tv-resnet18.pt,
+  classifier-tv-resnet50.pt (IMAGENET1K_V2) and classifier-tv-densenet121.pt (IMAGENET1K_V1) are torchvision's.
+  timm's resnet50 and torchvision's share their parameter names, so either loads into --arch resnet50.
 """
 import argparse
 import json
@@ -219,8 +227,25 @@ def export_reid(out_dir, args):
     print("wrote reid.head.json")
 
 
+def export_classifiers(out_dir, args):
+    import torchvision
+    tv = {"resnet18": "IMAGENET1K_V1", "resnet50": "IMAGENET1K_V2", "densenet121": "IMAGENET1K_V1"}
+    for arch, weights in tv.items():
+        model = getattr(torchvision.models, arch)(weights=weights)
+        torch.save(dict(model.state_dict()), os.path.join(out_dir, f"classifier-tv-{arch}.pt"))
+        print(f"wrote classifier-tv-{arch}.pt (torchvision {weights})")
+    try:
+        import timm
+    except ImportError:
+        print("timm is not installed: classifier-timm-resnet50.pt (CheXGenBench's starting point) not written")
+        return
+    model = timm.create_model("resnet50", pretrained=True)
+    torch.save(dict(model.state_dict()), os.path.join(out_dir, "classifier-timm-resnet50.pt"))
+    print("wrote classifier-timm-resnet50.pt (timm resnet50, its default pretrained tag)")
+
+
 EXPORTERS = {"inception": export_inception, "raddino": export_raddino, "biovil-image": export_biovil_image,
-             "biovil-text": export_biovil_text, "reid": export_reid}
+             "biovil-text": export_biovil_text, "reid": export_reid, "classifiers": export_classifiers}
 
 
 def main():

@@ -1,5 +1,5 @@
-// chexgen leaderboard: one table of the overall records of several results.json files (chexgen fidelity), one row
-// per generator, ranked by a chosen column in that metric's better direction (docs/baselines.md).
+// chexgen leaderboard: one table of the overall records of several results.json files (chexgen fidelity, privacy,
+// utility), one row per generator, ranked by a chosen column in that metric's better direction (docs/baselines.md).
 #include <memory>
 #include <string>
 #include <vector>

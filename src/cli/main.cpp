@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   chexgen::cli::add_extract_command(app, global, exit_code);
   chexgen::cli::add_fidelity_command(app, global, exit_code);
   chexgen::cli::add_privacy_command(app, global, exit_code);
+  chexgen::cli::add_utility_command(app, global, exit_code);
   chexgen::cli::add_leaderboard_command(app, global, exit_code);
   chexgen::cli::add_baselines_command(app, global, exit_code);
   chexgen::cli::add_generate_command(app, global, exit_code);

@@ -31,7 +31,8 @@ TEST(MetricTable, BetterDirections) {
     EXPECT_EQ(info(m).better, Better::lower) << info(m).id;
   // Privacy: a generation far from its prompt's training image copies less.
   for (Metric m : {Metric::inception_score, Metric::precision, Metric::recall, Metric::density, Metric::coverage,
-                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance})
+                   Metric::alignment, Metric::pixel_distance, Metric::latent_distance, Metric::utility_auroc,
+                   Metric::utility_average_precision, Metric::utility_f1, Metric::prompt_agreement})
     EXPECT_EQ(info(m).better, Better::higher) << info(m).id;
   // An AUC of 0.5 says nothing of membership; a C_T of 0 neither copies nor underfits: both sides are worse.
   EXPECT_EQ(info(Metric::membership_auc).better, Better::nearer);

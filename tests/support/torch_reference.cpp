@@ -20,10 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
+}  // namespace
 
 Run run_shell(const std::string& command) {
   Run r;
@@ -35,6 +32,8 @@ Run run_shell(const std::string& command) {
   r.status = pclose(pipe.release());
   return r;
 }
+
+namespace {
 
 std::string read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -14,6 +14,13 @@ struct TorchReference {
   std::string unavailable;    // why not (no /usr/bin/python3, or no torch in it): the test is skipped with this
 };
 
+struct Run {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs a shell command (popen) and collects what it prints.
+Run run_shell(const std::string& command);
+
 // Runs the script (a few seconds) the first time and keeps its output in the temporary directory under a key of
 // the script, the models, the image list and OPENBLAS_CORETYPE, so the other test processes reuse it. A script that
 // starts but fails is a test failure (std::runtime_error with its output), not a skip.

@@ -118,4 +118,23 @@ Image8 down_up(const Image8& image, int factor) {
   return resize(small, image.width, image.height, ResampleFilter::bilinear);
 }
 
+Image8 rotate_nearest(const Image8& image, double degrees, std::uint8_t fill) {
+  Image8 out(image.width, image.height, image.channels);
+  const double angle = degrees * std::numbers::pi / 180.0, c = std::cos(angle), s = std::sin(angle);
+  const double cx = image.width / 2.0, cy = image.height / 2.0;
+  const int channels = image.channels;
+  for (int y = 0; y < image.height; ++y)
+    for (int x = 0; x < image.width; ++x) {
+      // The output pixel's centre, rotated back (clockwise in image coordinates, whose y axis points down).
+      const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+      const double sx = c * dx - s * dy + cx, sy = s * dx + c * dy + cy;
+      const int ix = static_cast<int>(std::floor(sx)), iy = static_cast<int>(std::floor(sy));
+      const bool inside = ix >= 0 && iy >= 0 && ix < image.width && iy < image.height;
+      for (int ch = 0; ch < channels; ++ch)
+        out.data[(static_cast<std::size_t>(y) * image.width + x) * channels + ch] =
+            inside ? image.data[(static_cast<std::size_t>(iy) * image.width + ix) * channels + ch] : fill;
+    }
+  return out;
+}
+
 }  // namespace chexgen

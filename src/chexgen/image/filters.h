@@ -1,5 +1,6 @@
 // Image degradations with known effects (the baseline generators of docs/baselines.md, and the transformed copies of
-// the privacy tests): Gaussian blur as scipy.ndimage computes it, seeded Gaussian noise, down-and-up sampling.
+// the privacy tests): Gaussian blur as scipy.ndimage computes it, seeded Gaussian noise, down-and-up sampling; and
+// the rotation of the utility suite's training augmentation.
 #pragma once
 
 #include <cstdint>
@@ -27,5 +28,10 @@ Image8 add_gaussian_noise(const Image8& image, double sd, std::uint64_t seed, st
 // Pillow-exact bilinear resize down to max(1, size / factor) per side and back up to the original size.
 // factor 1 returns a copy; factor < 1 is a UsageError.
 Image8 down_up(const Image8& image, int factor);
+
+// Rotation by `degrees` counter-clockwise about the image centre, the size kept, nearest neighbour, `fill` where the
+// source falls outside (what torchvision's RandomRotation does to a PIL image: Image.rotate(angle, NEAREST)). Each
+// output pixel centre is mapped back into the source; every channel alike.
+Image8 rotate_nearest(const Image8& image, double degrees, std::uint8_t fill = 0);
 
 }  // namespace chexgen

@@ -23,7 +23,7 @@ struct Leaderboard {
   std::vector<LeaderboardRow> rows;  // best first; rows without the value last; ties in the order given
 };
 
-// Results with the same generator name (its fidelity and its privacy results) make one row; two values of one metric
+// Results with the same generator name (its fidelity, privacy and utility results) make one row; two values of one metric
 // key for one generator are a UsageError. `sort` is a column title as the table prints it ("FRD", "FID (RadDino)"); empty: FRD when every row has it, else
 // the first FID column, else the first column. An unknown title is a UsageError listing the columns.
 Leaderboard make_leaderboard(std::vector<results::Results> runs, const std::string& sort = "");

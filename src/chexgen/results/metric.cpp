@@ -12,7 +12,8 @@ namespace {
 
 // The feature spaces of CheXGenBench's own extractors (features/extractor.cpp names them the same way).
 constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
-                           kRadiomics = "Radiomics", kPixels = "Pixels", kReid = "Re-ID";
+                           kRadiomics = "Radiomics", kPixels = "Pixels", kReid = "Re-ID",
+                           kUtility = "ResNet-50, all_synthetic", kAgreement = "ResNet-50, all_original";
 
 constexpr std::array kTable = {
     MetricInfo{Metric::frd, "frd", "FRD", kRadiomics, Better::lower, "ln of a squared distance",
@@ -75,6 +76,23 @@ constexpr std::array kTable = {
     MetricInfo{Metric::latent_distance, "latent_distance", "Avg latent distance", kRadDino, Better::higher,
                "feature units", "features of the generations and of their prompts' training images",
                "CheXGenBench privacy_metrics.py (||a - b|| / sqrt(d) on RadDino's pooled output)"},
+    MetricInfo{Metric::utility_auroc, "utility_auroc", "Utility AUROC", kUtility, Better::higher, "ROC AUC",
+               "training images of the setting with labels, and labelled real test images",
+               "CheXGenBench downstream_inference.py auc_macro: the mean of scikit-learn's roc_auc_score over the "
+               "labels with both classes in the test set (docs/utility.md)"},
+    MetricInfo{Metric::utility_average_precision, "utility_average_precision", "Utility AP", kUtility, Better::higher,
+               "average precision", "training images of the setting with labels, and labelled real test images",
+               "the mean of scikit-learn's average_precision_score over the labels with both classes in the test "
+               "set; not in CheXGenBench (docs/utility.md)"},
+    MetricInfo{Metric::utility_f1, "utility_f1", "Utility F1", kUtility, Better::higher, "F1",
+               "training images of the setting with labels, and labelled real test images",
+               "CheXGenBench downstream_inference.py f1_macro: scikit-learn's f1_score(average='macro', "
+               "zero_division=0) of the predictions at probability 0.5"},
+    MetricInfo{Metric::prompt_agreement, "prompt_agreement", "Prompt agreement AUROC", kAgreement, Better::higher,
+               "ROC AUC", "a classifier trained on real images, synthetic images with their prompts' labels",
+               "does each image show what its prompt asked for: the macro AUROC of a classifier trained on real "
+               "images, scored on the synthetic images against their prompts' labels; not in CheXGenBench "
+               "(docs/utility.md)"},
 };
 
 }  // namespace

@@ -33,6 +33,11 @@ enum class Metric {
   reid_rate,        // privacy: generations re-identified with a training image above the held-out images' q-quantile
   pixel_distance,   // privacy: CheXGenBench's mean pixel distance to the prompt's training image
   latent_distance,  // privacy: CheXGenBench's mean latent distance to the prompt's training image
+  utility_auroc,    // utility: macro AUROC on real test images of a classifier trained on the setting's images
+  utility_average_precision,  // utility: macro average precision of that classifier
+  utility_f1,                 // utility: macro F1 of its predictions at probability 0.5
+  prompt_agreement,           // fidelity through utility: macro AUROC of a real-trained classifier on synthetic images
+                              // against their prompts' labels
 };
 
 // Which values are better: lower, higher, or nearer the metric's ideal value (a membership AUC of 0.5, a C_T of 0).
