@@ -35,28 +35,34 @@ std::vector<std::size_t> rows_without_nan(MatrixViewD x, std::vector<std::size_t
 StandardisedFeatures standardise_with_real(MatrixViewD real, std::span<const std::size_t> real_rows,
                                            MatrixViewD synthetic, std::span<const std::size_t> synthetic_rows) {
   CHEXGEN_ASSERT(real.cols == synthetic.cols && !real_rows.empty(), "standardise_with_real: bad shapes");
-  // Column statistics of the real rows: mean, then the population standard deviation (numpy's std).
+  // Column statistics of the real rows: mean, then the population standard deviation (numpy's std). Each column's
+  // sums run over the rows in order, visited row by row (the matrix is row-major).
   const std::size_t d = real.cols;
-  std::vector<double> mean(d, 0.0), sd(d, 0.0);
-  for (std::size_t j = 0; j < d; ++j) {
-    long double sum = 0;
-    for (std::size_t i : real_rows) sum += real(i, j);
-    mean[j] = static_cast<double>(sum / real_rows.size());
-    long double sq = 0;
-    for (std::size_t i : real_rows) {
-      const double dev = real(i, j) - mean[j];
-      sq += dev * dev;
-    }
-    sd[j] = std::sqrt(static_cast<double>(sq / real_rows.size()));
+  std::vector<long double> sum(d, 0.0L), sq(d, 0.0L);
+  for (std::size_t i : real_rows) {
+    const double* row = real.data + i * d;
+    for (std::size_t j = 0; j < d; ++j) sum[j] += row[j];
   }
+  std::vector<double> mean(d, 0.0), sd(d, 0.0);
+  for (std::size_t j = 0; j < d; ++j) mean[j] = static_cast<double>(sum[j] / real_rows.size());
+  for (std::size_t i : real_rows) {
+    const double* row = real.data + i * d;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double dev = row[j] - mean[j];
+      sq[j] += dev * dev;
+    }
+  }
+  for (std::size_t j = 0; j < d; ++j) sd[j] = std::sqrt(static_cast<double>(sq[j] / real_rows.size()));
   auto z = [&](MatrixViewD x, std::size_t i, std::size_t j) { return (x(i, j) - mean[j]) / sd[j]; };
   StandardisedFeatures out;
-  for (std::size_t j = 0; j < d; ++j) {
-    bool finite = true;
-    for (std::size_t i : real_rows) finite = finite && std::isfinite(z(real, i, j));
-    for (std::size_t i : synthetic_rows) finite = finite && std::isfinite(z(synthetic, i, j));
-    (finite ? out.columns_used : out.columns_dropped).push_back(j);
-  }
+  std::vector<char> finite(d, 1);
+  auto check = [&](MatrixViewD x, std::span<const std::size_t> rows) {
+    for (std::size_t i : rows)
+      for (std::size_t j = 0; j < d; ++j) finite[j] = finite[j] && std::isfinite(z(x, i, j));
+  };
+  check(real, real_rows);
+  check(synthetic, synthetic_rows);
+  for (std::size_t j = 0; j < d; ++j) (finite[j] ? out.columns_used : out.columns_dropped).push_back(j);
   auto standardised = [&](MatrixViewD x, std::span<const std::size_t> rows) {
     MatrixD m(rows.size(), out.columns_used.size());
     for (std::size_t r = 0; r < rows.size(); ++r)
