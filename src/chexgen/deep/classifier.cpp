@@ -40,11 +40,13 @@ class BlockImpl : public torch::nn::Module {
                                    torch::nn::Sequential(conv(in, out, 1, stride, 0), torch::nn::BatchNorm2d(out)));
   }
 
+  // In place where torchvision is (ReLU(inplace=True), out += identity): fewer tensors to allocate and fill.
   torch::Tensor forward(torch::Tensor x) {
-    torch::Tensor y = torch::relu(bn1(conv1(x)));
+    torch::Tensor y = bn1(conv1(x)).relu_();
     y = bn2(conv2(y));
-    if (bottleneck_) y = bn3(conv3(torch::relu(y)));
-    return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    if (bottleneck_) y = bn3(conv3(y.relu_()));
+    y += downsample ? downsample->forward(x) : x;
+    return y.relu_();
   }
 
  private:
@@ -65,7 +67,7 @@ class DenseLayerImpl : public torch::nn::Module {
     conv2 = register_module("conv2", conv(4 * growth, growth, 3, 1, 1));
   }
   torch::Tensor forward(torch::Tensor x) {
-    const torch::Tensor y = conv2(torch::relu(norm2(conv1(torch::relu(norm1(x))))));
+    const torch::Tensor y = conv2(norm2(conv1(norm1(x).relu_())).relu_());
     return torch::cat({x, y}, 1);
   }
 
@@ -97,7 +99,7 @@ class TransitionImpl : public torch::nn::Module {
     norm = register_module("norm", torch::nn::BatchNorm2d(in));
     conv_ = register_module("conv", conv(in, out, 1, 1, 0));
   }
-  torch::Tensor forward(torch::Tensor x) { return torch::avg_pool2d(conv_(torch::relu(norm(x))), 2, 2); }
+  torch::Tensor forward(torch::Tensor x) { return torch::avg_pool2d(conv_(norm(x).relu_()), 2, 2); }
 
  private:
   torch::nn::BatchNorm2d norm{nullptr};
@@ -167,7 +169,7 @@ ResNetImpl::ResNetImpl(Architecture architecture, int classes) {
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 3, 2, 1);
+  x = torch::max_pool2d(bn1(conv1(x)).relu_(), 3, 2, 1);
   for (auto& layer : layers_) x = layer->forward(x);
   return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
 }
@@ -177,7 +179,7 @@ DenseNetImpl::DenseNetImpl(int classes) {
   features = torch::nn::Sequential();
   features->push_back("conv0", conv(3, 64, 7, 2, 3));
   features->push_back("norm0", torch::nn::BatchNorm2d(64));
-  features->push_back("relu0", torch::nn::ReLU());
+  features->push_back("relu0", torch::nn::ReLU(torch::nn::ReLUOptions(true)));
   features->push_back("pool0", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1)));
   int in = 64;
   const std::array<int, 4> layers = {6, 12, 24, 16};
@@ -196,7 +198,7 @@ DenseNetImpl::DenseNetImpl(int classes) {
 }
 
 torch::Tensor DenseNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(features->forward(x));
+  x = features->forward(x).relu_();
   return classifier(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
 }
 
