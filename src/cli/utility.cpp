@@ -30,11 +30,7 @@ struct CommonArgs {
   std::string setting = "all_synthetic", protocol = "fixed";
   std::string device = "auto";
   std::string out;
-  std::vector<std::string> labels;
-  utility::TrainingSetOptions training;
-  utility::ScoringOptions scoring;
-  std::string generator;
-  bool agreement = false;
+  utility::UtilityOptions options;
 };
 
 struct Inputs {
@@ -43,9 +39,11 @@ struct Inputs {
   const Dataset* synthetic_ptr() const { return synthetic ? &*synthetic : nullptr; }
 };
 
-Inputs read_inputs(CommonArgs& a) {
-  a.training.setting = utility::parse_setting(a.setting);
-  a.training.protocol = utility::parse_protocol(a.protocol);
+// Reads the manifests; completes a.options (setting, protocol, threads) from the arguments.
+Inputs read_inputs(CommonArgs& a, const GlobalOptions& global) {
+  a.options.training.setting = utility::parse_setting(a.setting);
+  a.options.training.protocol = utility::parse_protocol(a.protocol);
+  a.options.threads = global.threads;
   if (a.train_real.empty() && a.train_synthetic.empty())
     throw UsageError("give the training images: --train-real, --train-synthetic or both");
   ErrorReport errors;
@@ -78,28 +76,28 @@ void add_common_options(CLI::App* cmd, CommonArgs& a, const std::string& outputs
                   "(random.sample, train_test_split(0.05, random_state=42))")
       ->default_val("fixed");
   cmd->add_option("--out", a.out, "Results folder: " + outputs)->required();
-  cmd->add_option("--labels", a.labels, "Classify these labels only (default: every label of the training set)")
+  cmd->add_option("--labels", a.options.labels, "Classify these labels only (default: every label of the training set)")
       ->delimiter(',');
-  cmd->add_option("--seed", a.training.seed, "Seed of the mixed subset, the validation split and the bootstrap")
+  cmd->add_option("--seed", a.options.training.seed, "Seed of the mixed subset, the validation split and the bootstrap")
       ->default_val(42);
-  cmd->add_option("--validation-fraction", a.training.validation_fraction,
+  cmd->add_option("--validation-fraction", a.options.training.validation_fraction,
                   "Share of the training images held out for validation (CheXGenBench: 0.05)")
       ->default_val(0.05);
-  cmd->add_option("--source-column", a.training.source_column,
+  cmd->add_option("--source-column", a.options.training.source_column,
                   "The synthetic images' column holding their real row's id (default: sample_id, else source_id, "
                   "else the prompt links them)");
-  cmd->add_option("--bootstrap", a.scoring.bootstrap, "Test resamples by patient for the intervals (0: none)")
+  cmd->add_option("--bootstrap", a.options.scoring.bootstrap, "Test resamples by patient for the intervals (0: none)")
       ->default_val(1000);
-  cmd->add_option("--confidence", a.scoring.confidence, "Of the bootstrap intervals")
+  cmd->add_option("--confidence", a.options.scoring.confidence, "Of the bootstrap intervals")
       ->default_val(0.95)
       ->check(CLI::Range(0.5, 0.9999));
-  cmd->add_option("--threshold", a.scoring.threshold, "Predicted positive at this probability or above")
+  cmd->add_option("--threshold", a.options.scoring.threshold, "Predicted positive at this probability or above")
       ->default_val(0.5)
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_flag("--agreement", a.agreement,
+  cmd->add_flag("--agreement", a.options.agreement,
                 "With --setting all_original: also score the --train-synthetic images against their prompts' labels "
                 "(prompt-label agreement)");
-  cmd->add_option("--extra-info", a.generator,
+  cmd->add_option("--extra-info", a.options.generator,
                   "The generator's name in the results (default: the synthetic manifest's folder name)");
   cmd->add_option("--device", a.device, "auto | cpu | cuda")->default_val("auto");
   add_manifest_options(cmd, a.real_args, "real");
@@ -132,6 +130,9 @@ void write_outputs(const utility::UtilityRun& result, const Dataset& test, const
     std::string extra;
     if (record.interval)
       extra = fmt::format("  [{:.4f}, {:.4f}] by patient", record.interval->low, record.interval->high);
+    if (record.details.contains("sd") && record.details["sd"].is_number())
+      extra = fmt::format(" ± {:.4f} (sd over {} seeds)", record.details["sd"].get<double>(),
+                          record.details["seeds"].size());
     fmt::print("  {:<48} {:.4f}{}\n", title, *record.value, extra);
     if (record.details.contains("labels_not_classified"))
       for (const auto& s : record.details["labels_not_classified"])
@@ -150,14 +151,9 @@ struct ProbeArgs {
 };
 
 int run_probe(ProbeArgs& a, const GlobalOptions& global) {
-  const Inputs in = read_inputs(a.common);
+  const Inputs in = read_inputs(a.common, global);
   utility::ProbeOptions& o = a.options;
-  o.training = a.common.training;
-  o.scoring = a.common.scoring;
-  o.labels = a.common.labels;
-  o.generator = a.common.generator;
-  o.agreement = a.common.agreement;
-  o.threads = global.threads;
+  static_cast<utility::UtilityOptions&>(o) = a.common.options;
   o.skip_bad = a.common.skip_bad;
   const deep::RunOptions run{deep::parse_device(a.common.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
@@ -192,28 +188,41 @@ void add_probe_command(CLI::App* utility, const GlobalOptions& global, int& exit
 
 struct TrainArgs {
   CommonArgs common;
+  int seeds = 1;
   std::string architecture = "resnet50";
   std::string weights;
   utility::TrainOptions options;
 };
 
 int run_train(TrainArgs& a, const GlobalOptions& global) {
-  const Inputs in = read_inputs(a.common);
+  const Inputs in = read_inputs(a.common, global);
   utility::TrainOptions& o = a.options;
-  o.training = a.common.training;
-  o.scoring = a.common.scoring;
-  o.labels = a.common.labels;
-  o.generator = a.common.generator;
-  o.agreement = a.common.agreement;
-  o.threads = global.threads;
+  static_cast<utility::UtilityOptions&>(o) = a.common.options;
   o.device = deep::parse_device(a.common.device);
   o.architecture = deep::parse_architecture(a.architecture);
   o.weights = a.weights;
   if (a.common.skip_bad) throw UsageError("--skip-bad: training needs every image; fix or remove the bad rows");
+  if (a.seeds > 1 && o.training.protocol == utility::Protocol::chexgenbench)
+    throw UsageError("--seeds: CheXGenBench's protocol has one fixed seed (42); use --protocol fixed");
   const Log log(!global.quiet);
   const std::filesystem::path out(a.common.out);
-  const utility::UtilityRun result = utility::train_and_test(in.real_ptr(), in.synthetic_ptr(), *in.test, o, out, log);
-  write_outputs(result, *in.test, out);
+  if (a.seeds <= 1) {
+    write_outputs(utility::train_and_test(in.real_ptr(), in.synthetic_ptr(), *in.test, o, out, log), *in.test, out);
+    return static_cast<int>(ExitCode::success);
+  }
+  // N runs, seeds --seed .. --seed + N - 1, each in its own folder (resumable on its own); reported as mean ± sd.
+  std::vector<utility::UtilityRun> runs;
+  std::vector<std::uint64_t> seeds;
+  for (int k = 0; k < a.seeds; ++k) {
+    utility::TrainOptions run_options = o;
+    run_options.training.seed = o.training.seed + static_cast<std::uint64_t>(k);
+    seeds.push_back(run_options.training.seed);
+    log.info("seed {} ({} of {})", run_options.training.seed, k + 1, a.seeds);
+    const std::filesystem::path work = out / fmt::format("seed-{}", run_options.training.seed);
+    runs.push_back(utility::train_and_test(in.real_ptr(), in.synthetic_ptr(), *in.test, run_options, work, log));
+    write_outputs(runs.back(), *in.test, work);
+  }
+  write_outputs(utility::combine_seeds(std::move(runs), seeds), *in.test, out);
   return static_cast<int>(ExitCode::success);
 }
 
@@ -232,6 +241,10 @@ void add_train_command(CLI::App* utility, const GlobalOptions& global, int& exit
   cmd->add_option("--weights", args->weights,
                   "Initial weights: a state dict from tools/export_models.py --models classifier (its head is "
                   "replaced); without it the network is trained from scratch, which the results say");
+  cmd->add_option("--seeds", args->seeds,
+                  "Train N times (seeds --seed .. --seed + N - 1, each in <out>/seed-<s>/) and report mean and sd")
+      ->default_val(1)
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--epochs", o.epochs, "Epochs (CheXGenBench: 20)")->default_val(20)->check(CLI::Range(1, 100000));
   cmd->add_option("--batch-size", o.batch_size, "Images per step")->default_val(32)->check(CLI::Range(1, 4096));
   cmd->add_option("--image-size", o.image_size, "Network input side in pixels (CheXGenBench: 224)")
@@ -246,6 +259,56 @@ void add_train_command(CLI::App* utility, const GlobalOptions& global, int& exit
   cmd->callback([args, &global, &exit_code] { exit_code = run_train(*args, global); });
 }
 
+struct EvaluateArgs {
+  std::string checkpoint, test, out, device = "auto";
+  ManifestArgs test_args;
+  utility::EvaluateOptions options;
+};
+
+int run_evaluate(EvaluateArgs& a, const GlobalOptions& global) {
+  ErrorReport errors;
+  ManifestOptions options = a.test_args.options();
+  const Dataset test = read_manifest_or_report(a.test, options, errors);
+  print_errors(errors);
+  a.options.threads = global.threads;
+  a.options.device = deep::parse_device(a.device);
+  const Log log(!global.quiet);
+  const utility::UtilityRun result = utility::evaluate_checkpoint(a.checkpoint, test, a.options, log);
+  const std::filesystem::path out(a.out);
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
+  write_outputs(result, test, out);
+  return static_cast<int>(ExitCode::success);
+}
+
+void add_evaluate_command(CLI::App* utility, const GlobalOptions& global, int& exit_code) {
+  auto args = std::make_shared<EvaluateArgs>();
+  CLI::App* cmd = utility->add_subcommand(
+      "evaluate", "Test a network that `chexgen utility train` trained (its best.pt) on other real images");
+  cmd->add_option("--checkpoint", args->checkpoint, "best.pt of a utility train folder (model.json beside it)")
+      ->required();
+  cmd->add_option("--test", args->test, "Real test images with labels (all rows are tested)")->required();
+  cmd->add_option("--out", args->out,
+                  "Results folder: results.json, metrics.csv, per_class_metrics.csv, predictions.csv, roc.csv")
+      ->required();
+  utility::EvaluateOptions& o = args->options;
+  cmd->add_option("--seed", o.seed, "Seed of the bootstrap")->default_val(42);
+  cmd->add_option("--bootstrap", o.scoring.bootstrap, "Test resamples by patient for the intervals (0: none)")
+      ->default_val(1000);
+  cmd->add_option("--confidence", o.scoring.confidence, "Of the bootstrap intervals")
+      ->default_val(0.95)
+      ->check(CLI::Range(0.5, 0.9999));
+  cmd->add_option("--threshold", o.scoring.threshold, "Predicted positive at this probability or above")
+      ->default_val(0.5)
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--batch-size", o.batch_size, "Images per forward pass")->default_val(32)->check(CLI::Range(1, 4096));
+  cmd->add_option("--extra-info", o.generator, "The generator's name in the results (default: the training run's)");
+  cmd->add_option("--device", args->device, "auto | cpu | cuda")->default_val("auto");
+  add_manifest_options(cmd, args->test_args, "test");
+  cmd->callback([args, &global, &exit_code] { exit_code = run_evaluate(*args, global); });
+}
+
 }  // namespace
 
 void add_utility_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -255,6 +318,7 @@ void add_utility_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->require_subcommand(1);
   add_probe_command(cmd, global, exit_code);
   add_train_command(cmd, global, exit_code);
+  add_evaluate_command(cmd, global, exit_code);
 }
 
 }  // namespace chexgen::cli

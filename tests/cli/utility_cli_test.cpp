@@ -1,6 +1,7 @@
 // `chexgen utility probe` end to end on baselines of 60 sample radiographs: the outputs CheXGenBench writes, the
 // results read back and joined by the leaderboard, and bad inputs named.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -127,7 +128,10 @@ TEST(UtilityCli, AgreementScoresSyntheticImagesAgainstTheirPrompts) {
 std::string without_seconds(const std::string& log) {
   std::string out;
   std::istringstream in(log);
-  for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+  for (std::string line; std::getline(in, line);) {
+    line = line.substr(0, line.rfind(','));         // data_wait_seconds
+    out += line.substr(0, line.rfind(',')) + "\n";  // seconds
+  }
   return out;
 }
 
@@ -190,6 +194,33 @@ TEST(UtilityCli, TrainingResumesAfterAKillAndEndsWhereAnUninterruptedRunEnds) {
   EXPECT_THAT(r.err, HasSubstr("resuming"));
   EXPECT_EQ(without_seconds(read_text(killed / "training_log.csv")), without_seconds(log));
   EXPECT_EQ(read_text(killed / "predictions.csv"), read_text(dir / "whole/predictions.csv"));
+
+  // The trained network tested again by `utility evaluate`: the same predictions as the training run's test.
+  r = run_chexgen({"--threads", "1", "utility", "evaluate", "--checkpoint", (dir / "whole/best.pt").string(), "--test",
+                   (b / "reference/metadata.jsonl").string(), "--test-label-set", "nih", "--bootstrap", "50", "--out",
+                   (dir / "evaluated").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(dir / "evaluated/predictions.csv"), read_text(dir / "whole/predictions.csv"));
+  EXPECT_EQ(results::read_results(dir / "evaluated").generator, "held-out");
+  r = run_chexgen({"utility", "evaluate", "--checkpoint", (dir / "whole/best.pt").string(), "--test",
+                   (b / "reference/metadata.jsonl").string(), "--out", (dir / "evaluated2").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // read with the default CheXpert label set, the NIH dicts are refused by row
+  EXPECT_THAT(r.err, HasSubstr("reference/metadata.jsonl:1: column 'labels_dict': unknown label"));
+
+  // --seeds 2: two runs in their own folders, the records their mean with the sd.
+  auto two = args(dir / "seeds");
+  *std::find(two.begin(), two.end(), "4") = "1";  // --epochs 1
+  two.insert(two.end(), {"--seeds", "2"});
+  r = run_chexgen(two);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(sd over 2 seeds)"));
+  const results::Results both = results::read_results(dir / "seeds");
+  const auto* mean = both.overall.find({Metric::utility_auroc, "ResNet-18 from scratch, all_original"});
+  ASSERT_NE(mean, nullptr);
+  const double a42 = *results::read_results(dir / "seeds/seed-42").overall.value(mean->key);
+  const double a43 = *results::read_results(dir / "seeds/seed-43").overall.value(mean->key);
+  EXPECT_DOUBLE_EQ(*mean->value, (a42 + a43) / 2);
+  EXPECT_DOUBLE_EQ(mean->details["sd"].get<double>(), std::abs(a42 - a43) / std::sqrt(2.0));
 
   // Other options with the same folder: refused, not mixed.
   auto other = args(killed);

@@ -215,3 +215,37 @@ TEST(Probe, IsScikitLearnsEndToEnd) {
 
 }  // namespace
 }  // namespace chexgen::utility
+
+namespace chexgen::utility {
+namespace {
+
+// --seeds: the records' mean over the runs, the seeds' values and their sample sd; a value missing in one run is
+// missing in the mean.
+TEST(CombineSeeds, MeanAndSampleSdOfEachRecord) {
+  std::vector<UtilityRun> runs(3);
+  const double values[3] = {0.7, 0.8, 0.9};
+  for (int i = 0; i < 3; ++i) {
+    runs[i].results.overall.records.push_back(
+        {{results::Metric::utility_auroc, "ResNet-18, all_synthetic"}, values[i], "", metrics::Interval{0.1, 0.2}, {}});
+    runs[i].results.overall.records.push_back({{results::Metric::utility_f1, "ResNet-18, all_synthetic"},
+                                               i == 1 ? std::nullopt : std::optional(0.5),
+                                               "",
+                                               std::nullopt,
+                                               {}});
+    runs[i].classifiers.emplace_back();
+    runs[i].classifiers.back().space = "ResNet-18, all_synthetic";
+  }
+  const UtilityRun c = combine_seeds(runs, {42, 43, 44});
+  const auto* auroc = c.results.overall.find({results::Metric::utility_auroc, "ResNet-18, all_synthetic"});
+  ASSERT_NE(auroc, nullptr);
+  EXPECT_NEAR(*auroc->value, 0.8, 1e-15);
+  EXPECT_NEAR(auroc->details["sd"].get<double>(), 0.1, 1e-15);
+  EXPECT_EQ(auroc->details["seeds"]["43"].get<double>(), 0.8);
+  EXPECT_FALSE(auroc->interval.has_value());
+  EXPECT_FALSE(c.results.overall.value({results::Metric::utility_f1, "ResNet-18, all_synthetic"}).has_value());
+  ASSERT_EQ(c.classifiers.size(), 3u);
+  EXPECT_EQ(c.classifiers[2].space, "ResNet-18, all_synthetic, seed 44");
+}
+
+}  // namespace
+}  // namespace chexgen::utility

@@ -19,17 +19,9 @@ class Log;
 
 namespace chexgen::utility {
 
-struct ProbeOptions {
-  TrainingSetOptions training;
+struct ProbeOptions : UtilityOptions {
   metrics::LogisticOptions logistic;
-  ScoringOptions scoring;           // its seed is the training set's (set by evaluate_probe)
-  std::vector<std::string> labels;  // empty: every label of the training images' label set
-  int threads = 0;
-  bool skip_bad = false;
-  std::string generator;  // the results' name; empty: the synthetic (else real) training manifest's folder name
-  // Prompt–label agreement: with a classifier trained on real images only (all_original), score every synthetic
-  // image against its prompt's labels (its real row's, else its own).
-  bool agreement = false;
+  bool skip_bad = false;  // images that cannot be measured are left out (reported) instead of ending the run
 };
 
 // Runs the probe for each extractor (one TestedClassifier each, space "<extractor's space> probe, <setting>").

@@ -1,6 +1,7 @@
 #include "chexgen/utility/run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -308,6 +309,51 @@ void finish_run(UtilityRun& run, const Dataset* real, const Dataset* synthetic, 
   res.provenance["test"] = test.source.string();
   res.provenance["options"] = std::move(options);
   res.provenance["classifiers"] = std::move(classifiers);
+}
+
+UtilityRun combine_seeds(std::vector<UtilityRun> runs, const std::vector<std::uint64_t>& seeds) {
+  CHEXGEN_ASSERT(!runs.empty() && runs.size() == seeds.size(), "combine_seeds: one seed per run");
+  UtilityRun out = runs.front();
+  out.classifiers.clear();
+  auto combine = [&](results::Comparison& into, auto comparison_of) {
+    for (results::MetricRecord& rec : into.records) {
+      std::vector<double> values;
+      nlohmann::ordered_json per_seed = nlohmann::ordered_json::object();
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        const results::MetricRecord* r = comparison_of(runs[i]).find(rec.key);
+        const std::optional<double> v = r ? r->value : std::nullopt;
+        per_seed[std::to_string(seeds[i])] = optional_json(v);
+        if (v) values.push_back(*v);
+      }
+      rec.interval.reset();
+      rec.details["seeds"] = per_seed;
+      if (values.size() != runs.size()) {
+        rec.value.reset();
+        if (rec.skipped.empty()) rec.skipped = "not every seed's run has a value";
+        continue;
+      }
+      double mean = 0;
+      for (double v : values) mean += v;
+      mean /= static_cast<double>(values.size());
+      double ss = 0;
+      for (double v : values) ss += (v - mean) * (v - mean);
+      rec.value = mean;
+      rec.details["sd"] = values.size() > 1
+                              ? nlohmann::ordered_json(std::sqrt(ss / static_cast<double>(values.size() - 1)))
+                              : nlohmann::ordered_json();
+    }
+  };
+  combine(out.results.overall, [](const UtilityRun& r) -> const results::Comparison& { return r.results.overall; });
+  for (std::size_t l = 0; l < out.results.per_label.size(); ++l)
+    combine(out.results.per_label[l],
+            [l](const UtilityRun& r) -> const results::Comparison& { return r.results.per_label[l]; });
+  out.results.overall.details["seeds"] = seeds;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    for (TestedClassifier& c : runs[i].classifiers) {
+      c.space += fmt::format(", seed {}", seeds[i]);
+      out.classifiers.push_back(std::move(c));
+    }
+  return out;
 }
 
 std::vector<std::string> metrics_csv(const UtilityRun& run) {

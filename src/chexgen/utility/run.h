@@ -50,6 +50,18 @@ struct ScoringOptions {
   std::uint64_t seed = 42;
 };
 
+// What every utility evaluation is told, whatever its classifier.
+struct UtilityOptions {
+  TrainingSetOptions training;
+  ScoringOptions scoring;           // its seed is the training set's (set by the evaluation)
+  std::vector<std::string> labels;  // empty: every label of the training images' label set
+  std::string generator;  // the results' name; empty: the synthetic (else real) training manifest's folder name
+  // Prompt–label agreement: with a classifier trained on real images only (all_original), score every synthetic
+  // image against its prompt's labels (its real row's, else its own).
+  bool agreement = false;
+  int threads = 0;  // 0: every core
+};
+
 // The parts of a run before any classifier: the training set (build_training_set), the labels (`labels`, else every
 // label of the training images' label set; each must be in the training and the test set), the test set's checks,
 // and the results' name (`generator`, else the synthetic manifest's folder when synthetic images are used or
@@ -90,6 +102,11 @@ void add_classifier(UtilityRun& run, const Dataset& test, TestedClassifier c,
 // The run's closing details and provenance (`options` and `extractors` describe what made it).
 void finish_run(UtilityRun& run, const Dataset* real, const Dataset* synthetic, const Dataset& test,
                 nlohmann::ordered_json options, nlohmann::ordered_json classifiers);
+
+// Runs of one classifier with different seeds (`seeds[i]` made `runs[i]`) as one: each record's value is the mean over
+// the runs (absent unless every run has one), its details the seeds' values and their sample standard deviation
+// ("sd"), no interval; the classifiers of every run are kept, named "<space>, seed <s>", for the output tables.
+UtilityRun combine_seeds(std::vector<UtilityRun> runs, const std::vector<std::uint64_t>& seeds);
 
 // CheXGenBench's outputs, one row per classifier: metrics.csv (accuracy, precision/recall/F1 micro and macro,
 // auc_macro, then precision_<label>, recall_<label>, f1_<label>, auc_<label>), per_class_metrics.csv (class, precision,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <future>
 #include <limits>
 
@@ -68,8 +69,8 @@ Batch make_batch(const std::vector<Item>& items, const std::vector<std::size_t>&
 }
 
 // The summed loss and the probabilities of `items` (eval mode, no augmentation), batch by batch.
-std::pair<double, MatrixD> predict(deep::Classifier& net, const std::vector<Item>& items, const TrainOptions& o,
-                                   Protocol protocol, torch::Device device, int threads) {
+std::pair<double, MatrixD> predict(deep::Classifier& net, const std::vector<Item>& items, int batch_size,
+                                   int image_size, Protocol protocol, torch::Device device, int threads) {
   std::vector<std::size_t> order(items.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   const std::size_t labels = items.empty() ? 0 : items.front().truth.size();
@@ -77,9 +78,9 @@ std::pair<double, MatrixD> predict(deep::Classifier& net, const std::vector<Item
   double loss_sum = 0;
   torch::NoGradGuard guard;
   net.module()->eval();
-  for (std::size_t first = 0; first < items.size(); first += static_cast<std::size_t>(o.batch_size)) {
-    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(o.batch_size), items.size() - first);
-    const Batch b = make_batch(items, order, first, count, protocol, o.image_size, false, 0, threads);
+  for (std::size_t first = 0; first < items.size(); first += static_cast<std::size_t>(batch_size)) {
+    const std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(batch_size), items.size() - first);
+    const Batch b = make_batch(items, order, first, count, protocol, image_size, false, 0, threads);
     const torch::Tensor logits = net.forward(b.x.to(device));
     loss_sum +=
         torch::binary_cross_entropy_with_logits(logits, b.y.to(device)).item<double>() * static_cast<double>(count);
@@ -87,6 +88,20 @@ std::pair<double, MatrixD> predict(deep::Classifier& net, const std::vector<Item
     std::copy(prob.data_ptr<double>(), prob.data_ptr<double>() + count * labels, p.row(first));
   }
   return {loss_sum, p};
+}
+
+// Every test image, in manifest order (its truth is the run's, not the item's).
+std::vector<Item> test_items_of(const Dataset& test, std::size_t labels) {
+  std::vector<Item> items;
+  for (std::size_t s = 0; s < test.samples.size(); ++s) items.push_back({&test, s, std::vector<float>(labels, 0.0f)});
+  return items;
+}
+
+void check_files(const std::vector<Item>& items) {
+  for (const Item& item : items)
+    if (!fs::is_regular_file(item.set->samples[item.sample].image_path))
+      throw InputError(sample_location(*item.set, item.set->samples[item.sample]),
+                       fmt::format("image file not found: {}", item.set->samples[item.sample].image_path.string()));
 }
 
 void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
@@ -177,12 +192,9 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
     return items;
   };
   const std::vector<Item> train_items = items_of(t.train), validation_items = items_of(t.validation);
+  const std::vector<Item> test_items = test_items_of(test, labels);
   std::vector<std::size_t> test_samples(test.samples.size());
-  std::vector<Item> test_items;
-  for (std::size_t s = 0; s < test.samples.size(); ++s) {
-    test_samples[s] = s;
-    test_items.push_back({&test, s, std::vector<float>(labels, 0.0f)});
-  }
+  for (std::size_t s = 0; s < test.samples.size(); ++s) test_samples[s] = s;
   set_test_rows(run, test, test_samples, "the network");
   std::vector<Item> agreement_items;
   if (o.agreement) {
@@ -192,13 +204,10 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
                                  std::vector<float>(truth.begin() + static_cast<std::ptrdiff_t>(g * labels),
                                                     truth.begin() + static_cast<std::ptrdiff_t>((g + 1) * labels))});
   }
-  const std::initializer_list<const std::vector<Item>*> all_items = {&train_items, &validation_items, &test_items,
-                                                                     &agreement_items};
-  for (const std::vector<Item>* items : all_items)
-    for (const Item& item : *items)
-      if (!fs::is_regular_file(item.set->samples[item.sample].image_path))
-        throw InputError(sample_location(*item.set, item.set->samples[item.sample]),
-                         fmt::format("image file not found: {}", item.set->samples[item.sample].image_path.string()));
+  check_files(train_items);
+  check_files(validation_items);
+  check_files(test_items);
+  check_files(agreement_items);
 
   const int threads = resolve_threads(o.threads);
   torch::set_num_threads(threads);
@@ -221,7 +230,7 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
   const std::string print = fingerprint(run, train_items, o);
   int start_epoch = 0, best_epoch = 0;
   double best_loss = std::numeric_limits<double>::infinity();
-  std::string log_text = "epoch,train_loss,validation_loss,validation_auroc,learning_rate,seconds\n";
+  std::string log_text = "epoch,train_loss,validation_loss,validation_auroc,learning_rate,seconds,data_wait_seconds\n";
   if (fs::exists(checkpoint)) {
     torch::serialize::InputArchive archive;
     archive.load_from(checkpoint.string());
@@ -265,8 +274,11 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
       return make_batch(train_items, order, first, count, protocol, o.image_size, true, stream, threads);
     };
     std::future<Batch> next = std::async(std::launch::async, load, 0);
+    double data_wait = 0;  // time the network waited for images (the data path's share when it is the bottleneck)
     for (std::size_t b = 0; b < batches; ++b) {
+      const auto waiting = std::chrono::steady_clock::now();
       Batch batch = next.get();  // the next batch is read while this one trains
+      data_wait += std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting).count();
       if (b + 1 < batches) next = std::async(std::launch::async, load, b + 1);
       optimizer.zero_grad();
       const torch::Tensor loss =
@@ -278,7 +290,8 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
     }
     progress.finish();
     const double train_loss = running / static_cast<double>(train_items.size());
-    const auto [validation_sum, validation_p] = predict(net, validation_items, o, protocol, device, threads);
+    const auto [validation_sum, validation_p] =
+        predict(net, validation_items, o.batch_size, o.image_size, protocol, device, threads);
     const double validation_loss = validation_sum / static_cast<double>(validation_items.size());
     std::vector<std::uint8_t> validation_truth;
     for (const Item& item : validation_items)
@@ -295,8 +308,8 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
       save_atomically(model_archive, best);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_text += fmt::format("{},{},{},{},{},{:.3f}\n", epoch + 1, train_loss, validation_loss,
-                            vs.macro_auroc ? fmt::format("{}", *vs.macro_auroc) : "nan", lr_used, seconds);
+    log_text += fmt::format("{},{},{},{},{},{:.3f},{:.3f}\n", epoch + 1, train_loss, validation_loss,
+                            vs.macro_auroc ? fmt::format("{}", *vs.macro_auroc) : "nan", lr_used, seconds, data_wait);
     torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
     net.module()->save(model_archive);
     optimizer.save(optimizer_archive);
@@ -313,9 +326,11 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
     archive.write("log", c10::IValue(log_text));
     save_atomically(archive, checkpoint);
     write_file_atomically(log_file, log_text);
-    log.info("epoch {}/{}: training loss {:.4f}, validation loss {:.4f}, validation AUROC {}, {:.1f} s", epoch + 1,
-             o.epochs, train_loss, validation_loss, vs.macro_auroc ? fmt::format("{:.4f}", *vs.macro_auroc) : "-",
-             seconds);
+    log.info(
+        "epoch {}/{}: training loss {:.4f}, validation loss {:.4f}, validation AUROC {}, {:.1f} s ({:.1f} images/s, "
+        "{:.1f} s waiting for images)",
+        epoch + 1, o.epochs, train_loss, validation_loss, vs.macro_auroc ? fmt::format("{:.4f}", *vs.macro_auroc) : "-",
+        seconds, static_cast<double>(train_items.size()) / seconds, data_wait);
   }
 
   // The best-validation-loss checkpoint is tested.
@@ -326,8 +341,9 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
   c.space = fmt::format("{}{}, {}", deep::architecture_title(o.architecture), o.weights.empty() ? " from scratch" : "",
                         setting_name(t.setting));
   for (std::size_t l = 0; l < labels; ++l) c.fitted.push_back(l);
-  c.test_probabilities = predict(net, test_items, o, protocol, device, threads).second;
-  const MatrixD validation_p = predict(net, validation_items, o, protocol, device, threads).second;
+  c.test_probabilities = predict(net, test_items, o.batch_size, o.image_size, protocol, device, threads).second;
+  const MatrixD validation_p =
+      predict(net, validation_items, o.batch_size, o.image_size, protocol, device, threads).second;
   std::vector<std::uint8_t> validation_truth;
   for (const Item& item : validation_items)
     for (float v : item.truth) validation_truth.push_back(v > 0.5f ? 1 : 0);
@@ -336,8 +352,9 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
     for (const Item& item : agreement_items)
       for (float v : item.truth) truth.push_back(v > 0.5f ? 1 : 0);
     c.agreement_images = agreement_items.size();
-    c.agreement = metrics::multilabel_scores(truth, predict(net, agreement_items, o, protocol, device, threads).second,
-                                             o.scoring.threshold);
+    c.agreement = metrics::multilabel_scores(
+        truth, predict(net, agreement_items, o.batch_size, o.image_size, protocol, device, threads).second,
+        o.scoring.threshold);
   }
   c.details = {{"architecture", deep::architecture_name(o.architecture)},
                {"initial_weights", o.weights.empty() ? "none: trained from scratch" : o.weights.string()},
@@ -348,6 +365,17 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
                {"validation_rows", validation_items.size()},
                {"test_rows", test_items.size()},
                {"training_log", log_file.string()}};
+  // What `chexgen utility evaluate` needs to test best.pt on other images.
+  const nlohmann::ordered_json model = {{"format", "chexgen-classifier/1"},
+                                        {"architecture", deep::architecture_name(o.architecture)},
+                                        {"labels", run.labels},
+                                        {"image_size", o.image_size},
+                                        {"protocol", protocol_name(protocol)},
+                                        {"setting", setting_name(t.setting)},
+                                        {"space", c.space},
+                                        {"generator", run.results.generator},
+                                        {"best_epoch", best_epoch}};
+  write_file_atomically(work / "model.json", model.dump(2) + "\n");
   add_classifier(run, test, std::move(c), validation_truth, validation_p, scoring);
   finish_run(run, real, synthetic, test,
              {{"mode", "train"},
@@ -371,6 +399,79 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
               {"confidence", o.scoring.confidence},
               {"agreement", o.agreement}},
              nlohmann::ordered_json::array({{{"space", run.classifiers.front().space}, {"work", work.string()}}}));
+  return run;
+}
+
+UtilityRun evaluate_checkpoint(const fs::path& checkpoint, const Dataset& test, const EvaluateOptions& o,
+                               const Log& log) {
+  const fs::path sidecar = checkpoint.parent_path() / "model.json";
+  nlohmann::json model;
+  try {
+    std::ifstream in(sidecar);
+    if (!in)
+      throw InputError(Location{sidecar.string()}, "cannot open it (chexgen utility train writes it beside best.pt)");
+    model = nlohmann::json::parse(in);
+    if (model.value("format", "") != "chexgen-classifier/1")
+      throw InputError(Location{sidecar.string()}, "not a chexgen-classifier/1 file");
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(Location{sidecar.string()}, fmt::format("not JSON: {}", e.what()));
+  }
+  UtilityRun run;
+  run.threshold = o.scoring.threshold;
+  run.training.setting = parse_setting(model.at("setting").get<std::string>());
+  run.training.protocol = parse_protocol(model.at("protocol").get<std::string>());
+  run.labels = model.at("labels").get<std::vector<std::string>>();
+  for (const std::string& name : run.labels)
+    if (!test.labels.index(name))
+      throw InputError(Location{test.source.string()},
+                       fmt::format("the test images have no label '{}', which the network predicts (their labels: "
+                                   "{}); give --test-label-set",
+                                   name, test.labels.joined()));
+  if (test.samples.empty()) throw InputError(Location{test.source.string()}, "no test images");
+  run.results.evaluation = "utility";
+  run.results.generator = !o.generator.empty() ? o.generator : model.value("generator", std::string());
+  run.results.per_label.resize(run.labels.size());
+  for (std::size_t l = 0; l < run.labels.size(); ++l) run.results.per_label[l].label = run.labels[l];
+  const std::vector<Item> items = test_items_of(test, run.labels.size());
+  check_files(items);
+  std::vector<std::size_t> samples(test.samples.size());
+  for (std::size_t s = 0; s < samples.size(); ++s) samples[s] = s;
+  set_test_rows(run, test, samples, "the network");
+
+  const int threads = resolve_threads(o.threads);
+  torch::set_num_threads(threads);
+  const torch::Device device = deep::training_device(o.device);
+  const deep::Architecture architecture = deep::parse_architecture(model.at("architecture").get<std::string>());
+  deep::Classifier net(architecture, static_cast<int>(run.labels.size()));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(checkpoint.string());
+    net.module()->load(archive);
+  } catch (const c10::Error& e) {
+    throw InputError(Location{checkpoint.string()},
+                     fmt::format("not the weights of this network: {}", std::string(e.what()).substr(0, 200)));
+  }
+  net.module()->to(device);
+  const int image_size = model.at("image_size").get<int>();
+  log.info("{}: testing {} on {} images", model.at("space").get<std::string>(), checkpoint.string(), items.size());
+  TestedClassifier c;
+  c.space = model.at("space").get<std::string>();
+  for (std::size_t l = 0; l < run.labels.size(); ++l) c.fitted.push_back(l);
+  c.test_probabilities = predict(net, items, o.batch_size, image_size, run.training.protocol, device, threads).second;
+  c.details = {{"checkpoint", checkpoint.string()}, {"best_epoch", model.value("best_epoch", 0)}};
+  add_classifier(run, test, std::move(c), {}, MatrixViewD{nullptr, 0, run.labels.size()}, [&] {
+    ScoringOptions s = o.scoring;
+    s.seed = o.seed;
+    return s;
+  }());
+  finish_run(run, nullptr, nullptr, test,
+             {{"mode", "evaluate"},
+              {"checkpoint", checkpoint.string()},
+              {"threshold", o.scoring.threshold},
+              {"bootstrap", o.scoring.bootstrap},
+              {"confidence", o.scoring.confidence},
+              {"seed", o.seed}},
+             nlohmann::ordered_json::array({{{"space", run.classifiers.front().space}}}));
   return run;
 }
 

@@ -21,10 +21,7 @@ class Log;
 
 namespace chexgen::utility {
 
-struct TrainOptions {
-  TrainingSetOptions training;
-  ScoringOptions scoring;           // its seed is the training set's
-  std::vector<std::string> labels;  // empty: every label of the training images' label set
+struct TrainOptions : UtilityOptions {  // threads: image workers and LibTorch's CPU threads
   deep::Architecture architecture = deep::Architecture::resnet50;
   std::filesystem::path weights;  // a state dict to start from, its classification head left out; empty: scratch
   int epochs = 20;
@@ -34,10 +31,7 @@ struct TrainOptions {
   double weight_decay = 1e-5;  // Adam's L2 term in the gradient (not AdamW)
   double plateau_factor = 0.1;
   int plateau_patience = 2;
-  int threads = 0;  // image workers and LibTorch's CPU threads (0: every core)
   deep::DeviceChoice device = deep::DeviceChoice::automatic;
-  std::string generator;
-  bool agreement = false;  // as ProbeOptions::agreement
 };
 
 // The network input of one training or test image, 3 x size x size floats normalised with ImageNet's mean and
@@ -50,9 +44,24 @@ struct TrainOptions {
 // whatever the threads.
 std::vector<float> network_input(const Image8& gray, Protocol protocol, int size, bool augment, std::uint64_t draw);
 
-// Trains (or resumes, from `work`/checkpoint.pt when the same inputs and options made it), writes `work`/best.pt and
-// `work`/training_log.csv, and tests the best checkpoint on `test` (and, with agreement, the synthetic images).
+// Trains (or resumes, from `work`/checkpoint.pt when the same inputs and options made it), writes `work`/best.pt,
+// `work`/model.json (what evaluate_checkpoint needs) and `work`/training_log.csv, and tests the best checkpoint on
+// `test` (and, with agreement, the synthetic images).
 UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const Dataset& test,
                           const TrainOptions& options, const std::filesystem::path& work, const Log& log);
+
+struct EvaluateOptions {
+  ScoringOptions scoring;
+  std::uint64_t seed = 42;  // of the bootstrap
+  int batch_size = 32;
+  int threads = 0;
+  deep::DeviceChoice device = deep::DeviceChoice::automatic;
+  std::string generator;  // empty: the one model.json names
+};
+
+// Tests a trained network (`checkpoint`, a best.pt with its model.json beside it) on other real images: the same
+// scores and outputs as train_and_test, without a training set.
+UtilityRun evaluate_checkpoint(const std::filesystem::path& checkpoint, const Dataset& test,
+                               const EvaluateOptions& options, const Log& log);
 
 }  // namespace chexgen::utility
