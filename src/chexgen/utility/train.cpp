@@ -334,6 +334,10 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
   }
 
   // The best-validation-loss checkpoint is tested.
+  if (!fs::exists(best))
+    throw InputError(Location{log_file.string()},
+                     "no epoch had a finite validation loss (training diverged): nothing to test; see the log, "
+                     "lower --lr, or start from --weights");
   torch::serialize::InputArchive best_archive;
   best_archive.load_from(best.string());
   net.module()->load(best_archive);
