@@ -24,10 +24,6 @@
 namespace chexgen::features {
 namespace {
 
-InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
-  if (s.row == 0) return InputError(sample_location(dataset, s), reason);  // the location is the image itself
-  return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
-}
 
 // Model inputs waiting for the inference thread. Bounded, so fast decoding cannot fill memory; `fail` wakes and
 // stops the producers when inference has failed.
@@ -253,6 +249,11 @@ MatrixD select_rows(const DatasetFeatures& f, const std::vector<std::size_t>& ta
   for (std::size_t i = 0; i < take.size(); ++i)
     std::copy_n(f.values.row(row_of.at(take[i])) + first_col, cols, m.row(i));
   return m;
+}
+
+InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
+  if (s.row == 0) return InputError(sample_location(dataset, s), reason);  // the location is the image itself
+  return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
 }
 
 }  // namespace chexgen::features

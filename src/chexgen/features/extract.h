@@ -57,6 +57,10 @@ struct DatasetFeatures {
   double seconds = 0;                // wall time of the whole pass
 };
 
+// A problem with a sample's image, at the sample's manifest row (the image itself for a folder manifest), naming the
+// image file.
+InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason);
+
 // The rows of `f` for the dataset samples `take` (each one measured in `f`), columns [first_col, first_col + cols).
 MatrixD select_rows(const DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,
                     std::size_t cols);

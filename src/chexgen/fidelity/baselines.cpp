@@ -17,6 +17,7 @@
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/version.h"
 #include "chexgen/data/label_dict.h"
+#include "chexgen/features/extract.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/image/filters.h"
 #include "chexgen/metrics/sampling.h"
@@ -29,10 +30,6 @@ namespace {
 
 std::string format_parameter(double p) { return fmt::format("{:g}", p); }
 
-InputError sample_error(const Dataset& dataset, const Sample& s, const std::string& reason) {
-  if (s.row == 0) return InputError(sample_location(dataset, s), reason);
-  return InputError(sample_location(dataset, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
-}
 
 std::string kind_name(BaselineKind k) {
   switch (k) {
@@ -214,7 +211,7 @@ BaselineRun write_baselines(const Dataset& dataset, const fs::path& out_dir, con
           try {
             image = read_image_u8(s.image_path, ColorMode::gray);
           } catch (const InputError& e) {
-            failures[i] = sample_error(dataset, s, e.reason());
+            failures[i] = features::sample_error(dataset, s, e.reason());
             return;
           }
           const std::string& file = run.file_names[i];

@@ -34,13 +34,7 @@ UtilityRun evaluate_probe(const Dataset* real, const Dataset* synthetic, const D
   const std::size_t labels = run.labels.size();
   const std::string source = (real != nullptr ? *real : *synthetic).source.string();
   std::vector<std::uint8_t> agreement_truth;
-  if (o.agreement) {
-    if (synthetic == nullptr)
-      throw UsageError("--agreement scores the synthetic images (--train-synthetic) against their prompts' labels");
-    if (t.setting != Setting::all_original)
-      throw UsageError("--agreement needs a classifier trained on real images only: --setting all_original");
-    agreement_truth = prompt_truth(run, *real, *synthetic, o.training.source_column);
-  }
+  if (o.agreement) agreement_truth = prompt_truth(run, *real, *synthetic, o.training.source_column);
   const bool uses_real = std::any_of(t.rows.begin(), t.rows.end(), [](const auto& r) { return !r.synthetic; });
   const bool uses_synthetic = std::any_of(t.rows.begin(), t.rows.end(), [](const auto& r) { return r.synthetic; });
 

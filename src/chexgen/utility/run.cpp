@@ -129,6 +129,12 @@ UtilityRun start_run(const Dataset* real, const Dataset* synthetic, const Datase
   }
   if (run.labels.empty()) throw UsageError(fmt::format("{} has no labels to classify", source.source.string()));
   if (test.samples.empty()) throw InputError(Location{test.source.string()}, "no test images");
+  if (synthetic_named) {  // prompt–label agreement
+    if (synthetic == nullptr)
+      throw UsageError("--agreement scores the synthetic images (--train-synthetic) against their prompts' labels");
+    if (run.training.setting != Setting::all_original)
+      throw UsageError("--agreement needs a classifier trained on real images only: --setting all_original");
+  }
   const bool uses_synthetic =
       std::any_of(run.training.rows.begin(), run.training.rows.end(), [](const TrainingRow& r) { return r.synthetic; });
   results::Results& res = run.results;

@@ -64,6 +64,7 @@ struct UtilityOptions {
 
 // The parts of a run before any classifier: the training set (build_training_set), the labels (`labels`, else every
 // label of the training images' label set; each must be in the training and the test set), the test set's checks,
+// with `synthetic_named` (prompt–label agreement) its checks (synthetic images, a classifier trained on real ones),
 // and the results' name (`generator`, else the synthetic manifest's folder when synthetic images are used or
 // `synthetic_named`, else the real one's).
 UtilityRun start_run(const Dataset* real, const Dataset* synthetic, const Dataset& test,

@@ -16,6 +16,7 @@
 #include "chexgen/core/parallel.h"
 #include "chexgen/core/progress.h"
 #include "chexgen/core/version.h"
+#include "chexgen/features/extract.h"
 #include "chexgen/fidelity/baselines.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/image/filters.h"
@@ -56,8 +57,8 @@ Batch make_batch(const std::vector<Item>& items, const std::vector<std::size_t>&
     Image8 gray;
     try {
       gray = read_image_u8(s.image_path, ColorMode::gray);
-    } catch (const std::exception& e) {
-      throw InputError(sample_location(*item.set, s), fmt::format("unreadable image: {}", e.what()));
+    } catch (const InputError& e) {
+      throw features::sample_error(*item.set, s, e.reason());
     }
     const std::vector<float> input = network_input(gray, protocol, size, augment, splitmix64(stream ^ row));
     std::copy(input.begin(), input.end(), x.begin() + static_cast<std::ptrdiff_t>(i * plane));
@@ -100,8 +101,7 @@ std::vector<Item> test_items_of(const Dataset& test, std::size_t labels) {
 void check_files(const std::vector<Item>& items) {
   for (const Item& item : items)
     if (!fs::is_regular_file(item.set->samples[item.sample].image_path))
-      throw InputError(sample_location(*item.set, item.set->samples[item.sample]),
-                       fmt::format("image file not found: {}", item.set->samples[item.sample].image_path.string()));
+      throw features::sample_error(*item.set, item.set->samples[item.sample], "file not found");
 }
 
 void set_learning_rate(torch::optim::Adam& optimizer, double lr) {
@@ -172,12 +172,6 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
   const TrainingSet& t = run.training;
   const Protocol protocol = t.protocol;
   const std::size_t labels = run.labels.size();
-  if (o.agreement) {
-    if (synthetic == nullptr)
-      throw UsageError("--agreement scores the synthetic images (--train-synthetic) against their prompts' labels");
-    if (t.setting != Setting::all_original)
-      throw UsageError("--agreement needs a classifier trained on real images only: --setting all_original");
-  }
 
   // The images: training and validation rows, every test image, the synthetic images scored for agreement. Every
   // file is checked before the first epoch.
