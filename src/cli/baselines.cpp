@@ -39,7 +39,7 @@ int run_baselines(const BaselinesArgs& a, const GlobalOptions& global) {
         fidelity::write_baselines(dataset, a.out, fidelity::BaselineOptions{a.seed, global.threads}, errors, &progress);
   } catch (const InputError&) {
     for (std::size_t i = n_row_errors; i < errors.size(); ++i) {
-      fmt::print(stderr, "chexgen: error: {}\n", errors.errors()[i].what());
+      print_error(errors.errors()[i].what());
     }
     if (errors.size() > n_row_errors) {
       fmt::print(stderr, "chexgen: {}: {} image(s) could not be read; nothing was written to {}\n", a.manifest,

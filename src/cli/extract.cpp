@@ -11,6 +11,8 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
+#include "chexgen/core/hash.h"
+#include "chexgen/core/json.h"
 #include "chexgen/core/version.h"
 #include "chexgen/deep/torch_model.h"
 #include "chexgen/features/npy.h"
@@ -40,14 +42,33 @@ struct OutputBlock {
   bool as_float32 = true;
 };
 
+// The export is published as a whole: extraction.json, written last, names every file of this run with its SHA-256.
+// It is removed first, so that a run killed half-way leaves no description that looks complete, and the files an
+// earlier run listed in it (another extractor's matrices) are removed with it.
 void export_features(const std::filesystem::path& dir, const ExtractedSet& set, const std::vector<OutputBlock>& blocks,
-                     const nlohmann::ordered_json& info) {
+                     nlohmann::ordered_json info, const std::string& names_source) {
+  const std::filesystem::path description = dir / "extraction.json";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  if (std::filesystem::is_regular_file(description, ec)) {
+    nlohmann::json earlier;
+    try {
+      earlier = parse_json(read_file_bytes(description, ReadAs::own_output), description.string());
+    } catch (const InputError&) {
+      earlier = nlohmann::json::object();  // unreadable: nothing of it is removed but the file itself
+    }
+    std::filesystem::remove(description, ec);
+    if (ec) throw OutputError(fmt::format("{}: cannot remove: {}", description.string(), ec.message()));
+    if (earlier.is_object() && earlier.contains("files") && earlier["files"].is_object()) {
+      for (const auto& [name, hash] : earlier["files"].items()) {
+        std::filesystem::remove(file_in_folder(dir, name, description.string()), ec);
+      }
+    }
+  }
+  std::vector<std::string> written;
   const auto& values = set.features.values;
   for (const OutputBlock& b : blocks) {
-    const std::filesystem::path path = dir / (b.name + ".npy");
+    const std::filesystem::path path = file_in_folder(dir, b.name + ".npy", names_source);
+    written.push_back(path.filename().string());
     if (b.as_float32) {
       MatrixF m(values.rows(), b.dim);
       for (std::size_t r = 0; r < values.rows(); ++r)
@@ -66,7 +87,14 @@ void export_features(const std::filesystem::path& dir, const ExtractedSet& set, 
     index.push_back(fmt::format("{},{},{}", r, csv_field(s.id), csv_field(s.image_ref)));
   }
   write_lines(dir / "index.csv", index);
-  write_file_atomically(dir / "extraction.json", info.dump(2) + "\n");
+  written.push_back("index.csv");
+  nlohmann::ordered_json files = nlohmann::ordered_json::object();
+  for (const std::string& name : written) {
+    const std::string bytes = read_file_bytes(dir / name, ReadAs::own_output);
+    files[name] = sha256_hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  }
+  info["files"] = files;
+  write_file_atomically(description, info.dump(2) + "\n");
 }
 
 int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
@@ -75,6 +103,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     throw UsageError("give --model M.pt (a TorchScript model with its sidecar), or --preset radiomics");
   if (!radiomics_only && a.preset == "radiomics")
     throw UsageError("--preset radiomics needs no --model: it is computed by chexgen itself");
+  if (!a.out.empty()) claim_output_folder(a.out, "chexgen extract");
 
   features::ImageFeatureExtractor extractor;
   std::vector<OutputBlock> blocks;
@@ -125,7 +154,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
   info["from_store"] = f.reused;
   info["seconds"] = f.seconds;
   info["images_per_second"] = f.seconds > 0 ? f.samples.size() / f.seconds : 0.0;
-  if (!a.out.empty()) export_features(a.out, set, blocks, info);
+  if (!a.out.empty()) export_features(a.out, set, blocks, info, radiomics_only ? "radiomics" : a.model);
   fmt::print("{}: {} images x {} features in {} ({} computed, {} from the store, {:.1f} images/s){}\n", a.manifest,
              f.values.rows(), f.values.cols(), store.directory().string(), f.computed, f.reused,
              info["images_per_second"].get<double>(), a.out.empty() ? "" : fmt::format("; exported to {}", a.out));

@@ -49,6 +49,8 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   o.skip_bad = a.skip_bad;
   if (a.no_radiomics && a.models.empty())
     throw UsageError("--no-radiomics leaves no feature extractor: give --model M.pt as well");
+  const std::filesystem::path out(a.out);
+  claim_output_folder(out, "chexgen fidelity");  // before the work: a folder we may not write is refused at once
 
   ErrorReport errors;
   ManifestOptions real_options = a.real_args.options(), synthetic_options = a.synthetic_args.options();
@@ -69,10 +71,6 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   const fidelity::FidelityRun result = fidelity::evaluate_fidelity(
       real, synthetic, extractors, text, store_root(a.radiomics.store), o, Log(!global.quiet));
   const results::Results& r = result.results;
-  const std::filesystem::path out(a.out);
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
   results::write_results(out / "results.json", r);
   write_file_atomically(out / "image_generation_metrics.csv", fidelity::overall_table_csv(r));
   if (o.suite.conditional)
@@ -113,12 +111,13 @@ void add_fidelity_command(CLI::App& app, const GlobalOptions& global, int& exit_
   fidelity::FidelityOptions& o = args->options;
   cmd->add_flag("--conditional", o.suite.conditional, "Also every metric per label of the real set's label set");
   cmd->add_option("--bootstrap", o.suite.bootstrap, "Percentile intervals from this many resamples (0: none)")
-      ->default_val(0);
+      ->default_val(0)
+      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--seed", o.suite.seed, "Seed of KID subsets, bootstrap resamples and FRD's subsample")
       ->default_val(42);
   cmd->add_option("--kid-subsets", o.suite.kid_subsets, "KID: number of subsets (each of min(n_real, n_synthetic))")
       ->default_val(100)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--keep-duplicate-prompts", args->keep_duplicate_prompts,
                 "Keep real rows whose prompt was already seen (CheXGenBench keeps the first one only)");
   cmd->add_flag("--no-radiomics", args->no_radiomics, "No radiomic features, so no FRD");

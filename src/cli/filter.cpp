@@ -71,9 +71,7 @@ int run_filter_command(const FilterArgs& a, const GlobalOptions& global) {
   fs::path image_root = fs::absolute(root).lexically_normal();
   if (image_root.filename().empty()) image_root = image_root.parent_path();  // "/a/b/" -> "/a/b"
 
-  std::error_code ec;
-  fs::create_directories(a.out, ec);
-  if (ec) throw OutputError(fmt::format("{}: cannot create the output folder: {}", a.out, ec.message()));
+  claim_output_folder(a.out, "chexgen filter");
   Journal journal(fs::path(a.out) / "journal.jsonl");
   if (journal.torn_tail_bytes() > 0 && !global.quiet) {
     fmt::print(stderr, "chexgen: {}: cut off a half-written last record ({} bytes) left by an interrupted run\n",
@@ -96,7 +94,7 @@ int run_filter_command(const FilterArgs& a, const GlobalOptions& global) {
   const std::size_t n_errors = counts["error"].get<std::size_t>();
   if (n_errors > 0) {
     for (const auto& r : run.results) {
-      if (r.outcome == Outcome::error) fmt::print(stderr, "chexgen: error: {}\n", r.reason);
+      if (r.outcome == Outcome::error) print_error(r.reason);
     }
     fmt::print(stderr,
                "chexgen: {} image(s) could not be graded (listed above and in graded.csv); rerun the same "

@@ -49,6 +49,9 @@ void check_backend_options(const CLI::App& cmd, const GenerateArgs& a) {
   }
 }
 
+// Images per prompt: far beyond any benchmark (SynthCheX-75K has one), small enough that a plan always fits in memory.
+constexpr int kMaxPerPrompt = 10000;
+
 int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions& global) {
   check_backend_options(cmd, a);
   const ImageSize size = parse_image_size(a.size);
@@ -77,9 +80,11 @@ int run_generate(const CLI::App& cmd, const GenerateArgs& a, const GlobalOptions
   plan_options.seeds = a.seeds;
   plan_options.base_seed = a.seed;
   plan_options.ids_from_column = !a.manifest_args.id_column.empty();
-  if (cmd.count("--per-prompt") > 0 && a.per_prompt < 1) {
-    throw UsageError(fmt::format("--per-prompt must be at least 1, got {}", a.per_prompt));
+  if (cmd.count("--per-prompt") > 0 && (a.per_prompt < 1 || a.per_prompt > kMaxPerPrompt)) {
+    throw UsageError(fmt::format("--per-prompt must be 1..{}, got {}", kMaxPerPrompt, a.per_prompt));
   }
+  if (a.seeds.size() > static_cast<std::size_t>(kMaxPerPrompt))
+    throw UsageError(fmt::format("--seeds: at most {} seeds (images per prompt), got {}", kMaxPerPrompt, a.seeds.size()));
 
   const ManifestOptions manifest_options = a.manifest_args.options();
   ErrorReport errors;

@@ -12,6 +12,7 @@ RetryPolicy HttpArgs::policy() const {
   p.timeout_s = timeout_s;
   p.max_attempts = max_attempts;
   p.initial_backoff_s = backoff_s;
+  p.max_reply_bytes = static_cast<std::size_t>(max_reply_mb) << 20;
   return p;
 }
 
@@ -44,7 +45,11 @@ void add_http_options(CLI::App* cmd, HttpArgs& args, bool required) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--timeout", args.timeout_s, "Seconds one request may take before it is retried")
       ->default_val(300)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 7 * 86400.0).description("from 0.001 (1 ms) to 604800 (a week)"));
+  cmd->add_option("--max-reply-mb", args.max_reply_mb,
+                  "Largest reply body accepted, in MiB after decompression; a larger one stops the run")
+      ->default_val(512)
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--max-attempts", args.max_attempts,
                   "Tries per request (connection errors, timeouts, truncated or malformed replies, 408, 429, 5xx "
                   "are retried; other 4xx stop the run)")

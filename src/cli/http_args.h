@@ -19,6 +19,7 @@ struct HttpArgs {
   double timeout_s = 300;
   int max_attempts = 8;
   double backoff_s = 1.0;
+  int max_reply_mb = 512;
   std::uint64_t jitter_seed = 0;
 
   RetryPolicy policy() const;

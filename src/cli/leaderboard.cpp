@@ -10,6 +10,7 @@
 #include "chexgen/report/leaderboard.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
+#include "cli/manifest_args.h"
 
 namespace chexgen::cli {
 namespace {
@@ -27,7 +28,7 @@ int run_leaderboard(const LeaderboardArgs& a) {
     try {
       runs.push_back(results::read_results(input));
     } catch (const InputError& e) {
-      fmt::print(stderr, "chexgen: error: {}\n", e.what());
+      print_error(e.what());
       ++n_bad;
     }
   }

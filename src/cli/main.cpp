@@ -5,7 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/files.h"
+#include "chexgen/core/json.h"
 #include "chexgen/core/version.h"
+#include "chexgen/image/decode.h"
 #include "chexgen/metrics/blas_info.h"
 #include "cli/commands.h"
 
@@ -28,6 +31,13 @@ int main(int argc, char** argv) {
           },
           "N>=0"));
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
+  app.add_option_function<std::int64_t>(
+         "--max-image-pixels", [](std::int64_t n) { chexgen::set_default_max_image_pixels(n); },
+         fmt::format("Refuse images whose header declares more than N pixels (width x height), before decoding "
+                     "(default {})",
+                     chexgen::default_max_image_pixels()))
+      ->check(CLI::PositiveNumber)
+      ->trigger_on_parse();
 
   int exit_code = 0;
   chexgen::cli::add_inspect_command(app, global, exit_code);
@@ -45,25 +55,26 @@ int main(int argc, char** argv) {
   chexgen::cli::add_filter_command(app, global, exit_code);
   chexgen::cli::add_export_command(app, global, exit_code);
 
+  const chexgen::InputFiles inputs;  // no output of this command may replace one of its inputs
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
   } catch (const chexgen::UsageError& e) {
-    fmt::print(stderr, "chexgen: usage error: {}\n", e.what());
+    fmt::print(stderr, "chexgen: usage error: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
     return static_cast<int>(ExitCode::usage);
   } catch (const chexgen::InputError& e) {
-    fmt::print(stderr, "chexgen: error: {}\n", e.what());
+    fmt::print(stderr, "chexgen: error: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
     return static_cast<int>(ExitCode::bad_input);
   } catch (const chexgen::OutputError& e) {
-    fmt::print(stderr, "chexgen: cannot write output: {}\n", e.what());
+    fmt::print(stderr, "chexgen: cannot write output: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
     return static_cast<int>(ExitCode::output);
   } catch (const chexgen::ServiceError& e) {
-    fmt::print(stderr, "chexgen: service error: {}\n", e.what());
+    fmt::print(stderr, "chexgen: service error: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
     return static_cast<int>(ExitCode::service);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "chexgen: internal error: {}\n", e.what());
+    fmt::print(stderr, "chexgen: internal error: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
     return static_cast<int>(ExitCode::internal);
   }
   return exit_code;

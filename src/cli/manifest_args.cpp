@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/files.h"
+#include "chexgen/core/json.h"
 #include "chexgen/data/label_set.h"
 
 namespace chexgen::cli {
@@ -43,8 +44,12 @@ void add_skip_bad_flag(CLI::App* cmd, bool& skip_bad) {
   cmd->add_flag("--skip-bad", skip_bad, "Leave bad rows and images out, report and count them, exit 0");
 }
 
+void print_error(std::string_view message) {
+  fmt::print(stderr, "chexgen: error: {}\n", printable_text(message, std::size_t{1} << 16));
+}
+
 void print_errors(const ErrorReport& errors) {
-  for (const auto& e : errors.errors()) fmt::print(stderr, "chexgen: error: {}\n", e.what());
+  for (const auto& e : errors.errors()) print_error(e.what());
 }
 
 Dataset read_manifest_or_report(const std::string& path, const ManifestOptions& options, ErrorReport& errors) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +33,10 @@ void add_skip_bad_flag(CLI::App* cmd, bool& skip_bad);
 
 // Reads a manifest; on failure prints every problem and rethrows (exit code 3 through main).
 Dataset read_manifest_or_report(const std::string& path, const ManifestOptions& options, ErrorReport& errors);
+
+// "chexgen: error: <message>" on stderr, the message made safe for a terminal (printable_text: a file name or a
+// server's words with escape sequences cannot drive it).
+void print_error(std::string_view message);
 
 void print_errors(const ErrorReport& errors);
 // Writes JSON (2-space indent) atomically: a reader never sees half a file.

@@ -227,16 +227,17 @@ void add_metrics_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--k", args->k, "PRDC: nearest neighbour k")->default_val(5)->check(CLI::PositiveNumber);
   cmd->add_option("--kid-subsets", args->kid_subsets, "KID: number of subsets")
       ->default_val(100)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--kid-subset-size", args->kid_subset_size,
                   "KID: rows per subset (default min(1000, n_real, n_synthetic))");
   cmd->add_option("--seed", args->seed, "Seed of KID subsets and bootstrap resamples")->default_val(42);
   cmd->add_option("--bootstrap", args->bootstrap, "Bootstrap resamples for percentile intervals (0 = none)")
-      ->default_val(0);
+      ->default_val(0)
+      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--confidence", args->confidence, "Bootstrap interval coverage")->default_val(0.95);
   cmd->add_option("--is-splits", args->is_splits, "Inception Score: number of splits")
       ->default_val(10)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--json", args->json_path, "Write the results (docs/results.md) to this file")->required();
   cmd->add_option("--space", args->space,
                   "The features' name in the results: FID, KID and PRDC are keyed by it, e.g. RadDino "

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/files.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
 #include "chexgen/deep/torch_model.h"
@@ -51,6 +52,8 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
     o.compat = privacy::Compat::chexgenbench;
   else if (a.compat != "corrected")
     throw UsageError(fmt::format("--compat must be corrected or chexgenbench, not '{}'", a.compat));
+  const std::filesystem::path out(a.out);
+  claim_output_folder(out, "chexgen privacy");
 
   ErrorReport errors;
   ManifestOptions train_options = a.train_args.options(), generation_options = a.generations_args.options(),
@@ -81,10 +84,6 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
   const Log log(!global.quiet);
   const privacy::PrivacyRun result = privacy::evaluate_privacy(train, generations, holdout ? &*holdout : nullptr,
                                                                extractors, reid, store_root(a.store), o, log);
-  const std::filesystem::path out(a.out);
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
   results::write_results(out / "results.json", result.results);
   if (!result.prompts.empty())
     write_lines(out / "privacy_per_prompt.csv", privacy::per_prompt_csv(result, train, generations));

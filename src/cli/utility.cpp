@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/files.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
 #include "chexgen/deep/torch_model.h"
@@ -46,6 +47,7 @@ Inputs read_inputs(CommonArgs& a, const GlobalOptions& global) {
   a.options.threads = global.threads;
   if (a.train_real.empty() && a.train_synthetic.empty())
     throw UsageError("give the training images: --train-real, --train-synthetic or both");
+  claim_output_folder(a.out, "chexgen utility");
   ErrorReport errors;
   auto read = [&](const std::string& path, const ManifestArgs& args) -> std::optional<Dataset> {
     if (path.empty()) return std::nullopt;
@@ -107,9 +109,6 @@ void add_common_options(CLI::App* cmd, CommonArgs& a, const std::string& outputs
 }
 
 void write_outputs(const utility::UtilityRun& result, const Dataset& test, const std::filesystem::path& out) {
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
   results::write_results(out / "results.json", result.results);
   write_lines(out / "metrics.csv", utility::metrics_csv(result));
   write_lines(out / "per_class_metrics.csv", utility::per_class_csv(result));
@@ -266,6 +265,7 @@ struct EvaluateArgs {
 };
 
 int run_evaluate(EvaluateArgs& a, const GlobalOptions& global) {
+  claim_output_folder(a.out, "chexgen utility evaluate");
   ErrorReport errors;
   ManifestOptions options = a.test_args.options();
   const Dataset test = read_manifest_or_report(a.test, options, errors);
@@ -274,11 +274,7 @@ int run_evaluate(EvaluateArgs& a, const GlobalOptions& global) {
   a.options.device = deep::parse_device(a.device);
   const Log log(!global.quiet);
   const utility::UtilityRun result = utility::evaluate_checkpoint(a.checkpoint, test, a.options, log);
-  const std::filesystem::path out(a.out);
-  std::error_code ec;
-  std::filesystem::create_directories(out, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
-  write_outputs(result, test, out);
+  write_outputs(result, test, a.out);
   return static_cast<int>(ExitCode::success);
 }
 

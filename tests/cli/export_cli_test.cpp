@@ -163,6 +163,28 @@ TEST(ExportCli, HuggingFaceImagefolderRulesReadTheExport) {
   EXPECT_EQ(loaded["rows"][1]["quality"], "Medium Quality");
 }
 
+// Issue 18: "export kept.csv --out ." replaced the user's README.md and metadata.jsonl. A folder that holds files
+// chexgen did not make is refused before anything is written; the user's files are untouched.
+TEST(ExportCli, AFolderWithTheUsersFilesIsRefusedAndLeftAsItWas) {
+  const fs::path dir = make_temp_dir();
+  const Layout l = make_layout(dir);
+  const fs::path users = dir / "project";
+  write_text(users / "README.md", "my notes\n");
+  write_text(users / "metadata.jsonl", "{\"mine\": 1}\n");
+  auto r = run_chexgen({"-q", "export", (l.filter / "kept.csv").string(), "--out", users.string()});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(users.string() + ": the folder is not empty and was not made by chexgen"));
+  EXPECT_EQ(read_text((users / "README.md").string()), "my notes\n");
+  EXPECT_EQ(read_text((users / "metadata.jsonl").string()), "{\"mine\": 1}\n");
+  EXPECT_FALSE(fs::exists(users / "images"));
+  // A new folder is claimed, and a rerun into it is allowed.
+  r = run_chexgen({"-q", "export", (l.filter / "kept.csv").string(), "--out", (dir / "new").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "new" / ".chexgen-output"));
+  r = run_chexgen({"-q", "export", (l.filter / "kept.csv").string(), "--out", (dir / "new").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(ExportCli, ReadsItsOwnExportBackAsAJsonlManifest) {
   const fs::path dir = make_temp_dir();
   const Layout l = make_layout(dir);
@@ -237,7 +259,8 @@ TEST(ExportCli, OptionMistakesAreUsageErrors) {
   r = run_chexgen(
       {"export", (l.filter / "kept.csv").string(), "--out", (dir / "b").string(), "--label-policy", "ternary"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  // Exporting into the generation folder itself.
+  // Exporting into the generation folder itself (chexgen's own, as generate leaves it).
+  write_text(l.gen / ".chexgen-output", "");
   r = run_chexgen({"export", (l.filter / "kept.csv").string(), "--out", l.gen.string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("the export's own image folder"));

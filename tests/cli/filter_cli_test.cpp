@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/hash.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/image/decode.h"
 #include "run_command.h"
@@ -218,12 +219,12 @@ bool is_kept(const std::string& quality, const std::vector<std::string>& keep) {
 }
 
 // graded.csv holds every input row with the expected quality; kept.csv exactly the kept ones, in input order, with
-// the input's columns and cells plus quality.
+// the input's columns and cells plus quality and the SHA-256 of the image that was graded.
 void expect_outputs(const Corpus& c, const std::vector<std::string>& quality,
                     const std::vector<std::string>& keep = {"High Quality", "Medium Quality"}) {
   const CsvTable graded = read_csv(c.out / "graded.csv");
   std::vector<std::string> graded_header = kInputHeader;
-  graded_header.insert(graded_header.end(), {"quality", "quality_reason", "reply"});
+  graded_header.insert(graded_header.end(), {"quality", "image_sha256", "quality_reason", "reply"});
   EXPECT_EQ(graded.header, graded_header);
   ASSERT_EQ(graded.records.size(), c.names.size());
   for (std::size_t i = 0; i < c.names.size(); ++i) {
@@ -232,16 +233,18 @@ void expect_outputs(const Corpus& c, const std::vector<std::string>& quality,
     EXPECT_EQ(f[0], c.names[i]);
     EXPECT_EQ(f[1], c.prompts[i]);
     EXPECT_EQ(f[2], c.seeds[i]);
-    EXPECT_EQ(f[3], quality[i]) << c.names[i] << ": reason " << f[4] << ", reply " << f[5];
+    EXPECT_EQ(f[3], quality[i]) << c.names[i] << ": reason " << f[5] << ", reply " << f[6];
   }
 
   const CsvTable kept = read_csv(c.out / "kept.csv");
   std::vector<std::string> kept_header = kInputHeader;
-  kept_header.push_back("quality");
+  kept_header.insert(kept_header.end(), {"quality", "image_sha256"});
   EXPECT_EQ(kept.header, kept_header);
   std::vector<std::vector<std::string>> expected;
   for (std::size_t i = 0; i < c.names.size(); ++i) {
-    if (is_kept(quality[i], keep)) expected.push_back({c.names[i], c.prompts[i], c.seeds[i], quality[i]});
+    if (is_kept(quality[i], keep))
+      expected.push_back({c.names[i], c.prompts[i], c.seeds[i], quality[i],
+                          sha256_hex({reinterpret_cast<const std::uint8_t*>(c.png[i].data()), c.png[i].size()})});
   }
   std::vector<std::vector<std::string>> got;
   for (const auto& r : kept.records) got.push_back(r.fields);
@@ -337,11 +340,11 @@ TEST(FilterCli, GradesEveryImageAgainstItsOwnPromptParsesNoisyRepliesAndResumesF
   expect_outputs(c, quality);
   const CsvTable graded = read_csv(c.out / "graded.csv");
   ASSERT_EQ(graded.records.size(), 10u);
-  EXPECT_EQ(graded.records[8].fields[5], kHedge);  // the raw reply, kept for a human to read
-  EXPECT_FALSE(graded.records[8].fields[4].empty());
-  EXPECT_EQ(graded.records[4].fields[5], "**High Quality**");
-  EXPECT_EQ(graded.records[9].fields[5], "Answer: low-quality");
-  EXPECT_EQ(graded.records[0].fields[4], "");
+  EXPECT_EQ(graded.records[8].fields[6], kHedge);  // the raw reply, kept for a human to read
+  EXPECT_FALSE(graded.records[8].fields[5].empty());
+  EXPECT_EQ(graded.records[4].fields[6], "**High Quality**");
+  EXPECT_EQ(graded.records[9].fields[6], "Answer: low-quality");
+  EXPECT_EQ(graded.records[0].fields[5], "");
   const json summary = read_json(c.out / "summary.json");
   expect_counts(summary, quality);
   EXPECT_EQ(summary["requests"], 12);
@@ -374,6 +377,20 @@ TEST(FilterCli, GradesEveryImageAgainstItsOwnPromptParsesNoisyRepliesAndResumesF
   expect_counts(summary2, quality);
   expect_outputs(c, quality);
   EXPECT_EQ(read_text((c.out / "kept.csv").string()), kept_before);
+
+  // Issue 18: a grade stands for an image and a prompt; the same image under a changed prompt is asked again.
+  std::string manifest = read_text(c.manifest.string());
+  const std::string old_prompt = "Case 0: small";
+  const auto at = manifest.find(old_prompt);
+  ASSERT_NE(at, std::string::npos);
+  manifest.replace(at, old_prompt.size(), "Case 0: large");
+  std::ofstream(c.manifest, std::ios::binary) << manifest;
+  const auto changed_prompt = run_chexgen(args);
+  ASSERT_EQ(changed_prompt.exit_code, 0) << changed_prompt.err;
+  EXPECT_EQ(vlm.server.requests().size(), 13u);
+  const json summary3 = read_json(c.out / "summary.json");
+  EXPECT_EQ(summary3["asked_this_run"], 1);
+  EXPECT_EQ(summary3["from_journal"], 9);
 }
 
 TEST(FilterCli, RetryableFaultsAreRetriedUntilEveryImageIsGraded) {
@@ -518,10 +535,10 @@ TEST(FilterCli, ErrorsAreRecordedPerImageAndARerunRetriesOnlyThem) {
   expect_outputs(c, quality);  // outputs are written even when some images failed
   CsvTable graded = read_csv(c.out / "graded.csv");
   ASSERT_EQ(graded.records.size(), 6u);
-  EXPECT_THAT(graded.records[1].fields[4], HasSubstr("SyntheticImg_1.png"));
-  EXPECT_THAT(graded.records[2].fields[4], HasSubstr("SyntheticImg_2.png"));
-  EXPECT_THAT(graded.records[3].fields[4], HasSubstr("HTTP 503"));
-  EXPECT_THAT(graded.records[3].fields[4], HasSubstr("the model is overloaded"));
+  EXPECT_THAT(graded.records[1].fields[5], HasSubstr("SyntheticImg_1.png"));
+  EXPECT_THAT(graded.records[2].fields[5], HasSubstr("SyntheticImg_2.png"));
+  EXPECT_THAT(graded.records[3].fields[5], HasSubstr("HTTP 503"));
+  EXPECT_THAT(graded.records[3].fields[5], HasSubstr("the model is overloaded"));
   json summary = read_json(c.out / "summary.json");
   expect_counts(summary, quality);
   EXPECT_EQ(summary["requests"], 6);
@@ -598,12 +615,15 @@ TEST(FilterCli, JsonlManifestRowsAreWrittenWithFileNameAndPrompt) {
   expect_requests_carry_their_own_prompt(vlm.server.requests(), c);
   // docs/curation.md: JSONL and folder input -> CheXGenBench's synthetic shape, img_savename and prompt first.
   const CsvTable graded = read_csv(c.out / "graded.csv");
-  EXPECT_EQ(graded.header, (std::vector<std::string>{"img_savename", "prompt", "quality", "quality_reason", "reply"}));
+  EXPECT_EQ(graded.header, (std::vector<std::string>{"img_savename", "prompt", "quality", "image_sha256",
+                                                      "quality_reason", "reply"}));
   const CsvTable kept = read_csv(c.out / "kept.csv");
-  EXPECT_EQ(kept.header, (std::vector<std::string>{"img_savename", "prompt", "quality"}));
+  EXPECT_EQ(kept.header, (std::vector<std::string>{"img_savename", "prompt", "quality", "image_sha256"}));
   ASSERT_EQ(kept.records.size(), 2u);
-  EXPECT_EQ(kept.records[0].fields, (std::vector<std::string>{c.names[0], c.prompts[0], "High Quality"}));
-  EXPECT_EQ(kept.records[1].fields, (std::vector<std::string>{c.names[1], c.prompts[1], "Medium Quality"}));
+  EXPECT_THAT(kept.records[0].fields,
+              ::testing::ElementsAre(c.names[0], c.prompts[0], "High Quality", ::testing::SizeIs(64)));
+  EXPECT_THAT(kept.records[1].fields,
+              ::testing::ElementsAre(c.names[1], c.prompts[1], "Medium Quality", ::testing::SizeIs(64)));
 }
 
 // Starts chexgen with stdout and stderr going to `log_file`; the caller waits for it.

@@ -337,6 +337,14 @@ TEST(GenerateCli, ARerunMakesOnlyWhatIsMissing) {
   EXPECT_EQ(read_tag(out / "images/SyntheticImg_00000042_000.png"), tag(3, kRows[1].prompt));
 
   EXPECT_THAT(read_text(out / "generations.csv"), HasSubstr(kRows[1].prompt.substr(0, 6)));
+
+  // Issue 18: other settings (here the request field of the seed) make every image again instead of keeping images
+  // that generation.json would then misdescribe.
+  server.clear_requests();
+  r = run_chexgen(api_args(manifest, out, server, {"--seed-field", "random_seed", "--seed", "3"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server.requests().size(), 4u);
+  EXPECT_THAT(r.out, HasSubstr("(4 made now, 0 from an earlier run)"));
 }
 
 // Starts chexgen without waiting for it; its output goes to `log`.

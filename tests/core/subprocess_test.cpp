@@ -1,4 +1,6 @@
 // Running a shell command: every output line handed over, the exit status or signal, the tail of stderr.
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -30,6 +32,20 @@ TEST(RunShell, ASignalIsReportedAndOnlyTheLastStderrBytesAreKept) {
       "for i in $(seq 1 200); do echo line$i >&2; done", [](const std::string&) {}, 12);
   EXPECT_EQ(loud.status, 0);
   EXPECT_EQ(loud.stderr_tail, "199\nline200\n");  // the last 12 bytes
+}
+
+// Issue 18: the command is waited for, not every process that inherited its output. The command leaves a process
+// holding its stdout for a minute and prints its pid; run_shell returns while that process still lives.
+TEST(RunShell, ReturnsWhenTheCommandExitsThoughItsChildStillHoldsTheOutput) {
+  std::vector<std::string> lines;
+  const ShellOutcome r =
+      run_shell("sleep 60 & echo \"$!\"; echo done", [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_EQ(r.status, 0);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1], "done");
+  const pid_t left_running = static_cast<pid_t>(std::stol(lines[0]));
+  EXPECT_EQ(::kill(left_running, 0), 0) << "run_shell waited for the background process";
+  ::kill(left_running, SIGKILL);
 }
 
 TEST(ShellQuote, OneWordForTheShell) {

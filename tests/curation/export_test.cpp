@@ -17,6 +17,7 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/data/label_set.h"
+#include "chexgen/core/hash.h"
 #include "chexgen/data/manifest.h"
 #include "chexgen/image/decode.h"
 
@@ -77,6 +78,34 @@ fs::path write_graded(const fs::path& dir) {
                  "images/SyntheticImg_4.png,Pneumothorax.,\"{'Pneumothorax': 1.0}\",s4,0,639,unparsed\n"
                  "images/SyntheticImg_5.png,Fracture.,\"{'Fracture': 1.0}\",s5,0,639,error\n");
   return dir / "graded.csv";
+}
+
+// Issue 18: a kept.csv made before the images were regenerated must not ship the new, never graded, images with the
+// old grades. The filter writes each graded image's SHA-256; export compares it with the file it is about to copy.
+TEST(Export, AnImageChangedSinceItWasGradedIsRefused) {
+  const auto dir = fresh_dir("regraded");
+  write_image(dir / "a.png", 1);
+  write_image(dir / "b.png", 2);
+  const auto sha = [](const fs::path& p) {
+    const std::string bytes = read_file_bytes(p);
+    return sha256_hex({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  };
+  write_text(dir / "kept.csv", "img_savename,prompt,chexpert_labels,quality,image_sha256\n"
+                               "a.png,A.,{},High Quality," + sha(dir / "a.png") + "\n"
+                               "b.png,B.,{},High Quality," + sha(dir / "b.png") + "\n");
+  write_image(dir / "b.png", 3);  // regenerated after the filter ran
+  ErrorReport errors;
+  try {
+    export_dataset(read(dir / "kept.csv"), dir / "out", ExportOptions{}, errors);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("kept.csv:3: column 'img_savename': image '"));
+    EXPECT_THAT(e.what(), HasSubstr("the image has changed since it was graded"));
+  }
+  EXPECT_FALSE(fs::exists(dir / "out" / "metadata.jsonl"));
+  write_image(dir / "b.png", 2);  // the graded content again: exported
+  ErrorReport none;
+  EXPECT_EQ(export_dataset(read(dir / "kept.csv"), dir / "out", ExportOptions{}, none).n_exported, 2u);
 }
 
 TEST(Export, WritesTheKeptRowsInSynthChexShape) {
@@ -370,6 +399,16 @@ TEST(Export, RefusesFoldersItDoesNotOwn) {
   const fs::path manifest = write_graded(dir);
   write_image(dir / "out/images/someone_elses.png", 7);
   ErrorReport errors;
+  // A folder without chexgen's marker is refused as a whole (core/files.h), before anything is read or written.
+  try {
+    export_dataset(read(manifest), dir / "out", ExportOptions{}, errors);
+    FAIL() << "expected an OutputError";
+  } catch (const OutputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("out: the folder is not empty and was not made by chexgen"));
+  }
+  // In a folder of chexgen's (made by another command), the images folder must still hold only the export's files.
+  write_text(dir / "out" / std::string(kOutputMarker), "");
+  write_text(dir / std::string(kOutputMarker), "");  // the generation folder, as chexgen generate leaves it
   try {
     export_dataset(read(manifest), dir / "out", ExportOptions{}, errors);
     FAIL() << "expected a UsageError";

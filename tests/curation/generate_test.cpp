@@ -393,7 +393,10 @@ TEST(GenerateCommand, PromptsWithLineBreaksNeedTheJobsFile) {
   const Dataset d = read_csv_manifest(dir,
                                       "path,annotated_prompt,chexpert_labels\n"
                                       "a.png,One.,{}\n"
-                                      "b.png,\"Findings: none.\nImpression: normal.\",{}\n");
+                                      "b.png,\"Findings: none.\nImpression: normal.\",{}\n"
+                                      // Python's splitlines() splits at U+2028 and \v too (issue 18)
+                                      "c.png,Left\xe2\x80\xa8" "effusion.,{}\n"
+                                      "d.png,Right\veffusion.,{}\n");
   ErrorReport errors;
   const GenerationPlan plan = plan_generations(d, {}, errors);
   GenerationOptions go;
@@ -407,6 +410,7 @@ TEST(GenerateCommand, PromptsWithLineBreaksNeedTheJobsFile) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.where().row, 3u);
     EXPECT_THAT(e.reason(), HasSubstr("line break"));
+    EXPECT_THAT(e.reason(), HasSubstr("(and 2 more prompts with line breaks)"));
   }
   // Reading only the JSON Lines file, the same prompt is fine.
   go.backend = CommandBackend{

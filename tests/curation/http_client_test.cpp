@@ -160,6 +160,64 @@ TEST(ApiClient, ClientErrorsStopAtOnceWithTheServersMessage) {
   }
 }
 
+// Issue 18: a reply body is capped (after decompression) instead of growing without bound, and the cap stops the run
+// at once (the same request would bring the same reply).
+TEST(ApiClient, AReplyLargerThanTheCapStopsTheRunWithoutRetrying) {
+  FakeOpenAiServer server;
+  server.on_chat([](const LoggedRequest&) {
+    FakeReply r = FakeOpenAiServer::chat_reply(std::string(3 << 20, 'x'));  // 3 MiB of content
+    return r;
+  });
+  RetryPolicy policy = fast_policy();
+  policy.max_reply_bytes = std::size_t{1} << 20;
+  ApiClient client(server.base_url(), "", policy);
+  try {
+    client.post_json("/v1/chat/completions", kBody);
+    FAIL() << "a 3 MiB reply passed a 1 MiB cap";
+  } catch (const ServiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("the reply is larger than 1 MiB, the limit (--max-reply-mb)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(server.requests().size(), 1u);
+  policy.max_reply_bytes = std::size_t{4} << 20;  // under the cap: read whole
+  ApiClient roomy(server.base_url(), "", policy);
+  EXPECT_EQ(roomy.post_json("/v1/chat/completions", kBody)["choices"][0]["message"]["content"].get<std::string>().size(),
+            std::size_t{3} << 20);
+}
+
+// Issue 18: a server's error text reaches the terminal without its escape sequences, and an error body nested
+// 200,000 deep is shown as text instead of crashing the client.
+TEST(ApiClient, HostileErrorBodiesAreShownSafely) {
+  FakeOpenAiServer server;
+  server.on_chat([](const LoggedRequest&) {
+    return FakeOpenAiServer::error_reply(400, "bad \x1b]0;owned\x07\x1b[2J request");
+  });
+  ApiClient client(server.base_url(), "", fast_policy());
+  try {
+    client.post_json("/v1/chat/completions", kBody);
+    FAIL() << "HTTP 400 was not an error";
+  } catch (const ServiceError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\x1b'), std::string::npos) << what;
+    EXPECT_NE(what.find("bad \\x1b]0;owned\\x07\\x1b[2J request"), std::string::npos) << what;
+  }
+  FakeOpenAiServer deep;
+  deep.on_chat([](const LoggedRequest&) {
+    FakeReply r;
+    r.status = 400;
+    r.body = "{\"detail\": " + std::string(200000, '[') + std::string(200000, ']') + "}";
+    return r;
+  });
+  ApiClient deep_client(deep.base_url(), "", fast_policy());
+  try {
+    deep_client.post_json("/v1/chat/completions", kBody);
+    FAIL() << "HTTP 400 was not an error";
+  } catch (const ServiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("HTTP 400: {\"detail\": [[[["), std::string::npos);
+  }
+}
+
 TEST(ApiClient, GivesUpAfterMaxAttemptsNamingTheLastFault) {
   FakeOpenAiServer server;
   server.on_chat([](const LoggedRequest&) { return FakeOpenAiServer::error_reply(502, "upstream down"); });

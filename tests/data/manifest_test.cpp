@@ -352,7 +352,7 @@ TEST(JsonlManifest, BadLines) {
   std::vector<std::string> messages;
   for (const auto& e : errors.errors()) messages.emplace_back(e.what());
   EXPECT_EQ(messages[0], f + ":2: column 'labels_dict': label 'Edema' has value 0.5; expected 1, 0, -1 or null");
-  EXPECT_EQ(messages[1], f + ":3: not valid JSON (at character 2 of the line)");
+  EXPECT_EQ(messages[1], f + ":3: not valid JSON (at byte 2)");
   EXPECT_EQ(messages[2], f + ":4: a line must hold one JSON object");
   EXPECT_EQ(messages[3], f + ":5: column 'file_name': no 'file_name' key (the image path)");
   EXPECT_EQ(messages[4].rfind(f + ":6: column 'labels_dict': unknown label 'Oedema'", 0), 0u) << messages[4];

@@ -6,6 +6,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include "chexgen/core/error.h"
 #include "chexgen/features/feature_store.h"
 
@@ -98,6 +100,30 @@ TEST(FeatureStore, ChangedColumnsAreRefused) {
   const auto root = fresh_dir("columns");
   { FeatureStore a(root, "same id", kColumns); }
   EXPECT_THROW(FeatureStore(root, "same id", std::vector<std::string>{"a", "b"}), InputError);
+  std::filesystem::remove_all(root);
+}
+
+// Issue 18: a second writer of the same rows would cut off the first one's half-written record as a torn tail. It is
+// refused, naming the holder (here this very process, through a second open of the same rows); once the first store
+// is closed the rows open again.
+TEST(FeatureStore, ASecondWriterIsRefusedNamingTheHolder) {
+  const auto root = fresh_dir("lock");
+  {
+    FeatureStore first(root, "locked extractor", kColumns);
+    first.put(key(1), std::vector<double>{1, 2, 3});
+    try {
+      FeatureStore second(root, "locked extractor", kColumns);
+      ADD_FAILURE() << "a second writer was let in";
+    } catch (const OutputError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("the feature store is in use by process " + std::to_string(::getpid())),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find("give this run another --store"), std::string::npos) << message;
+    }
+  }
+  FeatureStore again(root, "locked extractor", kColumns);
+  EXPECT_EQ(again.find(key(1)), (std::vector<double>{1, 2, 3}));
   std::filesystem::remove_all(root);
 }
 

@@ -44,7 +44,11 @@ TEST(ImageSize, ParsesSquareAndRectangle) {
   EXPECT_EQ(rect.width, 640);
   EXPECT_EQ(rect.height, 480);
   EXPECT_EQ(parse_image_size("1x1").width, 1);
-  EXPECT_EQ(parse_image_size("65536").height, max_resize_side_px);
+  EXPECT_EQ(parse_image_size("65536x1").width, max_resize_side_px);
+  // Issue 18: the side limit alone let 65536 x 65536 (4.3 G pixels) through to a failed allocation; the pixel limit
+  // that decoding applies refuses it with a message.
+  EXPECT_THROW((void)parse_image_size("65536"), UsageError);
+  EXPECT_EQ(parse_image_size("8192").width, 8192);  // 2^26 pixels: the default limit itself
 }
 
 TEST(ImageSize, RejectsMalformedOrOutOfRangeSizes) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -55,13 +56,31 @@ ShellOutcome run_shell(const std::string& command, const std::function<void(cons
       buffer.clear();
     }
   };
+  // The command is done when its shell exits, not when every process that inherited its output has closed it: a
+  // server it started in the background may hold the pipes for hours. After the exit, what is already in the pipes
+  // is read (for at most a second), and the rest belongs to whatever the command left running.
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char chunk[4096];
+  int status = 0;
+  bool exited = false;
+  std::chrono::steady_clock::time_point drain_until;
+  const auto check_exit = [&] {
+    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+  };
   while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    const int ready = ::poll(fds, 2, exited ? 0 : 100);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (ready == 0 || (exited && std::chrono::steady_clock::now() > drain_until)) {
+      if (exited) break;
+      check_exit();
+      continue;
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -83,12 +102,14 @@ ShellOutcome run_shell(const std::string& command, const std::function<void(cons
       }
       emit_lines(pending[i], false);
     }
+    check_exit();
   }
-  for (auto& fd : fds) {
-    if (fd.fd >= 0) ::close(fd.fd);
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0) continue;
+    ::close(fds[i].fd);
+    emit_lines(pending[i], true);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (!exited && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status)) {
     outcome.status = WEXITSTATUS(status);

@@ -1,3 +1,4 @@
+#include "chexgen/core/json.h"
 #include "chexgen/curation/export.h"
 
 #include <algorithm>
@@ -18,7 +19,7 @@
 #include "chexgen/core/version.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/data/label_dict.h"
-#include "chexgen/data/utf8.h"
+#include "chexgen/core/utf8.h"
 #include "chexgen/image/decode.h"
 
 namespace chexgen {
@@ -72,14 +73,22 @@ InputError image_error(const Dataset& d, const Sample& s, const std::string& rea
   return InputError(sample_location(d, s), fmt::format("image '{}': {}", s.image_path.string(), reason));
 }
 
-// Reads a kept row's image into `bytes` and checks it: chexgen decodes it, and it is a PNG or JPEG (imagefolder does
-// not load DICOM). Returns the problem, named by the manifest row, or nullopt.
+// Reads a kept row's image into `bytes` and checks it: chexgen decodes it, it is a PNG or JPEG (imagefolder does not
+// load DICOM), and, when the row says which content was graded (the filter's image_sha256), it is that content.
+// Returns the problem, named by the manifest row, or nullopt.
 std::optional<InputError> read_checked_image(const Dataset& d, const Sample& s, std::string& bytes) {
   try {
     bytes = read_file_bytes(s.image_path);
     decode_image_u8(as_bytes(bytes), s.image_path.string(), ColorMode::gray);
   } catch (const InputError& e) {
     return image_error(d, s, e.reason());
+  }
+  if (const std::string* graded = s.extra_value("image_sha256"); graded != nullptr && !graded->empty()) {
+    if (sha256_hex(as_bytes(bytes)) != *graded) {
+      return image_error(d, s,
+                         "the image has changed since it was graded (its SHA-256 is not the row's image_sha256): "
+                         "grade it again with chexgen filter before exporting it");
+    }
   }
   const ImageFormat format = sniff_image_format(as_bytes(bytes));
   if (format != ImageFormat::png && format != ImageFormat::jpeg) {
@@ -93,14 +102,8 @@ bool image_extension_ok(const fs::path& name) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-nlohmann::json read_json_object(const fs::path& path) {
-  const std::string text = read_file_bytes(path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(Location{path.string()}, fmt::format("not valid JSON (at byte {})", e.byte));
-  }
+nlohmann::json read_json_object(const fs::path& path, ReadAs role = ReadAs::input) {
+  const nlohmann::json j = parse_json(read_file_bytes(path, role), Location{path.string()});
   if (!j.is_object()) throw InputError(Location{path.string()}, "expected a JSON object");
   return j;
 }
@@ -135,7 +138,7 @@ std::set<std::string> earlier_export_names(const fs::path& out_dir) {
   std::error_code ec;
   if (fs::is_regular_file(out_dir / kPendingFile, ec)) {
     try {
-      const auto j = read_json_object(out_dir / kPendingFile);
+      const auto j = read_json_object(out_dir / kPendingFile, ReadAs::own_output);
       if (j.contains("files") && j["files"].is_array()) {
         for (const auto& f : j["files"]) {
           if (!f.is_string()) continue;
@@ -149,14 +152,14 @@ std::set<std::string> earlier_export_names(const fs::path& out_dir) {
   bool ours = false;
   if (fs::is_regular_file(out_dir / "export.json", ec)) {
     try {
-      ours = optional_string(read_json_object(out_dir / "export.json"), "tool") == "chexgen export";
+      ours = optional_string(read_json_object(out_dir / "export.json", ReadAs::own_output), "tool") == "chexgen export";
     } catch (const InputError&) {
     }
   }
   if (!ours || !fs::is_regular_file(out_dir / "metadata.jsonl", ec)) return names;
   std::string text;
   try {
-    text = read_file_bytes(out_dir / "metadata.jsonl");
+    text = read_file_bytes(out_dir / "metadata.jsonl", ReadAs::own_output);
   } catch (const InputError&) {
     return names;
   }
@@ -164,7 +167,7 @@ std::set<std::string> earlier_export_names(const fs::path& out_dir) {
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    const auto line = nlohmann::json::parse(text.substr(pos, end - pos), nullptr, false);
+    const auto line = try_parse_json(std::string_view(text).substr(pos, end - pos)).value_or(nlohmann::json());
     pos = end + 1;
     if (!line.is_object()) continue;
     const std::string file = optional_string(line, "file_name");
@@ -771,6 +774,7 @@ ExportSummary export_dataset(const Dataset& dataset, const fs::path& out_dir, co
   const auto start = std::chrono::steady_clock::now();
   const LabelSet chexpert = LabelSet::chexpert14();
 
+  claim_output_folder(out_dir, "chexgen export");
   ExportSummary summary;
   summary.n_rows = dataset.samples.size();
   summary.has_quality = has_quality_column(dataset);

@@ -56,7 +56,7 @@ ojson run_record(const FilterOptions& options, const std::string& base_url) {
 void check_run_record(const Journal& journal, const ojson& expected) {
   const nlohmann::json& first = journal.records().front();
   for (const char* key : {"model", "meta_prompt_sha256", "question_template", "max_tokens"}) {
-    if (!first.contains(key) || first[key] != expected[key]) {
+    if (!first.contains(key) || first[key] != nlohmann::json(expected[key])) {
       const std::string was = first.contains(key) ? first[key].dump() : "(absent)";
       throw UsageError(fmt::format(
           "{}: this journal was made with {} {}, not {}; its answers cannot be mixed with this run's. Use another "
@@ -93,6 +93,7 @@ std::map<std::string, ImageResult> finished_in_journal(const Journal& journal) {
     result.reason = r.value("reason", "");
     result.requests = r.value("requests", 0);
     result.image_sha256 = r.value("image_sha256", "");
+    result.prompt_sha256 = r.value("prompt_sha256", "");
     result.from_journal = true;
     done[id] = std::move(result);
   }
@@ -215,8 +216,11 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
     try {
       std::string bytes = read_file_bytes(s.image_path);
       result.image_sha256 = sha256_hex(as_bytes(bytes));
+      result.prompt_sha256 = sha256_hex(as_bytes(*s.prompt));
+      // A grade stands for this image and this prompt: a change in either asks again.
       const auto found = earlier.find(s.id);
-      if (found != earlier.end() && found->second.image_sha256 == result.image_sha256) {
+      if (found != earlier.end() && found->second.image_sha256 == result.image_sha256 &&
+          found->second.prompt_sha256 == result.prompt_sha256) {
         result = found->second;
         reused.fetch_add(1);
         return;
@@ -258,6 +262,7 @@ FilterRun run_filter(const Dataset& dataset, const FilterOptions& options, ApiCl
                           {"image", s.image_ref},
                           {"row", s.row},
                           {"image_sha256", result.image_sha256},
+                          {"prompt_sha256", result.prompt_sha256},
                           {"outcome", outcome_name(result.outcome)},
                           {"grade", result.grade ? nlohmann::json(std::string(grade_name(*result.grade))) : nullptr},
                           {"reply", result.reply},
@@ -363,7 +368,7 @@ nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const Filter
                                             const std::string& base_url, const std::filesystem::path& image_root,
                                             const std::filesystem::path& out_dir) {
   InputRows rows = input_rows(dataset);
-  for (const char* added : {"quality", "quality_reason", "reply"}) {
+  for (const char* added : {"quality", "image_sha256", "quality_reason", "reply"}) {
     if (std::find(rows.header.begin(), rows.header.end(), added) != rows.header.end()) {
       throw InputError(Location(dataset.source.string(), 1, added),
                        fmt::format("the manifest already has a column '{}', which the filter writes", added));
@@ -371,9 +376,10 @@ nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const Filter
   }
 
   std::vector<std::string> graded_header = rows.header;
-  graded_header.insert(graded_header.end(), {"quality", "quality_reason", "reply"});
+  // image_sha256: the content the grade was given for; export refuses an image that no longer has it.
+  graded_header.insert(graded_header.end(), {"quality", "image_sha256", "quality_reason", "reply"});
   std::vector<std::string> kept_header = rows.header;
-  kept_header.push_back("quality");
+  kept_header.insert(kept_header.end(), {"quality", "image_sha256"});
   std::string graded = csv_record(graded_header) + "\n", kept = csv_record(kept_header) + "\n";
 
   ojson counts = ojson::object();
@@ -385,6 +391,7 @@ nlohmann::ordered_json write_filter_outputs(const Dataset& dataset, const Filter
     counts[label] = counts[label].get<std::size_t>() + 1;
     std::vector<std::string> cells = rows.cells[i];
     cells.push_back(label);
+    cells.push_back(r.image_sha256);
     if (is_kept(r, options)) {
       ++n_kept;
       kept += csv_record(cells) + "\n";

@@ -56,6 +56,7 @@ struct ImageResult {
   int requests = 0;            // chat requests made for this image (a reply that does not parse is asked twice)
   bool from_journal = false;   // taken from an earlier run's journal, not asked in this run
   std::string image_sha256;
+  std::string prompt_sha256;  // of the prompt the image was graded against
 };
 
 struct FilterRun {

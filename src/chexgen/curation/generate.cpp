@@ -78,6 +78,11 @@ std::string size_mismatch(const CheckedImage& image, const ImageSize& size) {
   return fmt::format("{}x{}, not the {} asked for (--size)", image.width, image.height, image_size_name(size));
 }
 
+nlohmann::json image_settings(const GenerationOptions& options) {
+  const auto* api = std::get_if<ImagesApiBackend>(&options.backend);
+  return nlohmann::json{{"size", image_size_name(options.size)}, {"seed_field", api != nullptr ? api->seed_field : ""}};
+}
+
 }  // namespace generate_detail
 
 namespace {
@@ -252,6 +257,7 @@ GenerationRun generate_images(const Dataset& dataset, const GenerationPlan& plan
     }
   }
 
+  claim_output_folder(out_dir, "chexgen generate");
   std::error_code ec;
   fs::create_directories(out_dir / "images", ec);
   if (ec) {
@@ -275,6 +281,7 @@ GenerationRun generate_images(const Dataset& dataset, const GenerationPlan& plan
     }
     if (r.contains("file_name") && r["file_name"].is_string()) done_records[r["file_name"].get<std::string>()] = &r;
   }
+  const nlohmann::json settings = image_settings(options);  // other settings: the image is made again
   std::vector<const GenerationJob*> pending;
   GenerationRun run;
   run.n_images = plan.jobs.size();
@@ -283,6 +290,7 @@ GenerationRun generate_images(const Dataset& dataset, const GenerationPlan& plan
     const auto it = done_records.find(job.file_name);
     const bool done = it != done_records.end() && it->second->value("prompt_sha256", "") == sha256_of(job.prompt) &&
                       it->second->contains("seed") && (*it->second)["seed"] == job.seed &&
+                      it->second->value("settings", nlohmann::json()) == settings &&
                       fs::is_regular_file(out_dir / "images" / job.file_name, ec);
     if (done) {
       ++run.n_from_journal;

@@ -13,6 +13,21 @@
 
 namespace chexgen::generate_detail {
 
+namespace {
+
+// True if some line-splitting convention would split `text`: besides \n and \r, Python's str.splitlines() also splits
+// at \v, \f, \x1c, \x1d, \x1e, U+0085, U+2028 and U+2029, so a prompt holding one would shift every later line of
+// prompts.txt for a generator that reads it that way.
+bool has_line_separator(std::string_view text) {
+  if (text.find_first_of("\n\r\v\f\x1c\x1d\x1e") != std::string_view::npos) return true;
+  for (const std::string_view sep : {"\xc2\x85", "\xe2\x80\xa8", "\xe2\x80\xa9"}) {
+    if (text.find(sep) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void run_command_batches(const CommandBackend& backend, const ImageSize& size,
                          const std::vector<const GenerationJob*>& jobs, const fs::path& out_dir, Driver& driver,
                          GenerationRun& run) {
@@ -27,12 +42,13 @@ void run_command_batches(const CommandBackend& backend, const ImageSize& size,
     ErrorReport errors;
     std::vector<bool> reported(dataset.samples.size(), false);
     for (const GenerationJob* job : jobs) {
-      if (reported[job->sample] || job->prompt.find_first_of("\r\n") == std::string::npos) continue;
+      if (reported[job->sample] || !has_line_separator(job->prompt)) continue;
       reported[job->sample] = true;
       const Sample& s = dataset.samples[job->sample];
       errors.add(InputError(s.row == 0 ? Location(s.image_path.string()) : Location(dataset.source.string(), s.row),
-                            "the prompt has a line break, which {prompts_file} (one prompt per line) cannot hold; "
-                            "remove it, or let the command read {jobs_file} instead"));
+                            "the prompt has a line break (or another character that splits lines, such as \\v, \\f "
+                            "or U+2028), which {prompts_file} (one prompt per line) cannot hold; remove it, or let "
+                            "the command read {jobs_file} instead"));
     }
     if (!errors.empty()) {
       const InputError& first = errors.errors().front();

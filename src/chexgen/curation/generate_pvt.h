@@ -42,6 +42,10 @@ CheckedImage check_image(std::string bytes, const std::string& source);
 // "8x8, not the 16x16 asked for (--size)"
 std::string size_mismatch(const CheckedImage& image, const ImageSize& size);
 
+// The settings besides backend, model, prompt and seed that decide an image: its size and, for the Images API, the
+// field the seed is sent in. A journaled image is reused only when they are the same as this run's.
+nlohmann::json image_settings(const GenerationOptions& options);
+
 // Serialises the caller's callbacks and does the bookkeeping every finished image needs.
 class Driver {
  public:
@@ -72,7 +76,8 @@ class Driver {
                      {"prompt_sha256", sha256_of(job.prompt)},
                      {"image_sha256", sha256_of(image.png)},
                      {"backend", backend_name(options_.backend)},
-                     {"model", backend_model(options_.backend)}});
+                     {"model", backend_model(options_.backend)},
+                     {"settings", image_settings(options_)}});
     std::lock_guard lock(mutex_);
     ++generated_;
     if (options_.callbacks.image_done) options_.callbacks.image_done();

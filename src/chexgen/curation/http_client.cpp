@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "chexgen/core/json.h"
 #include "chexgen/core/numeric.h"
 
 namespace chexgen {
@@ -27,11 +28,20 @@ struct Attempt {
   long status = 0;
   std::string body;
   std::optional<double> retry_after_s;
+  std::size_t max_body_bytes = 0;
+  bool body_too_large = false;  // the transfer was stopped when the body (after decompression) passed max_body_bytes
 };
 
+// Bodies arrive here decompressed, so the cap bounds both an endless reply and a gzip bomb.
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* a = static_cast<Attempt*>(user);
+  const std::size_t n = size * count;
+  if (a->body.size() + n > a->max_body_bytes) {
+    a->body_too_large = true;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
+  a->body.append(data, n);
+  return n;
 }
 
 std::string trim(std::string_view s) {
@@ -100,13 +110,15 @@ Attempt send_once(const std::string& url, const std::string& api_key, const std:
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
+  a.max_body_bytes = policy.max_reply_bytes;
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: safe in threads
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(policy.timeout_s * 1000));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(policy.connect_timeout_s * 1000));
+  // At least 1 ms: curl reads 0 as "no timeout".
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, std::max(1L, std::lround(policy.timeout_s * 1000)));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, std::lround(policy.connect_timeout_s * 1000)));
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "chexgen");
 
@@ -120,21 +132,24 @@ Attempt send_once(const std::string& url, const std::string& api_key, const std:
 }
 
 // The service's own explanation from an error body: OpenAI's {"error": {"message": ...}}, {"error": "..."},
-// FastAPI's {"detail": ...}, or the start of the body as text.
+// FastAPI's {"detail": ...}, or the start of the body as text; made safe to print (no terminal escapes).
 std::string service_message(const std::string& body) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.is_object()) {
-    if (j.contains("error")) {
-      const auto& e = j["error"];
-      if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
-      if (e.is_string()) return e.get<std::string>();
-    }
-    if (j.contains("detail")) return j["detail"].is_string() ? j["detail"].get<std::string>() : j["detail"].dump();
-    if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
+  const nlohmann::json j = try_parse_json(body).value_or(nlohmann::json());
+  std::string text;
+  if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("message") &&
+      j["error"]["message"].is_string()) {
+    text = j["error"]["message"].get<std::string>();
+  } else if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+    text = j["error"].get<std::string>();
+  } else if (j.is_object() && j.contains("detail")) {
+    text = j["detail"].is_string() ? j["detail"].get<std::string>()
+                                   : j["detail"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    text = j["message"].get<std::string>();
+  } else {
+    text = trim(body);
   }
-  std::string text = trim(body);
-  if (text.size() > 300) text = text.substr(0, 300) + "...";
-  return text.empty() ? "(empty body)" : text;
+  return text.empty() ? "(empty body)" : printable_text(text, 300);
 }
 
 bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
@@ -177,10 +192,16 @@ nlohmann::json ApiClient::post_json(const std::string& path, const nlohmann::jso
     if (a.code == CURLE_URL_MALFORMAT || a.code == CURLE_UNSUPPORTED_PROTOCOL) {
       throw UsageError(fmt::format("--base-url: cannot send to {}: {}", url, a.curl_error));
     }
+    if (a.body_too_large) {  // the same request would bring the same reply: not retried
+      throw ServiceError(fmt::format("POST {}: the reply is larger than {} MiB, the limit (--max-reply-mb); it is "
+                                     "not read further",
+                                     url, policy_.max_reply_bytes >> 20));
+    }
     if (a.code != CURLE_OK) {
       last_fault = a.curl_error;
     } else if (a.status >= 200 && a.status < 300) {
-      nlohmann::json reply = nlohmann::json::parse(a.body, nullptr, false);
+      std::optional<nlohmann::json> parsed = try_parse_json(a.body);
+      nlohmann::json reply = parsed ? std::move(*parsed) : nlohmann::json(nlohmann::json::value_t::discarded);
       if (reply.is_discarded()) {
         last_fault = fmt::format("HTTP {} with a body that is not JSON: {}", a.status, service_message(a.body));
       } else {

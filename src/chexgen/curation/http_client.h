@@ -25,6 +25,9 @@ struct RetryPolicy {
   double max_retry_after_s = 600.0;  // a Retry-After longer than this is capped to it
   double timeout_s = 300.0;          // one attempt, connection to last byte
   double connect_timeout_s = 10.0;
+  // A reply body larger than this, after decompression, stops the run (ServiceError); 512 MiB holds several
+  // base64-encoded 16-bit 2048 x 2048 images.
+  std::size_t max_reply_bytes = std::size_t{512} << 20;
 };
 
 // A reply that arrived but cannot be used (not JSON, a JSON shape the caller does not recognise). The validator

@@ -1,3 +1,4 @@
+#include "chexgen/core/json.h"
 #include "chexgen/curation/journal.h"
 
 #include <fcntl.h>
@@ -24,7 +25,7 @@ namespace {
 Journal::Journal(std::filesystem::path path) : path_(std::move(path)) {
   std::string text;
   std::error_code ec;
-  if (std::filesystem::exists(path_, ec)) text = read_file_bytes(path_);
+  if (std::filesystem::exists(path_, ec)) text = read_file_bytes(path_, ReadAs::own_output);
 
   std::size_t complete = 0;  // bytes up to and including the last newline
   std::size_t line_start = 0;
@@ -37,8 +38,8 @@ Journal::Journal(std::filesystem::path path) : path_(std::move(path)) {
     line_start = newline + 1;
     complete = line_start;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (record.is_discarded() || !record.is_object()) {
+    nlohmann::json record = try_parse_json(line).value_or(nlohmann::json());
+    if (!record.is_object()) {
       throw InputError(Location(path_.string(), line_number),
                        "journal line is not a JSON object; the journal is damaged (move it away to start over)");
     }

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/files.h"
-#include "chexgen/data/utf8.h"
+#include "chexgen/core/utf8.h"
 
 namespace chexgen {
 namespace {

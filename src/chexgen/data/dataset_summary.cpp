@@ -10,7 +10,7 @@
 #include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 #include "chexgen/core/parallel.h"
-#include "chexgen/data/utf8.h"
+#include "chexgen/core/utf8.h"
 
 namespace chexgen {
 namespace {

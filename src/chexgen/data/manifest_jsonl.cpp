@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/json.h"
 #include "chexgen/core/files.h"
 #include "chexgen/data/manifest_pvt.h"
-#include "chexgen/data/utf8.h"
+#include "chexgen/core/utf8.h"
 
 namespace chexgen::manifest_detail {
 namespace {
@@ -59,13 +60,7 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
       if (const auto bad = find_invalid_utf8(content)) {
         throw InputError({source, line}, fmt::format("invalid UTF-8 at byte {} of the line", *bad + 1));
       }
-      nlohmann::json object;
-      try {
-        object = nlohmann::json::parse(content);
-      } catch (const nlohmann::json::parse_error& e) {
-        // e.byte is 1-based within the line.
-        throw InputError({source, line}, fmt::format("not valid JSON (at character {} of the line)", e.byte));
-      }
+      nlohmann::json object = parse_json(content, Location{source, line});
       if (!object.is_object()) throw InputError({source, line}, "a line must hold one JSON object");
       rows.push_back(JsonRow{line, std::move(object)});
     } catch (const InputError& e) {

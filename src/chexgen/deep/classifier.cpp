@@ -1,3 +1,4 @@
+#include "chexgen/core/files.h"
 #include "chexgen/deep/classifier.h"
 
 #include <array>
@@ -224,9 +225,8 @@ torch::Device training_device(DeviceChoice choice) {
 }
 
 void load_state_dict(torch::nn::Module& module, const std::filesystem::path& file, const std::string& skip_prefix) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(Location{file.string()}, "cannot open the weights file");
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_file_bytes(file);
+  const std::vector<char> bytes(text.begin(), text.end());
   c10::IValue loaded;
   try {
     loaded = torch::pickle_load(bytes);

@@ -1,3 +1,4 @@
+#include "chexgen/core/json.h"
 #include "chexgen/deep/model_spec.h"
 
 #include <algorithm>
@@ -49,12 +50,7 @@ std::string file_sha256(const std::filesystem::path& file) {
 }
 
 json read_sidecar(const std::filesystem::path& sidecar, const Location& where) {
-  json j;
-  try {
-    j = json::parse(read_file_bytes(sidecar));
-  } catch (const json::parse_error& e) {
-    throw InputError(where, fmt::format("not valid JSON: {}", e.what()));
-  }
+  const json j = parse_json(read_file_bytes(sidecar), where);
   if (!j.is_object()) throw InputError(where, "the sidecar must be a JSON object");
   return j;
 }

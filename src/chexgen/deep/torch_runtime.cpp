@@ -1,3 +1,4 @@
+#include "chexgen/core/files.h"
 #include "chexgen/deep/torch_runtime_pvt.h"
 
 #include <ATen/Parallel.h>
@@ -36,6 +37,7 @@ LoadedModule load_module(const std::filesystem::path& path, const RunOptions& op
   LoadedModule m;
   m.device = (options.device != DeviceChoice::cpu && cuda) ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
   if (m.device.is_cpu()) at::set_num_threads(resolve_threads(options.threads));
+  note_input_file(path);
   try {
     m.module = torch::jit::load(path.string(), m.device);
     m.module.eval();

@@ -1,9 +1,11 @@
 #include "chexgen/features/feature_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -15,6 +17,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
+#include "chexgen/core/json.h"
 
 namespace chexgen::features {
 namespace {
@@ -52,13 +55,8 @@ FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extrac
     throw OutputError(fmt::format("{}: cannot create the feature store directory: {}", dir_.string(), ec.message()));
   const std::filesystem::path meta = dir_ / "meta.json";
   if (std::filesystem::exists(meta)) {
-    std::ifstream in(meta);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(Location{meta.string()}, fmt::format("not a feature store description: {}", e.what()));
-    }
+    const nlohmann::json j = parse_json(read_file_bytes(meta, ReadAs::own_output), Location{meta.string()});
+    if (!j.is_object()) throw InputError(Location{meta.string()}, "not a feature store description (not an object)");
     if (j.value("format_version", 0) != kFormatVersion || j.value("extractor_id", std::string()) != extractor_id_ ||
         j.value("columns", std::vector<std::string>()) != columns_)
       throw InputError(Location{meta.string()},
@@ -79,10 +77,42 @@ FeatureStore::~FeatureStore() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+// One writer per extractor's rows at a time: an advisory lock on rows.bin, held while the store is open. A second
+// process would cut off the first one's record in the middle of its write as a torn tail, losing rows, so it is
+// refused with the holder's description (written beside the rows once the lock is ours).
+void FeatureStore::lock_for_writing() {
+  const std::filesystem::path holder = dir_ / "writer.txt";
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (err != EWOULDBLOCK) {
+      throw OutputError(fmt::format("{}: cannot lock the feature store: {}", dir_.string(), std::strerror(err)));
+    }
+    std::string who = "another process";
+    try {
+      who = printable_text(read_file_bytes(holder, ReadAs::own_output), 500);
+      while (!who.empty() && who.back() == '\n') who.pop_back();
+    } catch (const InputError&) {
+    }
+    throw OutputError(fmt::format("{}: the feature store is in use by {}; two writers would lose rows: wait for it to "
+                                  "finish, or give this run another --store",
+                                  dir_.string(), who));
+  }
+  std::string command;
+  try {
+    command = read_file_bytes("/proc/self/cmdline", ReadAs::own_output);
+  } catch (const InputError&) {
+  }
+  std::replace(command.begin(), command.end(), '\0', ' ');
+  write_file_atomically(holder, fmt::format("process {} ({})\n", ::getpid(), printable_text(command, 300)));
+}
+
 void FeatureStore::load() {
   const std::filesystem::path rows = dir_ / "rows.bin";
   fd_ = ::open(rows.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw OutputError(fmt::format("{}: cannot open: {}", rows.string(), std::strerror(errno)));
+  lock_for_writing();
   struct stat st {};
   if (::fstat(fd_, &st) != 0)
     throw OutputError(fmt::format("{}: cannot stat: {}", rows.string(), std::strerror(errno)));

@@ -50,6 +50,7 @@ class FeatureStore {
 
  private:
   void load();
+  void lock_for_writing();
   void write_pending_locked();
 
   std::filesystem::path dir_;

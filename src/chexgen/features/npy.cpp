@@ -1,3 +1,4 @@
+#include "chexgen/core/files.h"
 #include "chexgen/features/npy.h"
 
 #include <fcntl.h>
@@ -312,6 +313,7 @@ NpyMatrix read_npy(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(file, fmt::format("cannot stat: {}", errno_text()));
   if (!S_ISREG(st.st_mode)) fail(file, "not a regular file");
+  note_input_file(path);
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size < 10) fail(file, fmt::format("not a .npy file (only {} bytes)", size));
 
@@ -389,6 +391,7 @@ void write_npy_impl(const std::filesystem::path& path, MatrixView<T> matrix) {
   prefix.push_back(static_cast<char>(header.size() & 0xFF));
   prefix.push_back(static_cast<char>(header.size() >> 8));
 
+  check_not_an_input(path);
   const std::string final_name = path.string();
   const std::string temp_name = final_name + ".partial";
   std::FILE* f = std::fopen(temp_name.c_str(), "wb");

@@ -57,6 +57,10 @@ void checked(const char* what, const fs::path& p, const std::error_code& ec) {
   if (ec) throw OutputError(fmt::format("{}: cannot {}: {}", p.string(), what, ec.message()));
 }
 
+fs::path partial_path(const fs::path& out_dir, const std::string& set_name) {
+  return out_dir / (set_name + ".partial");
+}
+
 void remove_tree(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);
@@ -184,10 +188,22 @@ BaselineRun write_baselines(const Dataset& dataset, const fs::path& out_dir, con
     run.sets.push_back({g.name, g.kind == BaselineKind::copies ? run.split.reference : run.split.held_out});
   }
 
+  claim_output_folder(out_dir, "chexgen baselines");
+  // The sets replace out_dir/<name>: none may hold this run's input (the manifest or any of its images).
+  for (const auto& set : run.sets) {
+    const fs::path replaced = out_dir / set.name;
+    const auto refuse = [&](const fs::path& input) {
+      if (path_is_within(input, replaced) || path_is_within(input, partial_path(out_dir, set.name))) {
+        throw UsageError(fmt::format("--out {}: this run replaces {}, which holds its input {}; choose another "
+                                     "output folder",
+                                     out_dir.string(), replaced.string(), input.string()));
+      }
+    };
+    refuse(dataset.source);
+    for (const Sample& s : dataset.samples) refuse(s.image_path);
+  }
   std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  checked("create the folder", out_dir, ec);
-  const auto partial = [&](const std::string& name) { return out_dir / (name + ".partial"); };
+  const auto partial = [&](const std::string& name) { return partial_path(out_dir, name); };
   for (const auto& set : run.sets) {
     remove_tree(partial(set.name));
     fs::create_directories(partial(set.name), ec);

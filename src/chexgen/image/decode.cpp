@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -26,12 +27,24 @@ void check_image_size(std::string_view source, std::string_view format, std::int
     throw_decode_error(source, fmt::format("corrupt {}: invalid image size {} x {}", format, width, height));
   }
   if (width > limits.max_pixels / height) {
-    throw_decode_error(source, fmt::format("unsupported {}: image of {} x {} pixels exceeds the limit of {} pixels",
+    throw_decode_error(source, fmt::format("unsupported {}: image of {} x {} pixels exceeds the limit of {} pixels "
+                                           "(raise it with --max-image-pixels if the image is genuine)",
                                            format, width, height, limits.max_pixels));
   }
 }
 
 }  // namespace detail
+
+namespace {
+std::atomic<std::int64_t> g_default_max_pixels{std::int64_t{1} << 26};
+}  // namespace
+
+std::int64_t default_max_image_pixels() { return g_default_max_pixels.load(std::memory_order_relaxed); }
+
+void set_default_max_image_pixels(std::int64_t pixels) {
+  if (pixels <= 0) throw UsageError(fmt::format("the image pixel limit must be positive, got {}", pixels));
+  g_default_max_pixels.store(pixels, std::memory_order_relaxed);
+}
 
 namespace {
 
@@ -164,11 +177,7 @@ std::span<const std::uint8_t> as_bytes(const std::string& s) {
 }
 
 std::string read_image_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    detail::throw_decode_error(path.string(), "not a regular file (a directory)");
-  }
-  return read_file_bytes(path);  // a missing or unreadable file is an InputError naming the path
+  return read_file_bytes(path);  // a missing, unreadable or non-regular file is an InputError naming the path
 }
 
 }  // namespace

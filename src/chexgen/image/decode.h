@@ -14,10 +14,17 @@ namespace chexgen {
 
 enum class ImageFormat { png, jpeg, dicom, unknown };
 
-// Guards against decompression bombs: a header claiming more pixels than this is refused
-// (InputError "unsupported ...: image of W x H pixels exceeds the limit") before any allocation.
+// The process-wide default pixel limit: 2^26 = 67,108,864 pixels (8192 x 8192), about four times the largest chest
+// radiograph; a decoder then holds at most ~0.5 GB for 16-bit RGB. The CLI's --max-image-pixels sets it;
+// `pixels` must be positive (UsageError otherwise).
+std::int64_t default_max_image_pixels();
+void set_default_max_image_pixels(std::int64_t pixels);
+
+// Guards against decompression bombs: a header (PNG IHDR, JPEG SOF, DICOM Rows x Columns) declaring more pixels than
+// this is refused (InputError "unsupported ...: image of W x H pixels exceeds the limit") before the decoder reserves
+// memory in proportion to it.
 struct DecodeLimits {
-  std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height; 16384 x 16384
+  std::int64_t max_pixels = default_max_image_pixels();  // width * height
 };
 
 // Guesses the format from the first bytes (PNG signature, JPEG SOI, DICOM "DICM" at offset 128).

@@ -62,15 +62,24 @@ struct PngHeader {
   std::size_t row_bytes = 0;
 };
 
-// Phase 1: signature, chunks up to the first IDAT, and the transforms we ask for.
+// Phase 1a: signature and chunks up to the first IDAT. libpng reserves nothing in proportion to the image yet, so
+// the declared size can be checked against our DecodeLimits before phase 1b, which allocates row buffers.
 // Returns false if libpng raised an error (the message is in the state).
-bool read_png_header(png_structp png, png_infop info, PngHeader& header) {
+bool read_png_info(png_structp png, png_infop info, png_uint_32& width, png_uint_32& height) {
   if (setjmp(png_jmpbuf(png))) return false;
   // A CRC error in any chunk, critical or ancillary, means the file is damaged: stop.
   png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
   // Our own DecodeLimits replace libpng's default 1,000,000-pixel side limit.
   png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
   png_read_info(png, info);
+  width = png_get_image_width(png, info);
+  height = png_get_image_height(png, info);
+  return true;
+}
+
+// Phase 1b: the transforms we ask for (libpng allocates its row buffers here).
+bool read_png_header(png_structp png, png_infop info, PngHeader& header) {
+  if (setjmp(png_jmpbuf(png))) return false;
   const int file_color_type = png_get_color_type(png, info);
   const int file_bit_depth = png_get_bit_depth(png, info);
   // Pillow's unpackers scale 1/2/4-bit gray by 255/85/17, as libpng's expansion does.
@@ -123,9 +132,12 @@ DecodedImage decode_png(std::span<const std::uint8_t> bytes, std::string_view so
   CHEXGEN_ASSERT(guard.info != nullptr, "png_create_info_struct failed");
   png_set_read_fn(guard.png, &state, png_read_from_buffer);
 
+  png_uint_32 declared_width = 0;
+  png_uint_32 declared_height = 0;
+  if (!read_png_info(guard.png, guard.info, declared_width, declared_height)) throw_png_error(source, state);
+  check_image_size(source, "PNG", declared_width, declared_height, limits);
   PngHeader header;
   if (!read_png_header(guard.png, guard.info, header)) throw_png_error(source, state);
-  check_image_size(source, "PNG", header.width, header.height, limits);
   CHEXGEN_ASSERT(header.bit_depth == 8 || header.bit_depth == 16, "libpng transforms left an odd bit depth");
   const int bytes_per_sample = header.bit_depth / 8;
   CHEXGEN_ASSERT(header.row_bytes == std::size_t{header.width} * header.channels * bytes_per_sample,

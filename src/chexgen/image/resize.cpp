@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
+#include "chexgen/image/decode.h"
 
 namespace chexgen {
 
@@ -291,6 +292,7 @@ void check_resize_arguments(const Image<T>& image, int width, int height) {
     throw UsageError(
         fmt::format("invalid output size {}x{}: width and height must be 1..{}", width, height, max_resize_side_px));
   }
+  check_output_pixels(width, height);
 }
 
 template <class Arith>
@@ -367,11 +369,23 @@ ImageSize parse_image_size(std::string_view text) {
     return value;
   };
   const auto x = text.find('x');
+  ImageSize size;
   if (x == std::string_view::npos) {
-    const int side = parse_side(text);
-    return {side, side};
+    size.width = size.height = parse_side(text);
+  } else {
+    size = {parse_side(text.substr(0, x)), parse_side(text.substr(x + 1))};
   }
-  return {parse_side(text.substr(0, x)), parse_side(text.substr(x + 1))};
+  check_output_pixels(size.width, size.height);
+  return size;
+}
+
+void check_output_pixels(int width, int height) {
+  const std::int64_t pixels = std::int64_t{width} * height;
+  if (pixels > default_max_image_pixels()) {
+    throw UsageError(fmt::format("image size {}x{} ({} pixels) exceeds the image pixel limit of {} "
+                                 "(--max-image-pixels)",
+                                 width, height, pixels, default_max_image_pixels()));
+  }
 }
 
 Image8 resize(const Image8& image, int width, int height, ResampleFilter filter) {

@@ -31,8 +31,12 @@ struct ImageSize {
 };
 
 // "W" (a square W x W) or "WxH", positive decimal integers up to max_resize_side_px
-// (e.g. "256", "299x299", "640x480"); anything else is a UsageError quoting the text.
+// (e.g. "256", "299x299", "640x480") and at most default_max_image_pixels() in all (the --max-image-pixels limit
+// that decoding applies too); anything else is a UsageError quoting the text.
 ImageSize parse_image_size(std::string_view text);
+
+// UsageError if an output of width x height would exceed default_max_image_pixels().
+void check_output_pixels(int width, int height);
 
 // Pillow's Image.resize((width, height), filter) of an 8-bit image, every channel independently
 // ('L' for 1 channel, 'RGB' for 3; any channel count is accepted). Bit-identical to Pillow 9.4.

@@ -23,6 +23,22 @@ void require_finite(MatrixView<T> x, const std::string& name) {
 }
 
 template <class T>
+void require_moderate(MatrixView<T> x, const std::string& name) {
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    const T* r = x.row(i);
+    for (std::size_t j = 0; j < x.cols; ++j) {
+      if (std::abs(static_cast<double>(r[j])) > kMaxFeatureMagnitude) {
+        throw InputError(Location{name, i + 1, {}},
+                         fmt::format("feature value {} at feature index {} (row {} of {}, 1-based) is larger in "
+                                     "magnitude than {:g}, beyond what FID's and KID's arithmetic can hold without "
+                                     "overflow: check how the features were made (or rescale them)",
+                                     static_cast<double>(r[j]), j, i + 1, x.rows, kMaxFeatureMagnitude));
+      }
+    }
+  }
+}
+
+template <class T>
 void require_rows(MatrixView<T> x, const std::string& name, std::size_t min_rows, const std::string& why) {
   if (x.cols == 0) throw InputError(Location{name, std::nullopt, {}}, "the feature matrix has no columns");
   if (x.rows < min_rows) {
@@ -51,6 +67,8 @@ void require_feature_pair(MatrixView<T> a, const std::string& name_a, MatrixView
 
 template void require_finite(MatrixView<float>, const std::string&);
 template void require_finite(MatrixView<double>, const std::string&);
+template void require_moderate(MatrixView<float>, const std::string&);
+template void require_moderate(MatrixView<double>, const std::string&);
 template void require_rows(MatrixView<float>, const std::string&, std::size_t, const std::string&);
 template void require_rows(MatrixView<double>, const std::string&, std::size_t, const std::string&);
 template void require_same_dim(MatrixView<float>, const std::string&, MatrixView<float>, const std::string&);

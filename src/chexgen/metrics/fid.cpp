@@ -190,6 +190,8 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b, FidSolve
 template <class T>
 double fid(MatrixView<T> real, MatrixView<T> synthetic, const FidOptions& options) {
   require_feature_pair(real, "real", synthetic, "synthetic", 2, "FID");
+  require_moderate(real, "real");
+  require_moderate(synthetic, "synthetic");
   return frechet_distance(gaussian_stats(real, options.covariance), gaussian_stats(synthetic, options.covariance),
                           options.solver);
 }

@@ -26,6 +26,10 @@ void validate(const FidelityInputs<T>& in, const FidelityOptions& o) {
   if (features_needed) {
     require_feature_pair(in.real, in.real_source, in.synthetic, in.synthetic_source, 2, "FID, KID and PRDC");
   }
+  if (o.fid || o.kid) {
+    require_moderate(in.real, in.real_source);
+    require_moderate(in.synthetic, in.synthetic_source);
+  }
   if (o.inception_score) {
     if (in.real_logits) {
       require_rows(*in.real_logits, in.real_logits_source, o.is_options.splits, "the Inception Score");

@@ -112,6 +112,8 @@ double mmd2_unbiased(MatrixView<T> x, MatrixView<T> y, const PolynomialKernel& k
 template <class T>
 KidResult kid(MatrixView<T> real, MatrixView<T> synthetic, const KidOptions& options) {
   require_feature_pair(real, "real", synthetic, "synthetic", 2, "KID");
+  require_moderate(real, "real");
+  require_moderate(synthetic, "synthetic");
   if (options.subsets == 0) throw UsageError("KID needs at least one subset");
   if (options.kernel.degree < 1) throw UsageError("KID kernel degree must be >= 1");
 

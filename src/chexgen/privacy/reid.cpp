@@ -1,3 +1,5 @@
+#include "chexgen/core/files.h"
+#include "chexgen/core/json.h"
 #include "chexgen/privacy/reid.h"
 
 #include <algorithm>
@@ -75,17 +77,12 @@ std::filesystem::path reid_head_path(const std::filesystem::path& model) {
 
 ReidHead read_reid_head(const std::filesystem::path& path) {
   const std::string file = path.string();
-  std::ifstream in(path);
-  if (!in)
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
     throw InputError(Location{file},
                      "cannot read the re-identification head (tools/export_models.py writes it "
                      "beside the branch model as <name>.head.json)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(Location{file}, fmt::format("not JSON: {}", e.what()));
-  }
+  const nlohmann::json j = parse_json(read_file_bytes(path), Location{file});
   ReidHead head;
   if (!j.is_object() || !j.contains("weight") || !j["weight"].is_array() || j["weight"].empty())
     throw InputError(Location{file, std::nullopt, "weight"}, "expected a non-empty array of numbers");

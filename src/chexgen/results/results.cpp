@@ -1,3 +1,4 @@
+#include "chexgen/core/json.h"
 #include "chexgen/results/results.h"
 
 #include <algorithm>
@@ -193,12 +194,7 @@ Results read_results(const std::filesystem::path& path) {
   if (!std::filesystem::exists(file, ec))
     throw InputError(Location{file.string()},
                      folder ? "no results.json in this folder (chexgen fidelity writes it)" : "file not found");
-  json j;
-  try {
-    j = json::parse(read_file_bytes(file));
-  } catch (const json::parse_error& e) {
-    throw InputError(Location{file.string()}, fmt::format("not valid JSON (at byte {})", e.byte));
-  }
+  const json j = parse_json(read_file_bytes(file), Location{file.string()});
   Results r = results_from_json(j, file.string());
   // Without a name, the results folder's ("results/blur-2/results.json" -> "blur-2").
   if (r.generator.empty()) r.generator = std::filesystem::absolute(file).parent_path().filename().string();

@@ -1,3 +1,4 @@
+#include "chexgen/core/json.h"
 #include "chexgen/utility/train.h"
 
 #include <chrono>
@@ -403,17 +404,12 @@ UtilityRun train_and_test(const Dataset* real, const Dataset* synthetic, const D
 UtilityRun evaluate_checkpoint(const fs::path& checkpoint, const Dataset& test, const EvaluateOptions& o,
                                const Log& log) {
   const fs::path sidecar = checkpoint.parent_path() / "model.json";
-  nlohmann::json model;
-  try {
-    std::ifstream in(sidecar);
-    if (!in)
-      throw InputError(Location{sidecar.string()}, "cannot open it (chexgen utility train writes it beside best.pt)");
-    model = nlohmann::json::parse(in);
-    if (model.value("format", "") != "chexgen-classifier/1")
-      throw InputError(Location{sidecar.string()}, "not a chexgen-classifier/1 file");
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(Location{sidecar.string()}, fmt::format("not JSON: {}", e.what()));
-  }
+  std::error_code ec;
+  if (!fs::exists(sidecar, ec))
+    throw InputError(Location{sidecar.string()}, "not found (chexgen utility train writes it beside best.pt)");
+  const nlohmann::json model = parse_json(read_file_bytes(sidecar), Location{sidecar.string()});
+  if (!model.is_object() || model.value("format", "") != "chexgen-classifier/1")
+    throw InputError(Location{sidecar.string()}, "not a chexgen-classifier/1 file");
   UtilityRun run;
   run.threshold = o.scoring.threshold;
   run.training.setting = parse_setting(model.at("setting").get<std::string>());

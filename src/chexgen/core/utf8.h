@@ -1,4 +1,4 @@
-// UTF-8 checks for text read from manifests.
+// UTF-8 checks for text from outside: manifests, file names, server replies.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-#include "chexgen/data/utf8.h"
+#include "chexgen/core/utf8.h"
 
 #include <cstdint>
 
