@@ -6,10 +6,11 @@ CMAKE ?= cmake
 RELEASE := build/release
 ASAN := build/asan
 FUZZ := build/fuzz
+TSAN := build/tsan
 BENCH := build/bench
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build demo test unit fuzz bench reference-deps clean
+.PHONY: all deps build demo test unit fuzz tsan bench reference-deps clean
 
 all: build
 
@@ -25,8 +26,9 @@ build: deps
 demo: build
 	scripts/demo.sh $(RELEASE)/chexgen
 
-# The whole test suite: unit and command-line tests in Debug with AddressSanitizer + UBSan, then the fuzzers briefly.
-test: unit fuzz
+# The whole test suite: unit and command-line tests in Debug with AddressSanitizer + UBSan, the fuzzers briefly, and
+# the concurrency tests under ThreadSanitizer.
+test: unit fuzz tsan
 
 # The tests also install Debian's Python packages (reference-deps): some tests compute their reference on the machine
 # itself (bit-identity with torch depends on the CPU's BLAS kernels), and are skipped, saying why, without them.
@@ -39,6 +41,15 @@ fuzz: deps
 	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHEXGEN_FUZZ=ON -DCHEXGEN_TESTS=OFF
 	$(CMAKE) --build $(FUZZ) -j$(JOBS)
 	scripts/fuzz-smoke.sh $(FUZZ) $(FUZZ_SECONDS)
+
+# ThreadSanitizer on the tests of the code that runs threads: the worker pool (core), the feature store's concurrent
+# puts and its lock (features), the filter's and the Images API's concurrent requests, the journal and export
+# (curation). These libraries do not link LibTorch, whose prebuilt code TSan cannot see into.
+TSAN_TESTS := test_core test_features test_curation
+tsan: deps
+	$(CMAKE) -S . -B $(TSAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHEXGEN_TSAN=ON
+	$(CMAKE) --build $(TSAN) -j$(JOBS) --target $(TSAN_TESTS)
+	for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $$(find $(TSAN)/tests -name $$t -type f -executable) || exit 1; done
 
 bench: deps
 	$(CMAKE) -S . -B $(BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHEXGEN_TESTS=OFF -DCHEXGEN_BENCH=ON

@@ -9,6 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 declare -A seeds=(
   [decode_fuzz]="$root/tests/data/images"
   [manifest_fuzz]="$root/tests/fixtures/manifests"
+  [json_fuzz]="$root/tests/fixtures/json-seeds"
 )
 status=0
 for target in "$build"/fuzz/*_fuzz; do
