@@ -122,6 +122,15 @@ TEST(ExportCli, ExportsTheGradedSetAndCountsWhatItLeavesOut) {
   EXPECT_THAT(r.out, HasSubstr("(0 copied, 2 already there, 0 replaced)"));
   EXPECT_EQ(read_text((out / "metadata.jsonl").string()), metadata);
 
+  // An image with other content (regenerated; this layout's graded.csv has no image_sha256 to catch it) replaces the
+  // exported copy: the command reads that copy back to compare, as its own file, and may then write over it.
+  write_png_file(l.gen / "images" / "SyntheticImg_0.png", 99);
+  r = run_chexgen({"-q", "export", (l.filter / "graded.csv").string(), "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(1 copied, 1 already there, 1 replaced)"));
+  EXPECT_EQ(read_text((out / "images/SyntheticImg_0.png").string()),
+            read_text((l.gen / "images/SyntheticImg_0.png").string()));
+
   // Keeping only High Quality removes the Medium Quality image this folder held.
   r = run_chexgen(
       {"-q", "export", (l.filter / "graded.csv").string(), "--out", out.string(), "--keep", "High Quality"});

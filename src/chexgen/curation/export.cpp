@@ -236,7 +236,7 @@ Placed place_image(const fs::path& source, const std::string& bytes, const fs::p
     bool same = link && fs::equivalent(source, dest, ec);
     if (!same) {
       try {
-        const std::string there = read_file_bytes(dest);
+        const std::string there = read_file_bytes(dest, ReadAs::own_output);
         same = there.size() == bytes.size() && sha256(as_bytes(there)) == sha256(as_bytes(bytes));
       } catch (const InputError&) {
         same = false;  // unreadable: replaced below

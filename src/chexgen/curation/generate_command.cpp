@@ -129,7 +129,7 @@ void run_command_batches(const CommandBackend& backend, const ImageSize& size,
       }
       CheckedImage image;
       try {
-        image = check_image(read_file_bytes(staged), staged.string());
+        image = check_image(read_file_bytes(staged, ReadAs::own_output), staged.string());
       } catch (const InputError& e) {
         problems.push_back(fmt::format("{}: {}", where, e.what()));
         continue;
