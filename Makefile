@@ -49,7 +49,11 @@ TSAN_TESTS := test_core test_features test_curation
 tsan: deps
 	$(CMAKE) -S . -B $(TSAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHEXGEN_TSAN=ON
 	$(CMAKE) --build $(TSAN) -j$(JOBS) --target $(TSAN_TESTS)
-	for t in $(TSAN_TESTS); do TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $$(find $(TSAN)/tests -name $$t -type f -executable) || exit 1; done
+	for t in $(TSAN_TESTS); do \
+	  exe=$$(find $(TSAN)/tests -name $$t -type f -executable); \
+	  test -n "$$exe" || { echo "tsan: $$t was not built" >&2; exit 1; }; \
+	  echo "tsan: $$t"; TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $$exe --gtest_brief=1 || exit 1; \
+	done
 
 bench: deps
 	$(CMAKE) -S . -B $(BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHEXGEN_TESTS=OFF -DCHEXGEN_BENCH=ON
