@@ -4,8 +4,9 @@
 # BUILD_DIR: a Release build with -DCHEXGEN_BENCH=ON (holds bench/bench_radiomics).
 # OUT_DIR:   scratch space for the JSON and the reference's tables.
 # IMAGES:    default tests/golden/radiomics/nih24/*.png (24 NIH radiographs, 512x512).
-# PyRadiomics must be built first: bench/pyradiomics_reference/build.sh (into build/pyradiomics; PYRADIOMICS_SRC
-# overrides). REPEAT (default 2) alternates the two programs so that both see the same background load.
+# PyRadiomics (commit 8ed5793, with its C extensions) comes from your own environment: PYTHON (default /usr/bin/python3)
+# must import it, or PYRADIOMICS_SRC names a folder holding a built radiomics/ package; this repository neither fetches
+# nor builds it. REPEAT (default 2) alternates the two programs so that both see the same background load.
 set -euo pipefail
 build=$1
 out=$2
@@ -13,7 +14,9 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 if [ $# -gt 0 ]; then images=("$@"); else images=("$root"/tests/golden/radiomics/nih24/*.png); fi
-pyrad=${PYRADIOMICS_SRC:-$root/build/pyradiomics}
+python=${PYTHON:-/usr/bin/python3}
+pyrad_args=()
+if [ -n "${PYRADIOMICS_SRC:-}" ]; then pyrad_args=(--pyradiomics-src "$PYRADIOMICS_SRC"); fi
 repeat=${REPEAT:-2}
 mkdir -p "$out"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -26,7 +29,7 @@ for mode in resample noresample; do
     "$build/bench/bench_radiomics" --repeat 1 "${ours[@]}" "${images[@]}" | tee "$out/chexgen_${mode}_$rep.json"
     uptime
     echo "== $mode, repetition $rep: PyRadiomics 8ed5793 (one thread)"
-    /usr/bin/python3 "$here/pyradiomics_reference/run_pyradiomics.py" --pyradiomics-src "$pyrad" "${theirs[@]}" \
+    "$python" "$here/pyradiomics_reference/run_pyradiomics.py" "${pyrad_args[@]}" "${theirs[@]}" \
       --images "${images[@]}" --out "$out/pyradiomics_${mode}_$rep.csv" --time | tail -1 | tee "$out/pyradiomics_${mode}_$rep.txt"
     uptime
   done

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Runs PyRadiomics itself (built by build.sh) on chest X-ray images the way CheXGenBench's compute_slice_radiomics
-does, and writes the feature table chexgen's radiomics engine is checked and timed against.
+"""Runs PyRadiomics itself (your own installation; the comparisons used its commit 8ed5793) on chest X-ray
+images the way CheXGenBench's compute_slice_radiomics does, and writes the feature table chexgen's radiomics engine is
+checked and timed against.
 
 SimpleITK is replaced by the numpy/scipy stand-in next to this file (SimpleITK.py). When pykwalify (PyRadiomics'
 parameter-schema validator) is not installed, a stub that accepts the parameters unchanged takes its place (the
@@ -12,8 +13,12 @@ and numeric diagnostics such as diagnostics_Image-original_Mean). Non-numeric di
 hashes, sizes, spacings, bounding boxes, centres of mass) are dropped. Values are written with repr() (shortest
 round-trip form of the float64).
 
+PyRadiomics is not part of this repository, nor fetched or built by it: use a Python where it is installed (in your
+own environment, at commit 8ed5793, the one CheXGenBench's frd-score pins, with its C extensions), or give
+--pyradiomics-src, a folder holding such a built radiomics/ package.
+
 Usage:
-  /usr/bin/python3 bench/pyradiomics_reference/run_pyradiomics.py --pyradiomics-src build/pyradiomics \\
+  python3 bench/pyradiomics_reference/run_pyradiomics.py [--pyradiomics-src DIR] \\
       --images tests/golden/radiomics/nih24/*.png [--no-resample] [--config frd-v1|full] --out table.csv [--time] \\
       [--itk-normalize]
 """
@@ -145,7 +150,7 @@ def is_numeric(value):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pyradiomics-src", required=True, help="folder holding the built radiomics/ package")
+    parser.add_argument("--pyradiomics-src", help="folder holding a built radiomics/ package (default: the installed one)")
     parser.add_argument("--images", nargs="+", required=True)
     parser.add_argument("--no-resample", action="store_true", help="leave out interpolator/resampledPixelSpacing")
     parser.add_argument("--config", choices=("frd-v1", "full"), default="frd-v1")
@@ -156,7 +161,8 @@ def main():
                              "tables' ((x - mean) / np.std(ddof=1)); see SimpleITK.normalize_arithmetic")
     args = parser.parse_args()
 
-    sys.path.insert(0, os.path.abspath(args.pyradiomics_src))
+    if args.pyradiomics_src:
+        sys.path.insert(0, os.path.abspath(args.pyradiomics_src))
     sys.path.insert(0, HERE)  # the SimpleITK stand-in comes first
     stubbed = install_pykwalify_stub()
     install_ruamel_stub()
@@ -167,7 +173,7 @@ def main():
     if not sitk.__file__.startswith(HERE):
         sys.exit(f"run_pyradiomics.py: imported {sitk.__file__}, not the stand-in")
     if radiomics.cMatrices is None:
-        sys.exit("run_pyradiomics.py: PyRadiomics' C extensions did not load; run build.sh")
+        sys.exit("run_pyradiomics.py: PyRadiomics' C extensions (_cmatrices) did not load: install PyRadiomics with them")
     radiomics.setVerbosity(40)
     sitk.normalize_arithmetic = "itk" if args.itk_normalize else "divide"
 
