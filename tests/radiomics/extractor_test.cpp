@@ -97,11 +97,10 @@ TEST(RadiomicsExtractor, FullPresetMatchesPyRadiomics) {
   const auto is_mcc = [](const std::string& col) { return col.ends_with("_glcm_MCC"); };
   const Agreement a = compare(extractor, table, {0, 3}, [&](const std::string& col) { return !is_mcc(col); });
   EXPECT_EQ(a.close, a.values) << a.worst_where;
-  // MCC: the square root of the second-largest eigenvalue of a non-symmetric matrix (numpy's eigvals, with an eps
-  // term); ours solves an equivalent symmetric problem without the eps, which differs by up to ~5e-6 where the
-  // eigenvalues crowd (docs/radiomics.md).
+  // MCC: the square root of the second-largest eigenvalue of a non-symmetric matrix with an eps term in every
+  // cell (numpy's eigvals); ours solves the same matrix with a general solver, so only rounding separates them.
   const Agreement mcc = compare(extractor, table, {0, 3}, is_mcc);
-  EXPECT_LE(mcc.worst, 1e-5) << mcc.worst_where;
+  EXPECT_LE(mcc.worst, 1e-12) << mcc.worst_where;
 }
 
 TEST(RadiomicsExtractor, ConfigurationIdNamesEveryChoice) {
@@ -114,6 +113,14 @@ TEST(RadiomicsExtractor, ConfigurationIdNamesEveryChoice) {
   EXPECT_NE(a.id(), c.id());
   EXPECT_EQ(a.id(), radiomics_preset("frd-v1").id());
   EXPECT_THROW(radiomics_preset("frd-v2"), UsageError);
+  // MCC's own version is in the id only where MCC is computed: frd-v1 rows in a store stay valid when it changes.
+  EXPECT_EQ(a.id().find("mcc="), std::string::npos);
+  EXPECT_FALSE(a.computes_mcc());
+  EXPECT_TRUE(radiomics_preset("full").computes_mcc());
+  EXPECT_NE(radiomics_preset("full").id().find(" mcc=2"), std::string::npos);
+  RadiomicsConfig d = a;
+  d.glcm_features.push_back("MCC");
+  EXPECT_NE(d.id().find(" mcc=2"), std::string::npos);
 }
 
 TEST(RadiomicsExtractor, FullPresetAddsLogImagesAndGldm) {

@@ -25,6 +25,9 @@ namespace {
 
 // Bumped whenever a change in this library changes any number it produces (the store keys rows by id()).
 constexpr int kEngineVersion = 1;
+// Bumped when only MCC's numbers change (it is in the id only when computed, so other stored rows stay valid):
+// 2 = the general eigenvalues of PyRadiomics' Q with its eps term (1 solved a symmetric problem without it).
+constexpr int kMccVersion = 2;
 
 std::span<const std::string_view> class_feature_names(FeatureClass c) {
   switch (c) {
@@ -142,10 +145,16 @@ std::string RadiomicsConfig::id() const {
   for (const auto& f : glcm_features) glcm += (glcm.empty() ? "" : ",") + f;
   return fmt::format(
       "chexgen-radiomics/{} size={} resize={} normalize={} spacing={} pad={} bin_width={} shift={} original={} "
-      "log=[{}] wavelet={} classes=[{}] glcm=[{}] mask=all-but-origin",
+      "log=[{}] wavelet={} classes=[{}] glcm=[{}] mask=all-but-origin{}",
       kEngineVersion, image_size, resample_filter_name(resize_filter), format_number(normalize_scale),
       format_number(resample_spacing), pad_distance, format_number(bin_width), format_number(voxel_array_shift),
-      original ? 1 : 0, sigmas, wavelet.empty() ? "none" : wavelet, classes_text, glcm);
+      original ? 1 : 0, sigmas, wavelet.empty() ? "none" : wavelet, classes_text, glcm,
+      computes_mcc() ? fmt::format(" mcc={}", kMccVersion) : std::string());
+}
+
+bool RadiomicsConfig::computes_mcc() const {
+  return std::find(classes.begin(), classes.end(), FeatureClass::glcm) != classes.end() &&
+         (glcm_features.empty() || std::find(glcm_features.begin(), glcm_features.end(), "MCC") != glcm_features.end());
 }
 
 std::vector<std::string> radiomics_preset_names() { return {"frd-v1", "full"}; }
@@ -265,9 +274,7 @@ std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
 
   // MCC needs an eigendecomposition per angle, more than everything else together: only when it is asked for.
   GlcmSettings glcm_settings;
-  glcm_settings.compute_mcc =
-      config_.glcm_features.empty() ||
-      std::find(config_.glcm_features.begin(), config_.glcm_features.end(), "MCC") != config_.glcm_features.end();
+  glcm_settings.compute_mcc = config_.computes_mcc();
   auto measure = [&](const ImageD& filtered) {
     const Plane roi = crop_to_mask(filtered, plane.mask, 0);
     const Discretized levels = discretize(roi.image, roi.mask, config_.bin_width);

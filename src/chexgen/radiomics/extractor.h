@@ -39,6 +39,8 @@ struct RadiomicsConfig {
 
   // Everything that changes the numbers, as one canonical line (the feature store keys rows by it).
   std::string id() const;
+  // Whether GLCM's MCC is among the features (it needs an eigenvalue problem per angle: only when asked for).
+  bool computes_mcc() const;
 };
 
 // "frd-v1": CheXGenBench's FRD configuration (frd_v1/configs/2D_extraction.yaml). "full": every feature class

@@ -409,31 +409,35 @@ Values GlcmCalculator::angle_features() const {
 }
 
 // getMCC for one angle: the second largest eigenvalue of Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps) over
-// the present levels (PyRadiomics then takes its square root). Rows and columns of levels without pairs are zero
-// and add zero eigenvalues. Without the eps, Q = Dx^-1 P Dx^-1 P for the symmetric P (px = py), which is similar to
-// M^2 with the symmetric M = Dx^-1/2 P Dx^-1/2, M(i, j) = c(i, j) / sqrt(m(i) m(j)) in counts: Q's eigenvalues are
-// the squares of M's, found by a symmetric solver. The eps changes the result by ~1e-11 relative on 256 x 256
-// planes of 200 gray levels (measured against the general eigenvalues of Q itself); NaN if the solver fails.
+// the present levels (PyRadiomics then takes its square root), p the normalised matrix. Rows and columns of levels
+// without pairs are zero and add zero eigenvalues, so only the block of levels with pairs is solved. Without the
+// eps, Q would be similar to the square of the symmetric Dx^-1/2 P Dx^-1/2; with it (it weighs every term by
+// px(i) py(k) / (px(i) py(k) + eps), ~1e-5 for the rarest levels of a 512 x 512 plane) it is not, so Q itself goes
+// to a general eigenvalue solver, as numpy.linalg.eigvals does; eigenvalues sort by their real part, as numpy's
+// sort orders complex values. NaN if the solver fails.
 double GlcmCalculator::mcc_eigenvalue() const {
   std::vector<std::int32_t> index(static_cast<std::size_t>(n_), -1);  // present level -> row of the active block
-  std::vector<double> margin;
+  std::vector<double> margin;                                         // px = py of the active levels
   for (std::int32_t r = 0; r < n_; ++r) {
     if (m_.margin[r] == 0) continue;
     index[r] = static_cast<std::int32_t>(margin.size());
-    margin.push_back(m_.margin[r]);
+    margin.push_back(m_.margin[r] / m_.total);
   }
   const auto k = static_cast<Eigen::Index>(margin.size());
-  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(k, k);
+  Eigen::MatrixXd p = Eigen::MatrixXd::Zero(k, k);  // the normalised GLCM, symmetric
   for (const Cell& cell : m_.cells) {
     const Eigen::Index i = index[cell.r], j = index[cell.c];
-    const double v = cell.count / std::sqrt(margin[i] * margin[j]);
-    m(i, j) = v;
-    m(j, i) = v;
+    p(i, j) = p(j, i) = cell.count / m_.total;
   }
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(m, Eigen::EigenvaluesOnly);
+  // Q = W P with W(i, k) = p(i, k) / (px(i) py(k) + eps).
+  Eigen::MatrixXd w(k, k);
+  for (Eigen::Index c = 0; c < k; ++c)
+    for (Eigen::Index r = 0; r < k; ++r) w(r, c) = p(r, c) / (margin[r] * margin[c] + kEps);
+  const Eigen::MatrixXd q = w * p;
+  const Eigen::EigenSolver<Eigen::MatrixXd> solver(q, false);
   if (solver.info() != Eigen::Success) return kNaN;
   std::vector<double> eigenvalues(static_cast<std::size_t>(n_ - k), 0.0);
-  for (Eigen::Index i = 0; i < k; ++i) eigenvalues.push_back(solver.eigenvalues()[i] * solver.eigenvalues()[i]);
+  for (Eigen::Index i = 0; i < k; ++i) eigenvalues.push_back(solver.eigenvalues()[i].real());
   std::nth_element(eigenvalues.begin(), eigenvalues.end() - 2, eigenvalues.end());
   return eigenvalues[eigenvalues.size() - 2];
 }
