@@ -25,32 +25,54 @@ struct Row {
 };
 
 // calculate_ngtdm: per ROI pixel, |level - mean level of its neighbours inside the ROI| (0 when it has none), a row
-// at a time: the differences of the row first (branch-free), then the sums per level in row-major order, as
-// cmatrices.c adds them up. Pixels outside the ROI land in level 0, which is never read.
+// at a time. The integer sums come first: per row, the level sum and the ROI count of each horizontal triple, so a
+// pixel's 8 neighbours are the triples above and below plus its left and right neighbours (the padding rows and
+// columns hold 0 and add nothing). Then the differences of the row (branch-free, the same double operations as one
+// neighbour at a time), then the sums per level in row-major order, as cmatrices.c adds them up. Pixels outside the
+// ROI land in level 0, which is never read.
 std::vector<Row> count_differences(const TexturePlane& p, std::int32_t ng) {
-  std::vector<double> count(static_cast<std::size_t>(ng) + 1, 0.0), sum_diff(static_cast<std::size_t>(ng) + 1, 0.0);
-  std::vector<double> diff(static_cast<std::size_t>(p.width));
-  const std::ptrdiff_t s = p.stride;
+  std::vector<std::int64_t> count(static_cast<std::size_t>(ng) + 1, 0);
+  std::vector<double> sum_diff(static_cast<std::size_t>(ng) + 1, 0.0);
+  const auto w = static_cast<std::size_t>(p.width);
+  std::vector<double> diff(w);
+  // Triple sums and counts of rows y - 1, y, y + 1 (rolling), for x = 0 .. w - 1.
+  std::vector<std::int32_t> triples(6 * w);
+  std::array<std::int32_t*, 3> sums{}, inside{};
+  for (std::size_t k = 0; k < 3; ++k) {
+    sums[k] = triples.data() + 2 * k * w;
+    inside[k] = sums[k] + w;
+  }
+  const auto fill = [&](int y, std::int32_t* sum, std::int32_t* in) {  // y in -1 .. height (padding rows: 0)
+    const std::int32_t* c = p.cells.data() + static_cast<std::size_t>(y + 1) * p.stride + 1;
+    for (std::size_t x = 0; x < w; ++x) {
+      sum[x] = c[x - 1] + c[x] + c[x + 1];
+      in[x] = (c[x - 1] != 0) + (c[x] != 0) + (c[x + 1] != 0);
+    }
+  };
+  fill(-1, sums[0], inside[0]);
+  fill(0, sums[1], inside[1]);
   for (int y = 0; y < p.height; ++y) {
+    fill(y + 1, sums[2], inside[2]);
     const std::int32_t* c = p.cells.data() + p.at(0, y);
-    for (std::ptrdiff_t x = 0; x < p.width; ++x) {
-      const std::int32_t a0 = c[x - s - 1], a1 = c[x - s], a2 = c[x - s + 1], a3 = c[x - 1], a4 = c[x + 1],
-                         a5 = c[x + s - 1], a6 = c[x + s], a7 = c[x + s + 1];
-      const std::int32_t sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
-      const std::int32_t inside =
-          (a0 != 0) + (a1 != 0) + (a2 != 0) + (a3 != 0) + (a4 != 0) + (a5 != 0) + (a6 != 0) + (a7 != 0);
-      const double d = std::fabs(static_cast<double>(c[x]) - static_cast<double>(sum) / std::max(inside, 1));
-      diff[static_cast<std::size_t>(x)] = inside == 0 ? 0.0 : d;
+    const std::int32_t *above = sums[0], *below = sums[2], *in_above = inside[0], *in_below = inside[2];
+    for (std::size_t x = 0; x < w; ++x) {
+      const std::int32_t left = c[x - 1], right = c[x + 1];
+      const std::int32_t sum = above[x] + below[x] + left + right;
+      const std::int32_t in = in_above[x] + in_below[x] + (left != 0) + (right != 0);
+      const double d = std::fabs(static_cast<double>(c[x]) - static_cast<double>(sum) / std::max(in, 1));
+      diff[x] = in == 0 ? 0.0 : d;
     }
-    for (std::ptrdiff_t x = 0; x < p.width; ++x) {
+    for (std::size_t x = 0; x < w; ++x) {
       const auto v = static_cast<std::size_t>(c[x]);
-      count[v] += 1;
-      sum_diff[v] += diff[static_cast<std::size_t>(x)];
+      ++count[v];
+      sum_diff[v] += diff[x];
     }
+    std::rotate(sums.begin(), sums.begin() + 1, sums.end());
+    std::rotate(inside.begin(), inside.begin() + 1, inside.end());
   }
   std::vector<Row> rows;
   for (std::size_t level = 1; level < count.size(); ++level) {
-    if (count[level] != 0) rows.push_back({static_cast<double>(level), count[level], sum_diff[level]});
+    if (count[level] != 0) rows.push_back({static_cast<double>(level), static_cast<double>(count[level]), sum_diff[level]});
   }
   return rows;
 }
