@@ -1,6 +1,6 @@
 // bench_radiomics: per-image time of a radiomics configuration on real radiographs, on one thread and on all
 // threads (docs/benchmarks.md, "Radiomics"). Prints one JSON object.
-//   bench_radiomics [--config frd-v1] [--size 0] [--repeat 3] [--threads 0] IMAGE...
+//   bench_radiomics [--config frd-v1] [--size 0] [--repeat 3] [--threads 0] [--default-allocator] IMAGE...
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/core/allocator.h"
 #include "chexgen/core/parallel.h"
 #include "chexgen/image/decode.h"
 #include "chexgen/radiomics/extractor.h"
@@ -39,7 +40,11 @@ int main(int argc, char** argv) {
   app.add_option("--resample-spacing", spacing, "Override the configuration's resampling (0: off)");
   app.add_option("--repeat", repeat, "Passes over the images, per mode");
   app.add_option("--threads", threads, "Threads of the all-threads run (0 = all cores)");
+  bool default_allocator = false;
+  app.add_flag("--default-allocator", default_allocator,
+               "Leave glibc's allocator settings as they are (the chexgen command keeps freed memory for reuse)");
   CLI11_PARSE(app, argc, argv);
+  if (!default_allocator) chexgen::keep_freed_memory_for_reuse();
 
   chexgen::radiomics::RadiomicsConfig c = chexgen::radiomics::radiomics_preset(config);
   c.image_size = size;
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
   j["single_thread_ms_min"] = 1e3 * *std::min_element(per_image.begin(), per_image.end());
   j["single_thread_ms_max"] = 1e3 * *std::max_element(per_image.begin(), per_image.end());
   j["threads"] = workers;
+  j["allocator"] = default_allocator ? "glibc defaults" : "keep_freed_memory_for_reuse";
   j["all_threads_images_per_s"] = jobs / wall;
   j["all_threads_ms_per_image_per_core"] = 1e3 * wall * workers / jobs;
   j["checksum"] = checksum;

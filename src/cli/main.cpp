@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "chexgen/core/allocator.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/core/json.h"
@@ -14,6 +15,7 @@
 
 int main(int argc, char** argv) {
   using chexgen::ExitCode;
+  chexgen::keep_freed_memory_for_reuse();
   CLI::App app{"chexgen: evaluate and curate synthetic chest X-rays (docs/ in the source tree)", "chexgen"};
   app.require_subcommand(1);
   app.fallthrough();  // --threads and --quiet may also follow the subcommand name

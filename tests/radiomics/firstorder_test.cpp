@@ -148,10 +148,16 @@ double sorted_percentile(const std::vector<double>& sorted, double q) {
 TEST(FirstOrder, AgreesWithSortBasedStatisticsOnAwkwardSizes) {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> normal(0, 40);
+  // Three kinds of values: many ties; all distinct; a wavelet detail band's mix of values that are zero up to
+  // rounding (both signs, -0.0 included, all in the bins around 0) and ordinary ones (several selection rounds).
+  for (int kind = 0; kind < 3; ++kind)
   for (std::size_t n : {1u, 2u, 3u, 7u, 8u, 9u, 127u, 128u, 129u, 136u, 1000u, 4097u, 65536u}) {
-    SCOPED_TRACE(n);
+    SCOPED_TRACE(::testing::Message() << "kind " << kind << ", n " << n);
     std::vector<double> values(n);
-    for (auto& v : values) v = std::round(normal(rng) * 8) / 8;  // many ties
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = normal(rng);
+      values[i] = kind == 0 ? std::round(v * 8) / 8 : kind == 1 || i % 2 ? v : i % 6 == 0 ? -0.0 : v * 1e-17;
+    }
     const auto levels = discretize_values(values, 5);
     const auto f = testing::as_map(firstorder_features(values, levels, {.voxel_array_shift = 300, .voxel_volume = 2}));
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -67,10 +69,67 @@ std::vector<std::int64_t> level_histogram(std::span<const std::int32_t> levels) 
   return counts;
 }
 
+// Values of the given ranks (0-based, ascending order) of `values`, written to out[position]: radix selection on the
+// values' order-preserving 64-bit keys. Each round spreads the keys between their minimum and maximum over at most
+// 2048 buckets by their high bits, counts them, and continues with the keys of each bucket that holds a wanted rank;
+// a handful of keys, or equal ones, end it. Linear per round, and branch-free where comparison-based selection
+// mispredicts half its branches (a wavelet band puts half its pixels in the two bins around 0, ~10^4 values each).
+// -0.0 and +0.0 compare equal and are both taken as +0.0.
+std::uint64_t order_key(double v) {
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(v + 0.0);  // -0.0 + 0.0 = +0.0
+  return bits & (std::uint64_t{1} << 63) ? ~bits : bits | (std::uint64_t{1} << 63);
+}
+
+double key_value(std::uint64_t key) {
+  return std::bit_cast<double>(key & (std::uint64_t{1} << 63) ? key & ~(std::uint64_t{1} << 63) : ~key);
+}
+
+void select_keys(std::vector<std::uint64_t>& keys, std::vector<std::pair<std::int64_t, std::size_t>> ranks,
+                 std::vector<double>& out) {
+  constexpr std::size_t kFew = 32;
+  if (keys.size() <= kFew) {
+    std::sort(keys.begin(), keys.end());
+    for (const auto& [rank, q] : ranks) out[q] = key_value(keys[static_cast<std::size_t>(rank)]);
+    return;
+  }
+  const auto [lo_it, hi_it] = std::minmax_element(keys.begin(), keys.end());
+  const std::uint64_t lo = *lo_it, range = *hi_it - lo;
+  if (range == 0) {
+    for (const auto& [rank, q] : ranks) out[q] = key_value(lo);
+    return;
+  }
+  constexpr int kBucketBits = 11;
+  const int shift = std::max(0, static_cast<int>(std::bit_width(range)) - kBucketBits);
+  std::vector<std::int64_t> first_of((range >> shift) + 2, 0);  // keys in the buckets before each one
+  for (std::uint64_t k : keys) ++first_of[((k - lo) >> shift) + 1];
+  for (std::size_t b = 1; b < first_of.size(); ++b) first_of[b] += first_of[b - 1];
+  std::sort(ranks.begin(), ranks.end());
+  for (std::size_t r = 0; r < ranks.size();) {
+    const auto bucket = static_cast<std::size_t>(
+        std::upper_bound(first_of.begin(), first_of.end(), ranks[r].first) - first_of.begin() - 1);
+    std::vector<std::pair<std::int64_t, std::size_t>> inside;
+    for (; r < ranks.size() && ranks[r].first < first_of[bucket + 1]; ++r)
+      inside.emplace_back(ranks[r].first - first_of[bucket], ranks[r].second);
+    std::vector<std::uint64_t> members;
+    members.reserve(static_cast<std::size_t>(first_of[bucket + 1] - first_of[bucket]));
+    for (std::uint64_t k : keys)
+      if (((k - lo) >> shift) == bucket) members.push_back(k);
+    select_keys(members, std::move(inside), out);
+  }
+}
+
+void select_ranks(std::span<const double> values, const std::vector<std::pair<std::int64_t, std::size_t>>& ranks,
+                  std::vector<double>& out) {
+  if (ranks.empty()) return;
+  std::vector<std::uint64_t> keys(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) keys[i] = order_key(values[i]);
+  select_keys(keys, ranks, out);
+}
+
 // Values of the given ranks (0-based, ascending order of the ROI values), in the order asked. Levels rise with the
 // values, so rank r lies in the level bin whose cumulative count first exceeds r: only the values of the few bins
 // that hold a wanted rank are gathered (one sweep over `values` and their `levels`, in any order, level 0 = not in
-// the ROI), then partially sorted.
+// the ROI), then selected by radix selection.
 std::vector<double> order_statistics(std::span<const double> values, std::span<const std::int32_t> levels,
                                      const std::vector<std::int64_t>& level_counts,
                                      std::span<const std::int64_t> ranks) {
@@ -107,36 +166,13 @@ std::vector<double> order_statistics(std::span<const double> values, std::span<c
     if (s >= 0) *cursor[static_cast<std::size_t>(s)]++ = x[i];
   }
 
-  // Per bin, the wanted ranks in ascending order: each is selected in what lies right of the one before (already
-  // partitioned), by a plain minimum (or maximum) search where it is the first (or last) element there.
-  std::vector<std::pair<std::int64_t, std::size_t>> order;  // (rank, position in `ranks`)
-  for (std::size_t q = 0; q < ranks.size(); ++q) order.emplace_back(ranks[q], q);
-  std::sort(order.begin(), order.end());
+  // Per bin, its wanted ranks among the bin's values, by radix selection.
   std::vector<double> out(ranks.size());
-  double* cursor_in_bin = nullptr;
-  std::size_t current = wanted.size();
-  for (const auto& [rank, q] : order) {
-    const std::size_t s = static_cast<std::size_t>(slot[bins[q]]);
-    double* first = gathered.get() + start[s];
-    double* last = gathered.get() + start[s + 1];
-    if (s != current) {
-      current = s;
-      cursor_in_bin = first;
-    }
-    double* nth = first + (rank - below(bins[q]));
-    if (nth < cursor_in_bin) {  // the same rank again
-      out[q] = *nth;
-      continue;
-    }
-    if (nth == cursor_in_bin) {
-      std::iter_swap(nth, std::min_element(nth, last));
-    } else if (nth == last - 1) {
-      std::iter_swap(nth, std::max_element(cursor_in_bin, last));
-    } else {
-      std::nth_element(cursor_in_bin, nth, last);
-    }
-    out[q] = *nth;
-    cursor_in_bin = nth + 1;
+  for (std::size_t s = 0; s < wanted.size(); ++s) {
+    std::vector<std::pair<std::int64_t, std::size_t>> local;  // (rank within the bin, position in `ranks`)
+    for (std::size_t q = 0; q < ranks.size(); ++q)
+      if (bins[q] == wanted[s]) local.emplace_back(ranks[q] - below(wanted[s]), q);
+    select_ranks(std::span<const double>(gathered.get() + start[s], start[s + 1] - start[s]), local, out);
   }
   return out;
 }
