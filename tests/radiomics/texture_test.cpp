@@ -40,10 +40,16 @@ constexpr double kEps = std::numeric_limits<double>::epsilon();
 struct TextureClass {
   std::string name;  // PyRadiomics' class name
   std::function<FeatureClassValues(const Discretized&)> compute;
+  std::function<FeatureClassValues(const TexturePlane&)> from_ranks;  // the extractor's shared rank-coded plane
 };
 const std::vector<TextureClass>& texture_classes() {
+  using Levels = FeatureClassValues (*)(const Discretized&);
+  using Plane = FeatureClassValues (*)(const TexturePlane&);
   static const std::vector<TextureClass> classes = {
-      {"glrlm", glrlm_features}, {"glszm", glszm_features}, {"gldm", gldm_features}, {"ngtdm", ngtdm_features}};
+      {"glrlm", static_cast<Levels>(glrlm_features), static_cast<Plane>(glrlm_features)},
+      {"glszm", static_cast<Levels>(glszm_features), static_cast<Plane>(glszm_features)},
+      {"gldm", static_cast<Levels>(gldm_features), static_cast<Plane>(gldm_features)},
+      {"ngtdm", static_cast<Levels>(ngtdm_features), static_cast<Plane>(ngtdm_features)}};
   return classes;
 }
 
@@ -479,7 +485,17 @@ TEST(Texture, MatchesNaiveTranscriptionOnRandomPlanes) {
       if (hole(rng)) x = 0;
     }
     if (std::none_of(v.begin(), v.end(), [](auto x) { return x > 0; })) v[0] = 3;
-    expect_matches_naive(testing::plane_from_levels(c.width, c.height, v), "case " + std::to_string(k));
+    const Discretized d = testing::plane_from_levels(c.width, c.height, v);
+    expect_matches_naive(d, "case " + std::to_string(k));
+    // The shared rank-coded plane gives the same bits (NGTDM recodes it by level where levels are missing: every
+    // case but the 200-level one starts at level 3).
+    const TexturePlane ranks = texture_plane(d, LevelCoding::rank, "test");
+    for (const TextureClass& cls : texture_classes()) {
+      const auto a = cls.compute(d).values, b = cls.from_ranks(ranks).values;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        EXPECT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << cls.name << " case " << k << " " << i;
+    }
+    EXPECT_THROW(ngtdm_features(texture_plane(d, LevelCoding::level, "test")), std::logic_error);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -278,15 +279,21 @@ std::vector<double> RadiomicsExtractor::extract(const Image8& input) const {
   auto measure = [&](const ImageD& filtered) {
     const Plane roi = crop_to_mask(filtered, plane.mask, 0);
     const Discretized levels = discretize(roi.image, roi.mask, config_.bin_width);
+    // One padded plane coded by rank for every texture class but GLCM (which pads its own way).
+    std::optional<TexturePlane> ranks;
+    const auto rank_plane = [&]() -> const TexturePlane& {
+      if (!ranks) ranks = texture_plane(levels, LevelCoding::rank, "radiomics");
+      return *ranks;
+    };
     for (FeatureClass c : config_.classes) {
       FeatureClassValues values;
       switch (c) {
         case FeatureClass::firstorder: values = firstorder_features(roi.image, levels, first_order); break;
         case FeatureClass::glcm: values = glcm_features(levels, glcm_settings); break;
-        case FeatureClass::glrlm: values = glrlm_features(levels); break;
-        case FeatureClass::glszm: values = glszm_features(levels); break;
-        case FeatureClass::gldm: values = gldm_features(levels); break;
-        case FeatureClass::ngtdm: values = ngtdm_features(levels); break;
+        case FeatureClass::glrlm: values = glrlm_features(rank_plane()); break;
+        case FeatureClass::glszm: values = glszm_features(rank_plane()); break;
+        case FeatureClass::gldm: values = gldm_features(rank_plane()); break;
+        case FeatureClass::ngtdm: values = ngtdm_features(rank_plane()); break;
       }
       if (c == FeatureClass::glcm && !config_.glcm_features.empty()) {
         for (const auto& f : config_.glcm_features) {

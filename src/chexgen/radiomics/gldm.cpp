@@ -150,7 +150,11 @@ std::vector<double> dependence_features(const std::vector<std::int32_t>& counts,
 std::span<const std::string_view> gldm_feature_names() { return kNames; }
 
 FeatureClassValues gldm_features(const Discretized& d) {
-  const TexturePlane p = texture_plane(d, LevelCoding::rank, "GLDM");
+  return gldm_features(texture_plane(d, LevelCoding::rank, "GLDM"));
+}
+
+FeatureClassValues gldm_features(const TexturePlane& p) {
+  require_rank_coding(p, "GLDM");
   if (p.box_width == 1 && p.box_height == 1) return {kNames, std::vector<double>(kFeatureCount, kNaN)};
   return {kNames, dependence_features(count_dependences(p), p.gray)};
 }

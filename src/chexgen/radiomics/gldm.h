@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "chexgen/radiomics/texture_plane.h"
 #include "chexgen/radiomics/types.h"
 
 namespace chexgen::radiomics {
@@ -19,5 +20,8 @@ std::span<const std::string_view> gldm_feature_names();
 // for a one-pixel ROI, for which PyRadiomics finds no angle and gives no value. Throws std::invalid_argument when `d`
 // is not consistent (sizes, levels outside d.present, empty ROI).
 FeatureClassValues gldm_features(const Discretized& d);
+// The same from the plane of `d` coded by rank (texture_plane(d, LevelCoding::rank, ...)), which the extractor builds
+// once per image type for all texture classes.
+FeatureClassValues gldm_features(const TexturePlane& ranks);
 
 }  // namespace chexgen::radiomics

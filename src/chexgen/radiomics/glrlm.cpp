@@ -281,7 +281,11 @@ Values angle_features(const RunMatrix& m, const std::vector<double>& gray) {
 std::span<const std::string_view> glrlm_feature_names() { return kNames; }
 
 FeatureClassValues glrlm_features(const Discretized& d) {
-  const TexturePlane p = texture_plane(d, LevelCoding::rank, "GLRLM");
+  return glrlm_features(texture_plane(d, LevelCoding::rank, "GLRLM"));
+}
+
+FeatureClassValues glrlm_features(const TexturePlane& p) {
+  require_rank_coding(p, "GLRLM");
   const std::size_t n = p.gray.size();
   std::array<RunMatrix, kAngleCount> matrices;
   count_runs(p, n, matrices);

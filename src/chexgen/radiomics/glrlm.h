@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "chexgen/radiomics/texture_plane.h"
 #include "chexgen/radiomics/types.h"
 
 namespace chexgen::radiomics {
@@ -20,5 +21,8 @@ std::span<const std::string_view> glrlm_feature_names();
 // angle is left (a one-pixel ROI, for which PyRadiomics finds no angle, or ROI pixels that share no line). Throws
 // std::invalid_argument when `d` is not consistent (sizes, levels outside d.present, empty ROI).
 FeatureClassValues glrlm_features(const Discretized& d);
+// The same from the plane of `d` coded by rank (texture_plane(d, LevelCoding::rank, ...)), which the extractor builds
+// once per image type for all texture classes.
+FeatureClassValues glrlm_features(const TexturePlane& ranks);
 
 }  // namespace chexgen::radiomics

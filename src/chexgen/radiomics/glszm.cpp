@@ -228,7 +228,11 @@ std::vector<double> zone_features(const ZoneMatrix& m, const std::vector<double>
 std::span<const std::string_view> glszm_feature_names() { return kNames; }
 
 FeatureClassValues glszm_features(const Discretized& d) {
-  const TexturePlane p = texture_plane(d, LevelCoding::rank, "GLSZM");
+  return glszm_features(texture_plane(d, LevelCoding::rank, "GLSZM"));
+}
+
+FeatureClassValues glszm_features(const TexturePlane& p) {
+  require_rank_coding(p, "GLSZM");
   if (p.box_width == 1 && p.box_height == 1) return {kNames, std::vector<double>(kFeatureCount, kNaN)};
   return {kNames, zone_features(find_zones(p), p.gray)};
 }

@@ -145,4 +145,13 @@ FeatureClassValues ngtdm_features(const Discretized& d) {
   return {kNames, difference_features(count_differences(p, d.ng))};
 }
 
+FeatureClassValues ngtdm_features(const TexturePlane& ranks) {
+  require_rank_coding(ranks, "NGTDM");
+  if (ranks.box_width == 1 && ranks.box_height == 1) return {kNames, std::vector<double>(kFeatureCount, kNaN)};
+  // The neighbour means need the levels themselves; ranks are the levels when every level 1..ng occurs.
+  const auto ng = static_cast<std::int32_t>(ranks.gray.back());
+  if (ranks.ranks_are_levels()) return {kNames, difference_features(count_differences(ranks, ng))};
+  return {kNames, difference_features(count_differences(level_coded(ranks), ng))};
+}
+
 }  // namespace chexgen::radiomics

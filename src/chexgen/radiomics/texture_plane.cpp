@@ -55,6 +55,20 @@ TexturePlane texture_plane(const Discretized& d, LevelCoding coding, std::string
   p.box_width = x1 - x0 + 1;
   p.box_height = y1 - y0 + 1;
   p.gray.assign(d.present.begin(), d.present.end());
+  p.coding = coding;
+  return p;
+}
+
+void require_rank_coding(const TexturePlane& p, std::string_view who) {
+  if (p.coding != LevelCoding::rank) throw std::logic_error(fmt::format("{}: needs a plane coded by rank", who));
+}
+
+TexturePlane level_coded(const TexturePlane& ranks) {
+  require_rank_coding(ranks, "level_coded");
+  TexturePlane p = ranks;
+  p.coding = LevelCoding::level;
+  for (std::int32_t& c : p.cells)
+    if (c > 0) c = static_cast<std::int32_t>(ranks.gray[static_cast<std::size_t>(c - 1)]);
   return p;
 }
 

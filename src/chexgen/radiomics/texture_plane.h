@@ -23,7 +23,13 @@ struct TexturePlane {
   int width = 0, height = 0, stride = 0;  // of d; stride = width + 2
   int box_width = 0, box_height = 0;
   std::vector<std::int32_t> cells;
-  std::vector<double> gray;  // gray level value of each code (= d.present)
+  std::vector<double> gray;  // gray level value of each rank (= d.present)
+  LevelCoding coding = LevelCoding::rank;
+
+  // Whether rank and level coincide (rank coding, and every level 1..ng occurs).
+  bool ranks_are_levels() const {
+    return coding == LevelCoding::level || gray.empty() || gray.back() == static_cast<double>(gray.size());
+  }
 
   std::size_t at(int x, int y) const { return static_cast<std::size_t>(y + 1) * stride + x + 1; }
 };
@@ -31,5 +37,11 @@ struct TexturePlane {
 // Builds it; `who` names the feature class in errors. Throws std::invalid_argument for a plane whose size does not
 // match its levels, an empty ROI, or a level list that does not hold every level of the ROI.
 TexturePlane texture_plane(const Discretized& d, LevelCoding coding, std::string_view who);
+
+// Throws std::logic_error (a programming error) unless `p` is coded by rank.
+void require_rank_coding(const TexturePlane& p, std::string_view who);
+
+// A rank-coded plane recoded by level.
+TexturePlane level_coded(const TexturePlane& ranks);
 
 }  // namespace chexgen::radiomics
