@@ -14,11 +14,14 @@
 #include "chexgen/core/hash.h"
 #include "chexgen/core/json.h"
 #include "chexgen/core/version.h"
+#if CHEXGEN_NEURAL
 #include "chexgen/deep/torch_model.h"
+#endif
 #include "chexgen/features/npy.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
 #include "cli/manifest_args.h"
+#include "cli/neural_stage.h"
 
 namespace chexgen::cli {
 namespace {
@@ -103,6 +106,9 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     throw UsageError("give --model M.pt (a TorchScript model with its sidecar), or --preset radiomics");
   if (!radiomics_only && a.preset == "radiomics")
     throw UsageError("--preset radiomics needs no --model: it is computed by chexgen itself");
+#if !CHEXGEN_NEURAL
+  if (!radiomics_only) needs_neural_stage("extract --model");
+#endif
   if (!a.out.empty()) claim_output_folder(a.out, "chexgen extract");
 
   features::ImageFeatureExtractor extractor;
@@ -110,7 +116,6 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
   nlohmann::ordered_json info;
   info["chexgen_version"] = version_string();
   info["manifest"] = a.manifest;
-  std::shared_ptr<deep::TorchModel> model;
   std::string what;
   if (radiomics_only) {
     const auto r = std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics));
@@ -119,10 +124,11 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     info["extractor"] = {{"kind", "radiomics"}, {"configuration", r->config().name}};
     what = "radiomics";
   } else {
+#if CHEXGEN_NEURAL
     deep::ModelSpec spec =
         deep::load_model_spec(a.model, a.preset.empty() ? std::nullopt : std::optional<std::string>(a.preset));
     if (a.batch_size > 0) spec.batch_size = a.batch_size;
-    model = std::make_shared<deep::TorchModel>(
+    const auto model = std::make_shared<deep::TorchModel>(
         spec, deep::RunOptions{deep::parse_device(a.device), global.threads, !a.no_optimize});
     extractor = deep::as_image_extractor(model);
     std::size_t offset = 0;
@@ -142,6 +148,7 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
     if (!global.quiet)
       fmt::print(stderr, "{}: {} on {}, batches of {}, {} preprocessing\n", what, a.model, model->device_name(),
                  spec.batch_size, features::preset_info(spec.preprocessing.preset).name);
+#endif
   }
   const std::filesystem::path store_dir = store_root(a.radiomics.store);
   features::FeatureStore store(store_dir, extractor.id, extractor.columns);

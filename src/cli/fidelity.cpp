@@ -12,12 +12,15 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/core/log.h"
+#if CHEXGEN_NEURAL
 #include "chexgen/deep/text_model.h"
 #include "chexgen/deep/torch_model.h"
+#endif
 #include "chexgen/fidelity/evaluate.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
 #include "cli/manifest_args.h"
+#include "cli/neural_stage.h"
 
 namespace chexgen::cli {
 namespace {
@@ -39,6 +42,9 @@ struct FidelityArgs {
 };
 
 int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
+#if !CHEXGEN_NEURAL
+  if (!a.models.empty() || !a.text_model.empty()) needs_neural_stage("fidelity --model / --text-model");
+#endif
   fidelity::FidelityOptions& o = a.options;
   o.suite.threads = global.threads;
   if (a.is_from != "logits" && a.is_from != "pool")
@@ -59,14 +65,18 @@ int run_fidelity(FidelityArgs& a, const GlobalOptions& global) {
   const Dataset synthetic = read_manifest_or_report(a.synthetic, synthetic_options, errors);
   print_errors(errors);
 
-  const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
-  for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+  std::optional<features::TextFeatureExtractor> text;
+  if (!a.models.empty() || !a.text_model.empty()) {
+#if CHEXGEN_NEURAL
+    const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
+    for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+    if (!a.text_model.empty()) text = deep::as_text_extractor(std::make_shared<deep::TextModel>(a.text_model, run));
+#endif
+  }
   if (!a.no_radiomics)
     extractors.push_back(
         radiomics::as_extractor(std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics))));
-  std::optional<features::TextFeatureExtractor> text;
-  if (!a.text_model.empty()) text = deep::as_text_extractor(std::make_shared<deep::TextModel>(a.text_model, run));
 
   const fidelity::FidelityRun result = fidelity::evaluate_fidelity(
       real, synthetic, extractors, text, store_root(a.radiomics.store), o, Log(!global.quiet));

@@ -12,6 +12,7 @@
 #include "chexgen/image/decode.h"
 #include "chexgen/metrics/blas_info.h"
 #include "cli/commands.h"
+#include "cli/neural_stage.h"
 
 int main(int argc, char** argv) {
   using chexgen::ExitCode;
@@ -77,6 +78,11 @@ int main(int argc, char** argv) {
     return static_cast<int>(ExitCode::service);
   } catch (const std::exception& e) {
     fmt::print(stderr, "chexgen: internal error: {}\n", chexgen::printable_text(e.what(), std::size_t{1} << 16));
+    return static_cast<int>(ExitCode::internal);
+  } catch (const chexgen::cli::NeedsNeuralStage& e) {
+    // chexgen without LibTorch reached a network: run chexgen-torch in its place (what this command did so far,
+    // it will do again: the feature store keeps computed features).
+    chexgen::cli::run_neural_program(argv, e.what);
     return static_cast<int>(ExitCode::internal);
   }
   return exit_code;

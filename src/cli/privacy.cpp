@@ -14,12 +14,15 @@
 #include "chexgen/core/files.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
+#if CHEXGEN_NEURAL
 #include "chexgen/deep/torch_model.h"
+#endif
 #include "chexgen/image/decode.h"
 #include "chexgen/privacy/evaluate.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
 #include "cli/manifest_args.h"
+#include "cli/neural_stage.h"
 
 namespace chexgen::cli {
 namespace {
@@ -43,6 +46,9 @@ struct PrivacyArgs {
 };
 
 int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
+#if !CHEXGEN_NEURAL
+  if (!a.models.empty() || !a.reid_model.empty()) needs_neural_stage("privacy --model / --reid-model");
+#endif
   privacy::PrivacyOptions& o = a.options;
   o.threads = global.threads;
   o.skip_bad = a.skip_bad;
@@ -65,21 +71,24 @@ int run_privacy(PrivacyArgs& a, const GlobalOptions& global) {
   if (!a.holdout.empty()) holdout = read_manifest_or_report(a.holdout, holdout_options, errors);
   print_errors(errors);
 
-  const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
-  for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+  std::optional<privacy::ReidModel> reid;
+  if (!a.models.empty() || !a.reid_model.empty()) {
+#if CHEXGEN_NEURAL
+    const deep::RunOptions run{deep::parse_device(a.device), global.threads, !a.no_optimize};
+    for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+    if (!a.reid_model.empty()) {
+      const std::filesystem::path head =
+          a.reid_head.empty() ? privacy::reid_head_path(a.reid_model) : std::filesystem::path(a.reid_head);
+      reid = privacy::ReidModel{deep::load_image_extractor(a.reid_model, run), privacy::read_reid_head(head)};
+    }
+#endif
+  }
+  if (a.reid_model.empty() && !a.reid_head.empty()) throw UsageError("--reid-head needs --reid-model");
   if (a.radiomics)
     extractors.push_back(radiomics::as_extractor(
         std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args))));
 
-  std::optional<privacy::ReidModel> reid;
-  if (!a.reid_model.empty()) {
-    const std::filesystem::path head =
-        a.reid_head.empty() ? privacy::reid_head_path(a.reid_model) : std::filesystem::path(a.reid_head);
-    reid = privacy::ReidModel{deep::load_image_extractor(a.reid_model, run), privacy::read_reid_head(head)};
-  } else if (!a.reid_head.empty()) {
-    throw UsageError("--reid-head needs --reid-model");
-  }
 
   const Log log(!global.quiet);
   const privacy::PrivacyRun result = privacy::evaluate_privacy(train, generations, holdout ? &*holdout : nullptr,

@@ -13,12 +13,15 @@
 #include "chexgen/core/files.h"
 #include "chexgen/core/error.h"
 #include "chexgen/core/log.h"
+#if CHEXGEN_NEURAL
 #include "chexgen/deep/torch_model.h"
-#include "chexgen/utility/probe.h"
 #include "chexgen/utility/train.h"
+#endif
+#include "chexgen/utility/probe.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
 #include "cli/manifest_args.h"
+#include "cli/neural_stage.h"
 
 namespace chexgen::cli {
 namespace {
@@ -150,13 +153,18 @@ struct ProbeArgs {
 };
 
 int run_probe(ProbeArgs& a, const GlobalOptions& global) {
+#if !CHEXGEN_NEURAL
+  if (!a.models.empty()) needs_neural_stage("utility probe --model");
+#endif
   const Inputs in = read_inputs(a.common, global);
   utility::ProbeOptions& o = a.options;
   static_cast<utility::UtilityOptions&>(o) = a.common.options;
   o.skip_bad = a.common.skip_bad;
-  const deep::RunOptions run{deep::parse_device(a.common.device), global.threads, !a.no_optimize};
   std::vector<features::Extractor> extractors;
+#if CHEXGEN_NEURAL
+  const deep::RunOptions run{deep::parse_device(a.common.device), global.threads, !a.no_optimize};
   for (const std::string& path : a.models) extractors.push_back(deep::load_image_extractor(path, run));
+#endif
   if (a.radiomics)
     extractors.push_back(radiomics::as_extractor(
         std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args))));
@@ -185,6 +193,13 @@ void add_probe_command(CLI::App* utility, const GlobalOptions& global, int& exit
   cmd->callback([args, &global, &exit_code] { exit_code = run_probe(*args, global); });
 }
 
+constexpr const char* kTrainDescription =
+    "Train a network (ResNet-18/50, DenseNet-121) on the setting's images as CheXGenBench does, test the best "
+    "checkpoint on real images; resumable";
+constexpr const char* kEvaluateDescription =
+    "Test a network that `chexgen utility train` trained (its best.pt) on other real images";
+
+#if CHEXGEN_NEURAL
 struct TrainArgs {
   CommonArgs common;
   int seeds = 1;
@@ -229,8 +244,7 @@ void add_train_command(CLI::App* utility, const GlobalOptions& global, int& exit
   auto args = std::make_shared<TrainArgs>();
   CLI::App* cmd = utility->add_subcommand(
       "train",
-      "Train a network (ResNet-18/50, DenseNet-121) on the setting's images as CheXGenBench does, test the best "
-      "checkpoint on real images; resumable");
+      kTrainDescription);
   add_common_options(cmd, args->common,
                      "results.json, metrics.csv, per_class_metrics.csv, predictions.csv, roc.csv, training_log.csv, "
                      "checkpoint.pt (every epoch: a rerun resumes), best.pt");
@@ -281,7 +295,7 @@ int run_evaluate(EvaluateArgs& a, const GlobalOptions& global) {
 void add_evaluate_command(CLI::App* utility, const GlobalOptions& global, int& exit_code) {
   auto args = std::make_shared<EvaluateArgs>();
   CLI::App* cmd = utility->add_subcommand(
-      "evaluate", "Test a network that `chexgen utility train` trained (its best.pt) on other real images");
+      "evaluate", kEvaluateDescription);
   cmd->add_option("--checkpoint", args->checkpoint, "best.pt of a utility train folder (model.json beside it)")
       ->required();
   cmd->add_option("--test", args->test, "Real test images with labels (all rows are tested)")->required();
@@ -304,6 +318,26 @@ void add_evaluate_command(CLI::App* utility, const GlobalOptions& global, int& e
   add_manifest_options(cmd, args->test_args, "test");
   cmd->callback([args, &global, &exit_code] { exit_code = run_evaluate(*args, global); });
 }
+
+#else
+// Without the neural-network stage (cli/neural_stage.h): the same subcommands, which hand all their arguments,
+// --help included, to chexgen-torch.
+void add_neural_subcommand(CLI::App* utility, const std::string& name, const char* description) {
+  CLI::App* cmd = utility->add_subcommand(name, description);
+  cmd->set_help_flag();
+  cmd->fallthrough(false);
+  cmd->prefix_command();  // every argument is kept for chexgen-torch, none is parsed here
+  cmd->callback([name] { needs_neural_stage("utility " + name); });
+}
+
+void add_train_command(CLI::App* utility, const GlobalOptions&, int&) {
+  add_neural_subcommand(utility, "train", kTrainDescription);
+}
+
+void add_evaluate_command(CLI::App* utility, const GlobalOptions&, int&) {
+  add_neural_subcommand(utility, "evaluate", kEvaluateDescription);
+}
+#endif
 
 }  // namespace
 
