@@ -50,6 +50,34 @@ TEST(FeatureStore, RowsSurviveReopen) {
   std::filesystem::remove_all(root);
 }
 
+// Only positions are kept in memory: rows are read back from rows.bin or, before they are written, from the pending
+// records, across the automatic flush every 64 rows, and a reopen reads a file larger than one 4 MiB chunk.
+TEST(FeatureStore, RowsAreReadFromTheFileAndFromPendingRecords) {
+  const auto root = fresh_dir("positions");
+  std::vector<std::string> wide;
+  for (int c = 0; c < 20000; ++c) wide.push_back("f" + std::to_string(c));  // 160 kB rows: 26 to a chunk
+  const auto row = [](int i) {
+    std::vector<double> v(20000);
+    for (std::size_t c = 0; c < v.size(); ++c) v[c] = i * 1e5 + static_cast<double>(c);
+    return v;
+  };
+  {
+    FeatureStore store(root, "wide", wide);
+    for (int i = 0; i < 150; ++i) {
+      store.put(key(i), row(i));
+      ASSERT_EQ(store.find(key(i)), row(i)) << i;                     // pending (or just flushed at 64, 128)
+      if (i >= 10) ASSERT_EQ(store.find(key(i - 10)), row(i - 10)) << i;  // both sides of each flush
+    }
+    EXPECT_EQ(store.find(key(3)), row(3));
+    EXPECT_EQ(store.find(key(149)), row(149));
+  }
+  FeatureStore store(root, "wide", wide);
+  EXPECT_EQ(store.size(), 150u);
+  for (int i : {0, 25, 26, 63, 64, 127, 128, 149}) EXPECT_EQ(store.find(key(i)), row(i)) << i;
+  EXPECT_FALSE(store.find(key(150)));
+  std::filesystem::remove_all(root);
+}
+
 TEST(FeatureStore, InterruptedWriteIsCutOff) {
   const auto root = fresh_dir("torn");
   std::filesystem::path rows;

@@ -34,10 +34,6 @@ std::uint64_t fnv1a64(const std::uint8_t* data, std::size_t n) {
   return h;
 }
 
-std::string key_string(const ContentHash& key) {
-  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 std::string extractor_key(const std::string& id) {
   return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(id.data()), id.size())).substr(0, 16);
 }
@@ -108,6 +104,22 @@ void FeatureStore::lock_for_writing() {
   write_file_atomically(holder, fmt::format("process {} ({})\n", ::getpid(), printable_text(command, 300)));
 }
 
+namespace {
+
+// Reads exactly `size` bytes at `offset`; false at the end of the file.
+bool read_at(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset) {
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t r = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    got += static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
 void FeatureStore::load() {
   const std::filesystem::path rows = dir_ / "rows.bin";
   fd_ = ::open(rows.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -116,52 +128,75 @@ void FeatureStore::load() {
   struct stat st {};
   if (::fstat(fd_, &st) != 0)
     throw OutputError(fmt::format("{}: cannot stat: {}", rows.string(), std::strerror(errno)));
-  const auto size = static_cast<std::size_t>(st.st_size);
-  std::vector<std::uint8_t> bytes(size);
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t r = ::pread(fd_, bytes.data() + got, size - got, static_cast<off_t>(got));
-    if (r <= 0) throw InputError(Location{rows.string()}, "cannot read the feature store");
-    got += static_cast<std::size_t>(r);
-  }
-  std::size_t good = 0;
-  while (good + record_bytes_ <= size) {
-    const std::uint8_t* rec = bytes.data() + good;
-    std::uint64_t stored = 0;
-    std::memcpy(&stored, rec + record_bytes_ - 8, 8);
-    if (fnv1a64(rec, record_bytes_ - 8) != stored) break;  // torn or damaged: everything from here is dropped
-    std::vector<double> values(columns_.size());
-    std::memcpy(values.data(), rec + 32, 8 * values.size());
-    rows_.emplace(std::string(reinterpret_cast<const char*>(rec), 32), std::move(values));
-    good += record_bytes_;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  // The records are checked in chunks of about 4 MiB; only their keys and positions are kept.
+  const std::size_t per_chunk = std::max<std::size_t>(1, (std::size_t{4} << 20) / record_bytes_);
+  std::vector<std::uint8_t> chunk(per_chunk * record_bytes_);
+  std::uint64_t good = 0;
+  bool torn = false;
+  while (!torn && good + record_bytes_ <= size) {
+    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(per_chunk, (size - good) / record_bytes_));
+    if (!read_at(fd_, chunk.data(), count * record_bytes_, good))
+      throw InputError(Location{rows.string()}, "cannot read the feature store");
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::uint8_t* rec = chunk.data() + k * record_bytes_;
+      std::uint64_t stored = 0;
+      std::memcpy(&stored, rec + record_bytes_ - 8, 8);
+      if (fnv1a64(rec, record_bytes_ - 8) != stored) {  // torn or damaged: everything from here is dropped
+        torn = true;
+        break;
+      }
+      ContentHash key;
+      std::memcpy(key.data(), rec, key.size());
+      positions_.emplace(key, good);
+      good += record_bytes_;
+    }
   }
   if (good < size) {
-    dropped_tail_bytes_ = size - good;
+    dropped_tail_bytes_ = static_cast<std::size_t>(size - good);
     if (::ftruncate(fd_, static_cast<off_t>(good)) != 0)
       throw OutputError(
           fmt::format("{}: cannot cut off an interrupted write: {}", rows.string(), std::strerror(errno)));
   }
+  file_bytes_ = good;
   if (::lseek(fd_, 0, SEEK_END) < 0) throw OutputError(fmt::format("{}: cannot seek", rows.string()));
+}
+
+std::size_t FeatureStore::KeyHash::operator()(const ContentHash& key) const {
+  std::size_t h = 0;
+  std::memcpy(&h, key.data(), sizeof h);
+  return h;
 }
 
 std::size_t FeatureStore::size() const {
   std::lock_guard lock(mutex_);
-  return rows_.size();
+  return positions_.size();
 }
 
 std::optional<std::vector<double>> FeatureStore::find(const ContentHash& key) const {
   std::lock_guard lock(mutex_);
-  const auto it = rows_.find(key_string(key));
-  if (it == rows_.end()) return std::nullopt;
-  return it->second;
+  const auto it = positions_.find(key);
+  if (it == positions_.end()) return std::nullopt;
+  std::vector<std::uint8_t> record(record_bytes_ - 8);
+  if (it->second >= file_bytes_) {
+    std::memcpy(record.data(), pending_.data() + (it->second - file_bytes_), record.size());
+  } else if (!read_at(fd_, record.data(), record.size(), it->second)) {
+    throw InputError(Location{(dir_ / "rows.bin").string()}, "cannot read a row of the feature store");
+  }
+  // The record was checked when the store was opened and no other writer can change it since (the lock): the
+  // key is compared again only to catch a mistake in the positions.
+  CHEXGEN_ASSERT(std::memcmp(record.data(), key.data(), 32) == 0, "feature store: a row's position is wrong");
+  std::vector<double> values(columns_.size());
+  std::memcpy(values.data(), record.data() + 32, 8 * values.size());
+  return values;
 }
 
 void FeatureStore::put(const ContentHash& key, std::span<const double> values) {
   CHEXGEN_ASSERT(values.size() == columns_.size(), "feature row of the wrong length");
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = rows_.emplace(key_string(key), std::vector<double>(values.begin(), values.end()));
-  if (!inserted) return;
   const std::size_t start = pending_.size();
+  const auto [it, inserted] = positions_.emplace(key, file_bytes_ + start);
+  if (!inserted) return;
   pending_.resize(start + record_bytes_);
   std::uint8_t* rec = pending_.data() + start;
   std::memcpy(rec, key.data(), 32);
@@ -189,6 +224,7 @@ void FeatureStore::write_pending_locked() {
     written += static_cast<std::size_t>(w);
   }
   ::fdatasync(fd_);
+  file_bytes_ += pending_.size();  // the pending records now lie where their positions say
   pending_.clear();
 }
 
