@@ -1,5 +1,9 @@
 // `chexgen radiomics` and `chexgen frd` end to end: values against PyRadiomics' table, the feature store (a rerun
 // measures nothing again), bad images, and FRD from feature tables against tests/golden/metrics/frd_golden.json.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,6 +103,49 @@ TEST(RadiomicsCli, MatchesPyRadiomicsAndReusesTheStore) {
   std::stringstream second;
   second << in.rdbuf();
   EXPECT_EQ(second.str(), first);
+}
+
+// The store remembers which hash an unchanged file has (paths.bin), so a rerun need not read it; an image rewritten
+// in place, its modification time set back, is measured again all the same.
+TEST(RadiomicsCli, ARewrittenImageIsMeasuredAgainWhateverItsModificationTime) {
+  const fs::path dir = make_temp_dir();
+  fs::create_directories(dir / "images");
+  const fs::path a = dir / "images/a.png", b = dir / "images/b.png";
+  fs::copy_file(kNih / "00000061_012.png", a);
+  fs::copy_file(kNih / "00000211_013.png", b);
+  usleep(2'100'000);  // files changed in the last 2 s are not remembered
+  {
+    std::ofstream m(dir / "images.csv");
+    m << "file_name,Effusion\n" << a.string() << ",0\n" << b.string() << ",0\n";
+  }
+  const std::vector<std::string> args = {"radiomics", (dir / "images.csv").string(), "--format", "onehot",
+                                         "--labels", "Effusion", "--size", "64", "--store", (dir / "store").string(),
+                                         "--out", (dir / "f.csv").string()};
+  auto r = run_chexgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2 images (2 computed, 0 from the store)"));
+  std::size_t remembered = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "store"))
+    if (e.path().filename() == "paths.bin") remembered += fs::file_size(e.path());
+  EXPECT_GT(remembered, 2 * (a.string().size() + 80));  // both files, with their stat values and hashes
+
+  r = run_chexgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2 images (0 computed, 2 from the store)"));
+
+  // a.png becomes b.png's image, with a.png's old modification time.
+  struct stat before {};
+  ASSERT_EQ(stat(a.c_str(), &before), 0);
+  fs::copy_file(b, a, fs::copy_options::overwrite_existing);
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, a.c_str(), times, 0), 0);
+  r = run_chexgen(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2 images (0 computed, 2 from the store)"));  // b's row is stored already
+  const auto rows = read_csv_rows(dir / "f.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(std::vector<std::string>(rows[1].begin() + 1, rows[1].end()),
+            std::vector<std::string>(rows[2].begin() + 1, rows[2].end()));
 }
 
 TEST(RadiomicsCli, BadImagesNameTheRowAndSkipBadLeavesThemOut) {

@@ -6,7 +6,10 @@
 #include <random>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ctime>
 
 #include "chexgen/core/error.h"
 #include "chexgen/features/feature_store.h"
@@ -75,6 +78,66 @@ TEST(FeatureStore, RowsAreReadFromTheFileAndFromPendingRecords) {
   EXPECT_EQ(store.size(), 150u);
   for (int i : {0, 25, 26, 63, 64, 127, 128, 149}) EXPECT_EQ(store.find(key(i)), row(i)) << i;
   EXPECT_FALSE(store.find(key(150)));
+  std::filesystem::remove_all(root);
+}
+
+// The path index: a file's hash is known again only while all five stat values are the same; files changed in the
+// last 2 seconds are not remembered; the index survives a reopen and a torn tail is cut off.
+TEST(FeatureStore, KnowsTheHashOfAnUnchangedFileOnly) {
+  const auto root = fresh_dir("paths");
+  struct stat settled {};
+  settled.st_dev = 7;
+  settled.st_ino = 1234;
+  settled.st_size = 5000;
+  settled.st_mtim.tv_sec = 1'700'000'000;
+  settled.st_ctim.tv_sec = 1'700'000'100;
+  const std::filesystem::path a = "/data/a.png", b = "/data/b.png", fresh = "/data/fresh.png";
+  {
+    FeatureStore store(root, "x", kColumns);
+    store.remember_hash(a, settled, key(1));
+    struct stat other = settled;
+    other.st_ino = 99;
+    store.remember_hash(b, other, key(2));
+    struct stat now = settled;
+    now.st_ctim.tv_sec = time(nullptr);  // changed just now: a write in the same tick could go unseen
+    store.remember_hash(fresh, now, key(3));
+    EXPECT_FALSE(store.known_hash(fresh, now));
+    EXPECT_EQ(store.known_hash(a, settled), key(1));
+    EXPECT_EQ(store.known_hash("/data/x/../a.png", settled), key(1));  // the same path, spelled otherwise
+    EXPECT_FALSE(store.known_hash("/data/c.png", settled));
+    for (int field = 0; field < 5; ++field) {
+      struct stat changed = settled;
+      if (field == 0) changed.st_dev += 1;
+      if (field == 1) changed.st_ino += 1;
+      if (field == 2) changed.st_size += 1;
+      if (field == 3) changed.st_mtim.tv_nsec += 1;
+      if (field == 4) changed.st_ctim.tv_nsec += 1;
+      EXPECT_FALSE(store.known_hash(a, changed)) << field;
+    }
+    // A file that changed is remembered anew; the later record wins.
+    struct stat rewritten = settled;
+    rewritten.st_ctim.tv_sec += 60;
+    store.remember_hash(a, rewritten, key(4));
+    EXPECT_EQ(store.known_hash(a, rewritten), key(4));
+    EXPECT_FALSE(store.known_hash(a, settled));
+  }
+  std::filesystem::path index;
+  struct stat rewritten = settled;
+  rewritten.st_ctim.tv_sec += 60;
+  {
+    FeatureStore store(root, "x", kColumns);
+    index = store.directory() / "paths.bin";
+    EXPECT_EQ(store.known_hash(a, rewritten), key(4));
+    struct stat other = settled;
+    other.st_ino = 99;
+    EXPECT_EQ(store.known_hash(b, other), key(2));
+    EXPECT_FALSE(store.known_hash(fresh, settled));
+  }
+  // A kill in the middle of the last record's write: it goes, the others stay.
+  std::filesystem::resize_file(index, std::filesystem::file_size(index) - 5);
+  FeatureStore store(root, "x", kColumns);
+  EXPECT_EQ(store.known_hash(a, settled), key(1));
+  EXPECT_FALSE(store.known_hash(a, rewritten));
   std::filesystem::remove_all(root);
 }
 

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "chexgen/core/files.h"
@@ -94,12 +96,27 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
   std::vector<std::optional<InputError>> failures(n);
   std::vector<char> reused(n, 0);
 
-  // Reads and hashes image i; returns its decoded pixels when the store does not hold its row yet.
+  // Reads and hashes image i; returns its decoded pixels when the store does not hold its row yet. A file the store
+  // has seen unchanged (same stat values) is neither read nor hashed again when its row is stored.
   const auto load = [&](std::size_t i, ContentHash& key) -> std::optional<Image8> {
     const Sample& s = dataset.samples[i];
+    struct stat st {};
+    const bool stated = ::stat(s.image_path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (stated) {
+      if (const auto known = store.known_hash(s.image_path, st)) {
+        if (auto stored = store.find(*known)) {
+          note_input_file(s.image_path);
+          key = *known;
+          rows[i] = std::move(stored);
+          reused[i] = 1;
+          return std::nullopt;
+        }
+      }
+    }
     const std::string bytes = read_file_bytes(s.image_path);
     const std::span<const std::uint8_t> view(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
     key = sha256(view);
+    if (stated) store.remember_hash(s.image_path, st, key);
     if (auto stored = store.find(key)) {
       rows[i] = std::move(stored);
       reused[i] = 1;

@@ -63,6 +63,7 @@ FeatureStore::FeatureStore(const std::filesystem::path& root, std::string extrac
     write_file_atomically(meta, j.dump(1) + "\n");
   }
   load();
+  load_paths();
 }
 
 FeatureStore::~FeatureStore() {
@@ -71,6 +72,7 @@ FeatureStore::~FeatureStore() {
   } catch (...) {  // a destructor must not throw; a failed final flush only loses cached rows
   }
   if (fd_ >= 0) ::close(fd_);
+  if (paths_fd_ >= 0) ::close(paths_fd_);
 }
 
 // One writer per extractor's rows at a time: an advisory lock on rows.bin, held while the store is open. A second
@@ -206,12 +208,129 @@ void FeatureStore::put(const ContentHash& key, std::span<const double> values) {
   if (pending_.size() >= flush_every * record_bytes_) write_pending_locked();
 }
 
+namespace {
+
+constexpr std::size_t kFileStateBytes = 8 * 5 + 32;  // after the path: device, inode, size, mtime, ctime, hash
+constexpr std::int64_t kSettleNs = 2'000'000'000;     // files changed this recently are not remembered
+
+std::int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + static_cast<std::int64_t>(t.tv_nsec);
+}
+
+std::string absolute_path(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::path a = std::filesystem::absolute(path, ec);
+  return (ec ? path : a).lexically_normal().string();
+}
+
+}  // namespace
+
+// paths.bin: read every complete record with a good checksum (later records of a path replace earlier ones); a torn
+// or damaged tail is cut off, as in rows.bin. Small (~130 bytes a file), so it is read whole.
+void FeatureStore::load_paths() {
+  const std::filesystem::path file = dir_ / "paths.bin";
+  paths_fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (paths_fd_ < 0) throw OutputError(fmt::format("{}: cannot open: {}", file.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(paths_fd_, &st) != 0)
+    throw OutputError(fmt::format("{}: cannot stat: {}", file.string(), std::strerror(errno)));
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
+  if (!read_at(paths_fd_, bytes.data(), bytes.size(), 0))
+    throw InputError(Location{file.string()}, "cannot read the feature store's path index");
+  std::size_t good = 0;
+  while (good + 4 <= bytes.size()) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, bytes.data() + good, 4);
+    const std::size_t record = 4 + std::size_t{length} + kFileStateBytes + 8;
+    if (length == 0 || record > bytes.size() - good) break;
+    const std::uint8_t* rec = bytes.data() + good;
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, rec + record - 8, 8);
+    if (fnv1a64(rec, record - 8) != stored) break;
+    FileState s;
+    const std::uint8_t* p = rec + 4 + length;
+    std::memcpy(&s.device, p, 8);
+    std::memcpy(&s.inode, p + 8, 8);
+    std::memcpy(&s.size, p + 16, 8);
+    std::memcpy(&s.mtime_ns, p + 24, 8);
+    std::memcpy(&s.ctime_ns, p + 32, 8);
+    std::memcpy(s.hash.data(), p + 40, 32);
+    paths_[std::string(reinterpret_cast<const char*>(rec + 4), length)] = s;
+    good += record;
+  }
+  if (good < bytes.size() && ::ftruncate(paths_fd_, static_cast<off_t>(good)) != 0)
+    throw OutputError(fmt::format("{}: cannot cut off an interrupted write: {}", file.string(), std::strerror(errno)));
+  if (::lseek(paths_fd_, 0, SEEK_END) < 0) throw OutputError(fmt::format("{}: cannot seek", file.string()));
+}
+
+std::optional<ContentHash> FeatureStore::known_hash(const std::filesystem::path& path, const struct stat& st) const {
+  std::lock_guard lock(mutex_);
+  const auto it = paths_.find(absolute_path(path));
+  if (it == paths_.end()) return std::nullopt;
+  const FileState& s = it->second;
+  if (s.device != static_cast<std::uint64_t>(st.st_dev) || s.inode != static_cast<std::uint64_t>(st.st_ino) ||
+      s.size != static_cast<std::uint64_t>(st.st_size) || s.mtime_ns != nanoseconds(st.st_mtim) ||
+      s.ctime_ns != nanoseconds(st.st_ctim))
+    return std::nullopt;
+  return s.hash;
+}
+
+void FeatureStore::remember_hash(const std::filesystem::path& path, const struct stat& st, const ContentHash& key) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const std::int64_t settled = nanoseconds(now) - kSettleNs;
+  if (nanoseconds(st.st_mtim) > settled || nanoseconds(st.st_ctim) > settled) return;
+  FileState s{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+              static_cast<std::uint64_t>(st.st_size), nanoseconds(st.st_mtim), nanoseconds(st.st_ctim), key};
+  const std::string name = absolute_path(path);
+  if (name.empty() || name.size() > 0xffffffffu) return;
+  std::lock_guard lock(mutex_);
+  const auto it = paths_.find(name);
+  if (it != paths_.end() && it->second.device == s.device && it->second.inode == s.inode &&
+      it->second.size == s.size && it->second.mtime_ns == s.mtime_ns && it->second.ctime_ns == s.ctime_ns &&
+      it->second.hash == s.hash)
+    return;  // known as it is
+  paths_[name] = s;
+  const std::size_t start = pending_paths_.size();
+  const std::size_t record = 4 + name.size() + kFileStateBytes + 8;
+  pending_paths_.resize(start + record);
+  std::uint8_t* rec = pending_paths_.data() + start;
+  const auto length = static_cast<std::uint32_t>(name.size());
+  std::memcpy(rec, &length, 4);
+  std::memcpy(rec + 4, name.data(), name.size());
+  std::uint8_t* p = rec + 4 + name.size();
+  std::memcpy(p, &s.device, 8);
+  std::memcpy(p + 8, &s.inode, 8);
+  std::memcpy(p + 16, &s.size, 8);
+  std::memcpy(p + 24, &s.mtime_ns, 8);
+  std::memcpy(p + 32, &s.ctime_ns, 8);
+  std::memcpy(p + 40, s.hash.data(), 32);
+  const std::uint64_t sum = fnv1a64(rec, record - 8);
+  std::memcpy(rec + record - 8, &sum, 8);
+  if (pending_paths_.size() >= (std::size_t{64} << 10)) write_pending_locked();
+}
+
 void FeatureStore::flush() {
   std::lock_guard lock(mutex_);
   write_pending_locked();
 }
 
 void FeatureStore::write_pending_locked() {
+  // The path index first: a hash it names whose row is not written yet only makes the next run compute that row.
+  if (!pending_paths_.empty()) {
+    std::size_t written = 0;
+    while (written < pending_paths_.size()) {
+      const ssize_t w = ::write(paths_fd_, pending_paths_.data() + written, pending_paths_.size() - written);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw OutputError(fmt::format("{}: cannot write the feature store's path index: {}",
+                                      (dir_ / "paths.bin").string(), std::strerror(errno)));
+      }
+      written += static_cast<std::size_t>(w);
+    }
+    ::fdatasync(paths_fd_);
+    pending_paths_.clear();
+  }
   if (pending_.empty()) return;
   std::size_t written = 0;
   while (written < pending_.size()) {

@@ -6,6 +6,13 @@
 // A record is visible only when it is complete and its checksum matches, so a process killed in the middle of a
 // write leaves a tail that the next open cuts off; nothing else is ever rewritten. The extractor key is the first
 // 16 hex digits of the SHA-256 of the extractor id, so two configurations never share rows (docs/feature-store.md).
+//
+// Beside the rows, paths.bin remembers which content hash a file had: records
+//     [u32 path length][path][u64 device][u64 inode][u64 size][i64 mtime ns][i64 ctime ns][32-byte SHA-256][FNV-1a-64]
+// so that a later run finds an unchanged file's row without reading and hashing the file again (a benchmark of many
+// generators against one reference reads the reference once). A file counts as unchanged only when all five of its
+// stat values are the same; its ctime changes with every write and cannot be set back by hand, and files changed
+// in the last 2 seconds are not remembered (a write within one timestamp tick would go unseen).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +23,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "chexgen/core/hash.h"
 
@@ -46,6 +55,13 @@ class FeatureStore {
   void put(const ContentHash& key, std::span<const double> values);
   void flush();
 
+  // The content hash `path` had when it was remembered, if its stat values (`st`, of the file now) are the same.
+  // Thread-safe.
+  std::optional<ContentHash> known_hash(const std::filesystem::path& path, const struct stat& st) const;
+  // Remembers that `path`, as `st` describes it (stat taken before reading), has content hash `key`; written with
+  // the rows. Files changed less than 2 seconds before `st` was taken are not remembered. Thread-safe.
+  void remember_hash(const std::filesystem::path& path, const struct stat& st, const ContentHash& key);
+
   static constexpr std::size_t flush_every = 64;
 
  private:
@@ -69,6 +85,16 @@ class FeatureStore {
   std::vector<std::uint8_t> pending_;                         // encoded records not yet written
   std::size_t dropped_tail_bytes_ = 0;
   int fd_ = -1;
+
+  struct FileState {  // what stat says of a file, and its content hash then
+    std::uint64_t device = 0, inode = 0, size = 0;
+    std::int64_t mtime_ns = 0, ctime_ns = 0;
+    ContentHash hash{};
+  };
+  void load_paths();
+  std::unordered_map<std::string, FileState> paths_;  // key: the absolute path
+  std::vector<std::uint8_t> pending_paths_;            // encoded records not yet written to paths.bin
+  int paths_fd_ = -1;
 };
 
 }  // namespace chexgen::features
