@@ -67,5 +67,11 @@ for mode in ("optimized", "plain"):
     rel = float(np.abs(feats - ref).max() / np.abs(ref).max())
     print(f"chexgen {mode}: {ours:.2f} images/s; Python {py:.2f} images/s; ratio {ours / py:.2f}x; "
           f"max |difference| / max |feature| = {rel:.2g}")
+    runs = [json.load(open(f"{out}/chexgen_{mode}_{i}.json")) for i in range(1, n + 1)]
+    parts = {k: statistics.median(r["time_summed_over_threads"][k] for r in runs)
+             for k in ("reading", "preparing", "computing", "waiting_for_inputs")}
+    wall = statistics.median(r["seconds"] for r in runs)
+    print(f"chexgen {mode}, where the time went (medians, seconds summed over threads; wall {wall:.2f} s): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
 print(f"Python with torch.jit.optimize_for_inference: {py_opt:.2f} images/s")
 PY

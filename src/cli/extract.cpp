@@ -160,6 +160,10 @@ int run_extract(const ExtractArgs& a, const GlobalOptions& global) {
   info["computed"] = f.computed;
   info["from_store"] = f.reused;
   info["seconds"] = f.seconds;
+  info["time_summed_over_threads"] = {{"reading", f.time.reading},
+                                      {"preparing", f.time.preparing},
+                                      {"computing", f.time.computing},
+                                      {"waiting_for_inputs", f.time.waiting}};
   info["images_per_second"] = f.seconds > 0 ? f.samples.size() / f.seconds : 0.0;
   if (!a.out.empty()) export_features(a.out, set, blocks, info, radiomics_only ? "radiomics" : a.model);
   fmt::print("{}: {} images x {} features in {} ({} computed, {} from the store, {:.1f} images/s){}\n", a.manifest,

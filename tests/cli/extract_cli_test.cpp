@@ -74,6 +74,13 @@ TEST(ExtractCli, ExportsThePythonReferenceFeaturesAndReusesTheStore) {
   const auto info = nlohmann::json::parse(read_text(dir / "out/extraction.json"));
   EXPECT_EQ(info["extractor"]["preset"], "generic");
   EXPECT_EQ(info["computed"], 6);
+  // Where the time went: every part measured, the network's inference on one thread within the wall time.
+  const auto& time = info["time_summed_over_threads"];
+  for (const char* part : {"reading", "preparing", "computing", "waiting_for_inputs"})
+    EXPECT_GT(time[part].get<double>(), 0.0) << part;
+  EXPECT_LE(time["computing"].get<double>(), info["seconds"].get<double>());
+  EXPECT_THAT(r.err, HasSubstr("time summed over threads: reading "));
+  EXPECT_THAT(r.err, HasSubstr(", inference waiting for inputs "));
 
   // Again: nothing is computed, the export is the same.
   const std::string first = read_text(dir / "out/emb.npy");

@@ -1,6 +1,7 @@
 #include "chexgen/features/extract.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -95,11 +96,18 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
   std::vector<std::optional<std::vector<double>>> rows(n);
   std::vector<std::optional<InputError>> failures(n);
   std::vector<char> reused(n, 0);
+  // Nanoseconds per part of TimeBreakdown, added to by every thread.
+  std::atomic<std::int64_t> reading_ns{0}, preparing_ns{0}, computing_ns{0}, waiting_ns{0};
+  using clock = std::chrono::steady_clock;
+  const auto add_since = [](std::atomic<std::int64_t>& total, clock::time_point since) {
+    total += std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - since).count();
+  };
 
   // Reads and hashes image i; returns its decoded pixels when the store does not hold its row yet. A file the store
   // has seen unchanged (same stat values) is neither read nor hashed again when its row is stored.
   const auto load = [&](std::size_t i, ContentHash& key) -> std::optional<Image8> {
     const Sample& s = dataset.samples[i];
+    const auto read_start = clock::now();
     struct stat st {};
     const bool stated = ::stat(s.image_path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
     if (stated) {
@@ -109,6 +117,7 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
           key = *known;
           rows[i] = std::move(stored);
           reused[i] = 1;
+          add_since(reading_ns, read_start);
           return std::nullopt;
         }
       }
@@ -120,9 +129,14 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
     if (auto stored = store.find(key)) {
       rows[i] = std::move(stored);
       reused[i] = 1;
+      add_since(reading_ns, read_start);
       return std::nullopt;
     }
-    return decode_image_u8(view, s.image_path.string(), extractor.color);
+    const auto decode_start = clock::now();
+    add_since(reading_ns, read_start);
+    Image8 image = decode_image_u8(view, s.image_path.string(), extractor.color);
+    add_since(preparing_ns, decode_start);
+    return image;
   };
   // Keeps a freshly computed row, or records why it cannot be kept.
   const auto finish = [&](std::size_t i, const ContentHash& key, std::vector<double> values) {
@@ -156,7 +170,12 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
         [&](std::size_t i) {
           guarded(i, [&] {
             ContentHash key{};
-            if (auto image = load(i, key)) finish(i, key, extractor.compute(*image));
+            if (auto image = load(i, key)) {
+              const auto compute_start = clock::now();
+              std::vector<double> values = extractor.compute(*image);
+              add_since(computing_ns, compute_start);
+              finish(i, key, std::move(values));
+            }
           });
         },
         progress);
@@ -168,12 +187,16 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
       try {
         std::vector<double> out;
         for (;;) {
+          const auto wait_start = clock::now();
           std::vector<PendingInput> batch = queue.pop_batch(b.batch_size);
+          add_since(waiting_ns, wait_start);
           if (batch.empty()) break;
           std::vector<const PlanarImageF*> inputs;
           for (const auto& p : batch) inputs.push_back(&p.input);
           out.assign(batch.size() * dim, 0.0);
+          const auto infer_start = clock::now();
           b.infer(inputs, out);
+          add_since(computing_ns, infer_start);
           for (std::size_t k = 0; k < batch.size(); ++k) {
             const double* row = out.data() + k * dim;
             finish(batch[k].index, batch[k].key, std::vector<double>(row, row + dim));
@@ -192,7 +215,9 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
         guarded(i, [&] {
           ContentHash key{};
           if (auto image = load(i, key)) {
+            const auto prepare_start = clock::now();
             PlanarImageF input = b.prepare(*image);
+            add_since(preparing_ns, prepare_start);
             queued = queue.push(PendingInput{i, key, std::move(input)});
           }
         });
@@ -234,6 +259,7 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
     ++r;
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.time = {reading_ns * 1e-9, preparing_ns * 1e-9, computing_ns * 1e-9, waiting_ns * 1e-9};
   return out;
 }
 
@@ -255,7 +281,16 @@ DatasetFeatures extract_dataset_features(const Dataset& dataset, const ImageFeat
   log.info("{}: {}: {} images ({} computed, {} from the store{}) in {:.1f} s, {:.1f} images/s", what, label,
            f.samples.size(), f.computed, f.reused, errors.empty() ? "" : fmt::format(", {} left out", errors.size()),
            f.seconds, f.seconds > 0 ? f.samples.size() / f.seconds : 0.0);
+  if (f.computed > 0) log.info("{}: {}: {}", what, label, describe(f.time));
   return f;
+}
+
+std::string describe(const TimeBreakdown& t) {
+  std::string text = fmt::format("time summed over threads: reading {:.2f} s, decoding and preparing {:.2f} s, ",
+                                 t.reading, t.preparing);
+  if (t.waiting > 0) return text + fmt::format("inference {:.2f} s, inference waiting for inputs {:.2f} s",
+                                               t.computing, t.waiting);
+  return text + fmt::format("extracting {:.2f} s", t.computing);
 }
 
 MatrixD select_rows(const DatasetFeatures& f, const std::vector<std::size_t>& take, std::size_t first_col,

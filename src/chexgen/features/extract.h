@@ -49,13 +49,26 @@ struct ExtractionOptions {
   bool skip_bad = false;  // true: leave unusable images out (reported); false: any unusable image is fatal
 };
 
+// Where the time of an extraction went, in seconds summed over the threads that spent it (so the parts of a pass
+// on several threads add up to more than its wall time).
+struct TimeBreakdown {
+  double reading = 0;    // reading and hashing image files (a stat for a file the store knows unchanged)
+  double preparing = 0;  // decoding the images, and for a network preparing its inputs (resize, crop, normalise)
+  double computing = 0;  // the extractor itself: per image, or a network's inference on batches (one thread)
+  double waiting = 0;    // a network only: its inference thread waiting for prepared inputs
+};
+
 struct DatasetFeatures {
   MatrixD values;                    // one row per kept sample, in manifest order
   std::vector<std::size_t> samples;  // the Dataset::samples index of each row
   std::size_t computed = 0;          // rows measured in this run
   std::size_t reused = 0;            // rows found in the store
   double seconds = 0;                // wall time of the whole pass
+  TimeBreakdown time;                // where it went
 };
+
+// One line for a log: "time summed over threads: reading 0.12 s, decoding and preparing 3.40 s, inference ...".
+std::string describe(const TimeBreakdown& t);
 
 // A problem with a sample's image, at the sample's manifest row (the image itself for a folder manifest), naming the
 // image file.
