@@ -120,6 +120,22 @@ bool read_at(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset) 
   return true;
 }
 
+// Appends `bytes` to the file open as `fd` and syncs it; `what` names the file in the error.
+void append_and_sync(int fd, std::span<const std::uint8_t> bytes, const std::filesystem::path& file,
+                     std::string_view what) {
+  if (bytes.empty()) return;
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw OutputError(fmt::format("{}: cannot write {}: {}", file.string(), what, std::strerror(errno)));
+    }
+    written += static_cast<std::size_t>(w);
+  }
+  ::fdatasync(fd);
+}
+
 }  // namespace
 
 void FeatureStore::load() {
@@ -317,32 +333,10 @@ void FeatureStore::flush() {
 
 void FeatureStore::write_pending_locked() {
   // The path index first: a hash it names whose row is not written yet only makes the next run compute that row.
-  if (!pending_paths_.empty()) {
-    std::size_t written = 0;
-    while (written < pending_paths_.size()) {
-      const ssize_t w = ::write(paths_fd_, pending_paths_.data() + written, pending_paths_.size() - written);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw OutputError(fmt::format("{}: cannot write the feature store's path index: {}",
-                                      (dir_ / "paths.bin").string(), std::strerror(errno)));
-      }
-      written += static_cast<std::size_t>(w);
-    }
-    ::fdatasync(paths_fd_);
-    pending_paths_.clear();
-  }
+  append_and_sync(paths_fd_, pending_paths_, dir_ / "paths.bin", "the feature store's path index");
+  pending_paths_.clear();
   if (pending_.empty()) return;
-  std::size_t written = 0;
-  while (written < pending_.size()) {
-    const ssize_t w = ::write(fd_, pending_.data() + written, pending_.size() - written);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw OutputError(
-          fmt::format("{}: cannot write the feature store: {}", (dir_ / "rows.bin").string(), std::strerror(errno)));
-    }
-    written += static_cast<std::size_t>(w);
-  }
-  ::fdatasync(fd_);
+  append_and_sync(fd_, pending_, dir_ / "rows.bin", "the feature store");
   file_bytes_ += pending_.size();  // the pending records now lie where their positions say
   pending_.clear();
 }
