@@ -27,5 +27,6 @@ void add_filter_command(CLI::App& app, const GlobalOptions& global, int& exit_co
 void add_export_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_privacy_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_utility_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace chexgen::cli

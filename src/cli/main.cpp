@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   chexgen::cli::add_fidelity_command(app, global, exit_code);
   chexgen::cli::add_privacy_command(app, global, exit_code);
   chexgen::cli::add_utility_command(app, global, exit_code);
+  chexgen::cli::add_reports_command(app, global, exit_code);
   chexgen::cli::add_leaderboard_command(app, global, exit_code);
   chexgen::cli::add_baselines_command(app, global, exit_code);
   chexgen::cli::add_generate_command(app, global, exit_code);

@@ -13,7 +13,14 @@ namespace {
 // The feature spaces of CheXGenBench's own extractors (features/extractor.cpp names them the same way).
 constexpr std::string_view kInception = "Inception", kRadDino = "RadDino", kBioVil = "BioViL-T",
                            kRadiomics = "Radiomics", kPixels = "Pixels", kReid = "Re-ID",
-                           kUtility = "ResNet-50, all_synthetic", kAgreement = "ResNet-50, all_original";
+                           kUtility = "ResNet-50, all_synthetic", kAgreement = "ResNet-50, all_original",
+                           kReports = "Reports", kChexbert = "CheXbert", kRadGraph = "RadGraph";
+
+constexpr std::string_view kChexbertNeeds =
+    "CheXbert's labels of each predicted and reference report (a CheXbert model, or its label CSVs)";
+constexpr std::string_view kChexbertReference =
+    "LLaVA-Rad rrg_eval: scikit-learn precision_recall_fscore_support F1 over CheXbert's binarised labels, median "
+    "and percentile interval of scipy.stats.bootstrap (random_state=3)";
 
 constexpr std::array kTable = {
     MetricInfo{Metric::frd, "frd", "FRD", kRadiomics, Better::lower, "ln of a squared distance",
@@ -93,6 +100,35 @@ constexpr std::array kTable = {
                "does each image show what its prompt asked for: the macro AUROC of a classifier trained on real "
                "images, scored on the synthetic images against their prompts' labels; not in CheXGenBench "
                "(docs/utility.md)"},
+    MetricInfo{Metric::bleu_1, "bleu_1", "BLEU-1", kReports, Better::higher, "0-100",
+               "a predicted and a reference report per test image",
+               "LLaVA-Rad rrg_eval: sacrebleu BLEU(max_ngram_order=1).corpus_score, bootstrap interval mean ± ci"},
+    MetricInfo{Metric::bleu_4, "bleu_4", "BLEU-4", kReports, Better::higher, "0-100",
+               "a predicted and a reference report per test image",
+               "LLaVA-Rad rrg_eval: sacrebleu BLEU().corpus_score, bootstrap interval mean ± ci"},
+    MetricInfo{Metric::rouge_l, "rouge_l", "ROUGE-L", kReports, Better::higher, "F-measure",
+               "a predicted and a reference report per test image",
+               "LLaVA-Rad rrg_eval: rouge-score ROUGE-L F-measure, BootstrapAggregator median and 2.5/97.5 percentiles"},
+    MetricInfo{Metric::f1_radgraph, "f1_radgraph", "F1-RadGraph", kRadGraph, Better::higher, "F1",
+               "RadGraph annotations of each predicted and reference report",
+               "LLaVA-Rad rrg_eval: F1RadGraph partial reward, median and percentile interval of scipy.stats.bootstrap "
+               "(random_state=3)"},
+    MetricInfo{Metric::chexbert_micro_f1_14, "chexbert_micro_f1_14", "Micro-F1-14", kChexbert, Better::higher, "F1",
+               kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_macro_f1_14, "chexbert_macro_f1_14", "Macro-F1-14", kChexbert, Better::higher, "F1",
+               kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_micro_f1_5, "chexbert_micro_f1_5", "Micro-F1-5", kChexbert, Better::higher, "F1",
+               kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_macro_f1_5, "chexbert_macro_f1_5", "Macro-F1-5", kChexbert, Better::higher, "F1",
+               kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_micro_f1_14_plus, "chexbert_micro_f1_14_plus", "Micro-F1-14+", kChexbert,
+               Better::higher, "F1", kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_macro_f1_14_plus, "chexbert_macro_f1_14_plus", "Macro-F1-14+", kChexbert,
+               Better::higher, "F1", kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_micro_f1_5_plus, "chexbert_micro_f1_5_plus", "Micro-F1-5+", kChexbert, Better::higher,
+               "F1", kChexbertNeeds, kChexbertReference},
+    MetricInfo{Metric::chexbert_macro_f1_5_plus, "chexbert_macro_f1_5_plus", "Macro-F1-5+", kChexbert, Better::higher,
+               "F1", kChexbertNeeds, kChexbertReference},
 };
 
 }  // namespace

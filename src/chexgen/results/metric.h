@@ -38,6 +38,19 @@ enum class Metric {
   utility_f1,                 // utility: macro F1 of its predictions at probability 0.5
   prompt_agreement,           // fidelity through utility: macro AUROC of a real-trained classifier on synthetic images
                               // against their prompts' labels
+  // Report generation (docs/reports.md): reports written for real test images, scored against the radiologists'.
+  bleu_1,                     // sacrebleu corpus BLEU, unigrams
+  bleu_4,                     // sacrebleu corpus BLEU, up to 4-grams
+  rouge_l,                    // rouge-score ROUGE-L F-measure, median of bootstrap means
+  f1_radgraph,                // F1-RadGraph (partial reward), median of the bootstrap distribution
+  chexbert_micro_f1_14,       // CheXbert labels' micro F1 over 14 observations, uncertain as negative
+  chexbert_macro_f1_14,
+  chexbert_micro_f1_5,        // over Cardiomegaly, Edema, Consolidation, Atelectasis, Pleural Effusion
+  chexbert_macro_f1_5,
+  chexbert_micro_f1_14_plus,  // uncertain as positive
+  chexbert_macro_f1_14_plus,
+  chexbert_micro_f1_5_plus,
+  chexbert_macro_f1_5_plus,
 };
 
 // Which values are better: lower, higher, or nearer the metric's ideal value (a membership AUC of 0.5, a C_T of 0).
