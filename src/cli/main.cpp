@@ -17,6 +17,7 @@
 int main(int argc, char** argv) {
   using chexgen::ExitCode;
   chexgen::keep_freed_memory_for_reuse();
+  chexgen::metrics::park_blas_threads();
   CLI::App app{"chexgen: evaluate and curate synthetic chest X-rays (docs/ in the source tree)", "chexgen"};
   app.require_subcommand(1);
   app.fallthrough();  // --threads and --quiet may also follow the subcommand name

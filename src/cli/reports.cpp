@@ -28,6 +28,7 @@ int run_score(ScoreArgs& a, const GlobalOptions& global) {
   o.labels_pred = a.labels_pred;
   o.labels_ref = a.labels_ref;
   o.radgraph_annotations = a.radgraph;
+  o.threads = global.threads;
   if (o.labels_pred.empty() != o.labels_ref.empty())
     throw UsageError("give CheXbert's labels of both sides: --labels-pred and --labels-ref");
   o.generator = a.generator.empty() ? std::filesystem::path(a.input).parent_path().filename().string() : a.generator;

@@ -5,6 +5,7 @@
 extern "C" {
 char* openblas_get_config(void);
 char* openblas_get_corename(void);
+int blas_thread_shutdown_(void);
 }
 
 namespace chexgen::metrics {
@@ -12,5 +13,7 @@ namespace chexgen::metrics {
 std::string blas_description() {
   return fmt::format("{} (kernels: {})", openblas_get_config(), openblas_get_corename());
 }
+
+void park_blas_threads() { blas_thread_shutdown_(); }
 
 }  // namespace chexgen::metrics

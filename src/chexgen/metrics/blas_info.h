@@ -11,4 +11,11 @@ namespace chexgen::metrics {
 // in use.
 std::string blas_description();
 
+// Stops OpenBLAS's worker threads until its next threaded call. OpenBLAS starts them when the library loads and lets
+// them spin (sched_yield) for ~2^28 cycles before they sleep, so on a 2-core machine every command would lose most of
+// a core for its first tenth of a second, whether or not it uses BLAS; OpenBLAS starts them again by itself on its
+// first call that uses threads (blas_thread_shutdown_, the same call OpenBLAS makes around fork()). Called once by
+// the chexgen programs at start-up (docs/benchmarks.md, "Report scoring").
+void park_blas_threads();
+
 }  // namespace chexgen::metrics

@@ -110,15 +110,91 @@ std::uint64_t NumpyGenerator::integer_below(std::uint64_t n) {
   return m >> 32;
 }
 
+void NumpyGenerator::fill_below(std::uint64_t n, std::span<std::size_t> out) {
+  CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "fill_below: n must be in [1, 2^32]");
+  if (n == 1 || n == (std::uint64_t{1} << 32)) {
+    for (auto& v : out) v = static_cast<std::size_t>(integer_below(n));
+    return;
+  }
+  const auto rng_excl = static_cast<std::uint32_t>(n);
+  const std::uint32_t threshold = (0xffffffffU - (rng_excl - 1)) % rng_excl;
+  for (auto& v : out) {
+    std::uint64_t m = std::uint64_t{next32()} * rng_excl;
+    auto leftover = static_cast<std::uint32_t>(m);
+    if (leftover < rng_excl) {
+      while (leftover < threshold) {
+        m = std::uint64_t{next32()} * rng_excl;
+        leftover = static_cast<std::uint32_t>(m);
+      }
+    }
+    v = static_cast<std::size_t>(m >> 32);
+  }
+}
+
+NumpyLegacyRandom::NumpyLegacyRandom(std::uint32_t seed) {
+  // init_genrand, as numpy's legacy mt19937_seed and std::mt19937 seed it.
+  state_[0] = seed;
+  for (std::uint32_t i = 1; i < 624; ++i) state_[i] = 1812433253U * (state_[i - 1] ^ (state_[i - 1] >> 30)) + i;
+}
+
+void NumpyLegacyRandom::refill() {
+  constexpr std::size_t N = 624, M = 397;
+  constexpr std::uint32_t upper = 0x80000000U, lower = 0x7fffffffU, matrix_a = 0x9908b0dfU;
+  auto twist = [&](std::size_t k, std::size_t k1, std::size_t km) {
+    const std::uint32_t y = (state_[k] & upper) | (state_[k1] & lower);
+    state_[k] = state_[km] ^ (y >> 1) ^ ((y & 1U) ? matrix_a : 0U);
+  };
+  for (std::size_t k = 0; k < N - M; ++k) twist(k, k + 1, k + M);
+  for (std::size_t k = N - M; k < N - 1; ++k) twist(k, k + 1, k + M - N);
+  twist(N - 1, 0, M - 1);
+  for (std::size_t k = 0; k < N; ++k) {
+    std::uint32_t y = state_[k];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680U;
+    y ^= (y << 15) & 0xefc60000U;
+    y ^= y >> 18;
+    out_[k] = y;
+  }
+  pos_ = 0;
+}
+
+std::uint32_t NumpyLegacyRandom::next32() {
+  if (pos_ == 624) refill();
+  return out_[pos_++];
+}
+
+void NumpyLegacyRandom::fill_below(std::uint64_t n, std::span<std::size_t> out) {
+  CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "fill_below: n must be in [1, 2^32]");
+  if (n == 1 || n == (std::uint64_t{1} << 32)) {
+    for (auto& v : out) v = static_cast<std::size_t>(randint_below(n));
+    return;
+  }
+  const auto rng = static_cast<std::uint32_t>(n - 1);
+  std::uint32_t mask = rng;
+  for (int shift = 1; shift <= 16; shift *= 2) mask |= mask >> shift;
+  // Masked rejection without a branch per word: every word's candidate is written, and the position advances only
+  // when it is accepted, so the accepted values come out in draw order.
+  std::size_t k = 0;
+  const std::size_t size = out.size();
+  while (k < size) {
+    if (pos_ == 624) refill();
+    while (pos_ < 624 && k < size) {
+      const std::uint32_t v = out_[pos_++] & mask;
+      out[k] = v;
+      k += v <= rng;
+    }
+  }
+}
+
 std::uint64_t NumpyLegacyRandom::randint_below(std::uint64_t n) {
   CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "randint_below: n must be in [1, 2^32]");
   const std::uint64_t rng = n - 1;
   if (rng == 0) return 0;
-  if (rng == 0xffffffffULL) return engine_();
+  if (rng == 0xffffffffULL) return next32();
   std::uint64_t mask = rng;
   for (int shift = 1; shift <= 16; shift *= 2) mask |= mask >> shift;
   std::uint64_t v = 0;
-  do v = engine_() & mask;
+  do v = next32() & mask;
   while (v > rng);
   return v;
 }

@@ -10,7 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <span>
 #include <vector>
 
@@ -35,6 +34,8 @@ class NumpyGenerator {
 
   // Generator.integers(0, n) for int64, 1 <= n <= 2^32: what Generator.choice(n, size, replace=True) draws.
   std::uint64_t integer_below(std::uint64_t n);
+  // out.size() draws of integer_below(n), in order.
+  void fill_below(std::uint64_t n, std::span<std::size_t> out);
 
  private:
   uint128 state_ = 0, increment_ = 0;
@@ -45,11 +46,17 @@ class NumpyGenerator {
 // numpy's legacy RandomState(seed), for the bounded integers of randint(0, n) and choice(n, size) with replacement.
 class NumpyLegacyRandom {
  public:
-  explicit NumpyLegacyRandom(std::uint32_t seed) : engine_(seed) {}
+  explicit NumpyLegacyRandom(std::uint32_t seed);
+  std::uint32_t next32();                        // genrand_int32: std::mt19937's sequence
   std::uint64_t randint_below(std::uint64_t n);  // 1 <= n <= 2^32
+  // out.size() draws of randint_below(n), in order.
+  void fill_below(std::uint64_t n, std::span<std::size_t> out);
 
  private:
-  std::mt19937 engine_;  // numpy's legacy seeding is the reference init_genrand, as std::mt19937's
+  void refill();  // the next 624 tempered outputs
+  std::uint32_t state_[624];
+  std::uint32_t out_[624];
+  std::size_t pos_ = 624;
 };
 
 // np.percentile(values, q) with the default "linear" method: q / 100 as numpy divides it, the position (n − 1)·q
@@ -75,7 +82,7 @@ void scipy_bootstrap_rows(std::size_t n, std::size_t resamples, std::uint32_t se
   NumpyLegacyRandom rng(seed);
   std::vector<std::size_t> idx(n);
   for (std::size_t b = 0; b < resamples; ++b) {
-    for (auto& i : idx) i = static_cast<std::size_t>(rng.randint_below(n));
+    rng.fill_below(n, idx);
     visit(std::span<const std::size_t>(idx));
   }
 }

@@ -43,11 +43,17 @@ struct BleuBootstrap {
 struct CorpusBleu {
   BleuScore corpus;                      // the reported value (rrg_eval's "median" is this full-corpus score)
   std::optional<BleuBootstrap> bootstrap;
-  std::vector<BleuStats> segments;       // per prediction
 };
 
-// predictions[i] against references[i] (one reference each). resamples < 2: no bootstrap (sacrebleu's n_bootstrap=1).
-CorpusBleu corpus_bleu(const std::vector<std::string>& predictions, const std::vector<std::string>& references,
-                       int max_order, std::size_t resamples, std::uint64_t seed = 12345);
+// The statistics of predictions[i] against references[i] (one reference each), n-grams up to max_order (1..4), on
+// `threads` workers (0: all cores).
+std::vector<BleuStats> bleu_segment_stats(const std::vector<std::string>& predictions,
+                                          const std::vector<std::string>& references, int max_order,
+                                          int threads = 1);
+
+// Corpus BLEU with n-grams up to `order` (at most the statistics' order, so that BLEU-1 and BLEU-4 share one pass
+// over the text) and sacrebleu's bootstrap; resamples < 2: none (sacrebleu's n_bootstrap=1). segments non-empty.
+CorpusBleu corpus_bleu(const std::vector<BleuStats>& segments, int order, std::size_t resamples,
+                       std::uint64_t seed = 12345);
 
 }  // namespace chexgen::rrg

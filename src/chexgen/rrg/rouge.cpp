@@ -3,43 +3,52 @@
 #include <algorithm>
 
 #include "chexgen/core/error.h"
+#include "chexgen/core/parallel.h"
 #include "chexgen/metrics/numpy_random.h"
 #include "chexgen/rrg/text.h"
 
 namespace chexgen::rrg {
 namespace {
 
-// The ASCII letters and digits that code point c contributes after str.lower(), as a token character, or 0 for a
-// separator. Only two code points outside ASCII lower to ASCII letters: U+0130 (to "i" and a combining dot, which
-// separates) and the Kelvin sign U+212A (to "k").
-char lowered_token_char(char32_t c) {
-  if (c >= U'a' && c <= U'z') return static_cast<char>(c);
-  if (c >= U'0' && c <= U'9') return static_cast<char>(c);
-  if (c >= U'A' && c <= U'Z') return static_cast<char>(c - U'A' + U'a');
-  if (c == 0x130) return 'i';
-  if (c == 0x212A) return 'k';
-  return 0;
-}
-
-std::vector<std::string> tokenize(std::string_view text) {
-  std::vector<std::string> tokens;
-  std::string current;
-  for (char32_t c : decode_utf8(text)) {
-    const char t = lowered_token_char(c);
-    if (t) current.push_back(t);
-    if (!t || c == 0x130) {  // U+0130's combining dot ends the token after its "i"
-      if (!current.empty()) tokens.push_back(std::move(current));
-      current.clear();
+// rouge-score's tokenize(text, None): str.lower(), every run of characters other than [a-z0-9] a separator; calls
+// `token` with each token. Only two characters outside ASCII lower to ASCII letters: U+0130 (to "i" and a combining
+// dot, which separates) and the Kelvin sign U+212A (to "k"); every other multi-byte character separates.
+template <class Token>
+void for_each_token(std::string_view text, std::string& buf, Token&& token) {
+  buf.clear();
+  auto flush = [&] {
+    if (!buf.empty()) token(std::string_view(buf));
+    buf.clear();
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      const char c = static_cast<char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        buf.push_back(c);
+      else
+        flush();
+      ++i;
+      continue;
     }
+    const std::size_t len = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    const std::string_view ch = text.substr(i, len);
+    if (ch == "\xC4\xB0") {  // U+0130
+      buf.push_back('i');
+      flush();
+    } else if (ch == "\xE2\x84\xAA") {  // U+212A
+      buf.push_back('k');
+    } else {
+      flush();
+    }
+    i += len;
   }
-  if (!current.empty()) tokens.push_back(std::move(current));
-  return tokens;
+  flush();
 }
 
-std::vector<std::uint32_t> ids(const std::vector<std::string>& tokens, std::unordered_map<std::string, std::uint32_t>& vocab) {
+std::vector<std::uint32_t> ids(std::string_view text, Vocabulary& vocab, std::string& buf) {
   std::vector<std::uint32_t> out;
-  out.reserve(tokens.size());
-  for (const std::string& t : tokens) out.push_back(vocab.emplace(t, static_cast<std::uint32_t>(vocab.size())).first->second);
+  for_each_token(text, buf, [&](std::string_view t) { out.push_back(vocab.id(t)); });
   return out;
 }
 
@@ -55,23 +64,34 @@ std::size_t lcs_length(const std::vector<std::uint32_t>& a, const std::vector<st
 
 }  // namespace
 
-std::vector<std::string> rouge_tokens(std::string_view text) { return tokenize(text); }
+std::vector<std::string> rouge_tokens(std::string_view text) {
+  std::vector<std::string> out;
+  std::string buf;
+  for_each_token(text, buf, [&](std::string_view t) { out.emplace_back(t); });
+  return out;
+}
 
 std::vector<RougeScore> rouge_l_scores(const std::vector<std::string>& predictions,
-                                       const std::vector<std::string>& references) {
+                                       const std::vector<std::string>& references, int threads) {
   CHEXGEN_ASSERT(predictions.size() == references.size(), "rouge_l_scores: one reference per prediction");
-  std::unordered_map<std::string, std::uint32_t> vocab;
   std::vector<RougeScore> out(predictions.size());
-  for (std::size_t i = 0; i < predictions.size(); ++i) {
-    const std::vector<std::uint32_t> target = ids(tokenize(references[i]), vocab);
-    const std::vector<std::uint32_t> prediction = ids(tokenize(predictions[i]), vocab);
-    if (target.empty() || prediction.empty()) continue;  // Score(0, 0, 0)
-    const auto lcs = static_cast<double>(lcs_length(target, prediction));
-    RougeScore& s = out[i];
-    s.precision = lcs / static_cast<double>(prediction.size());
-    s.recall = lcs / static_cast<double>(target.size());
-    s.fmeasure = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
-  }
+  constexpr std::size_t kBlock = 128;  // tokens are compared only within a pair: a vocabulary per block
+  const std::size_t blocks = (predictions.size() + kBlock - 1) / kBlock;
+  parallel_for(blocks, threads, [&](std::size_t block) {
+    Vocabulary vocab;
+    std::string buf;
+    const std::size_t end = std::min(predictions.size(), (block + 1) * kBlock);
+    for (std::size_t i = block * kBlock; i < end; ++i) {
+      const std::vector<std::uint32_t> target = ids(references[i], vocab, buf);
+      const std::vector<std::uint32_t> prediction = ids(predictions[i], vocab, buf);
+      if (target.empty() || prediction.empty()) continue;  // Score(0, 0, 0)
+      const auto lcs = static_cast<double>(lcs_length(target, prediction));
+      RougeScore& s = out[i];
+      s.precision = lcs / static_cast<double>(prediction.size());
+      s.recall = lcs / static_cast<double>(target.size());
+      s.fmeasure = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+    }
+  });
   return out;
 }
 
@@ -81,11 +101,13 @@ RougeAggregate rouge_bootstrap(const std::vector<RougeScore>& scores, std::size_
   const std::size_t n = scores.size();
   metrics::NumpyLegacyRandom rng(seed);
   std::vector<double> p(resamples), r(resamples), f(resamples);
+  std::vector<std::size_t> idx(n);
   for (std::size_t b = 0; b < resamples; ++b) {
     // np.mean(sample, axis=0) of an (n, 3) matrix adds the rows in order, then divides by n.
+    rng.fill_below(n, idx);
     double sp = 0, sr = 0, sf = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      const RougeScore& s = scores[rng.randint_below(n)];
+    for (std::size_t j : idx) {
+      const RougeScore& s = scores[j];
       sp += s.precision;
       sr += s.recall;
       sf += s.fmeasure;

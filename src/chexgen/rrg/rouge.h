@@ -26,9 +26,9 @@ struct RougeAggregate {
   std::uint32_t seed = 3;
 };
 
-// One score per pair (reference i, prediction i).
+// One score per pair (reference i, prediction i), on `threads` workers (0: all cores).
 std::vector<RougeScore> rouge_l_scores(const std::vector<std::string>& predictions,
-                                       const std::vector<std::string>& references);
+                                       const std::vector<std::string>& references, int threads = 1);
 
 // BootstrapAggregator(confidence_interval, n_samples=resamples).aggregate() on a legacy RandomState(seed) that has
 // drawn nothing else. resamples >= 1; scores non-empty.

@@ -1,12 +1,15 @@
 #include "chexgen/rrg/score.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/core/json.h"
+#include "chexgen/core/parallel.h"
 #include "chexgen/core/version.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/rrg/bleu.h"
@@ -122,16 +125,52 @@ ReportScores score_reports(const std::vector<ReportPair>& pairs, const ReportSco
   r.overall.n_real = r.overall.n_synthetic = n;
   const double alpha = (1 - options.confidence) / 2;
 
-  // In rrg_eval's order of scorers: CheXbert, F1-RadGraph, BLEU-1, BLEU-4, ROUGE-L.
+  // The inputs first, so that their errors come in a fixed order; then each metric on its own worker.
+  std::vector<ChexbertRow> pred_labels, ref_labels;
   if (has(scorers, ReportScorer::chexbert)) {
-    const std::vector<ChexbertRow> pred = read_chexbert_labels(options.labels_pred);
-    const std::vector<ChexbertRow> ref = read_chexbert_labels(options.labels_ref);
-    for (const auto& [rows, file] : {std::pair{&pred, &options.labels_pred}, std::pair{&ref, &options.labels_ref}})
+    pred_labels = read_chexbert_labels(options.labels_pred);
+    ref_labels = read_chexbert_labels(options.labels_ref);
+    for (const auto& [rows, file] : {std::pair{&pred_labels, &options.labels_pred},
+                                     std::pair{&ref_labels, &options.labels_ref}})
       if (rows->size() != n)
         throw InputError(Location(file->string()),
                          fmt::format("{} label rows for {} report pairs (one row per report, in order)", rows->size(),
                                      n));
-    const ChexbertF1 f = chexbert_f1(pred, ref, options.bootstrap, options.confidence, options.scipy_seed);
+  }
+  std::vector<bool> empty(n);
+  for (std::size_t i = 0; i < n; ++i) empty[i] = pairs[i].prediction.empty() || pairs[i].reference.empty();
+  std::vector<RadGraphAnnotation> annotations;
+  if (has(scorers, ReportScorer::radgraph))
+    annotations = read_radgraph_annotations(options.radgraph_annotations, n, empty);
+
+  std::optional<ChexbertF1> chexbert;
+  std::optional<F1RadGraph> radgraph;
+  std::optional<CorpusBleu> bleu1, bleu4;
+  std::optional<RougeAggregate> rouge;
+  // Per pair first (each spread over the workers), then the corpus scores and bootstraps side by side.
+  const bool want_bleu1 = has(scorers, ReportScorer::bleu1), want_bleu4 = has(scorers, ReportScorer::bleu4);
+  std::vector<BleuStats> segments;
+  if (want_bleu1 || want_bleu4)  // one pass over the text serves both orders
+    segments = bleu_segment_stats(predictions, references, want_bleu4 ? 4 : 1, options.threads);
+  if (has(scorers, ReportScorer::rouge_l)) out.rouge = rouge_l_scores(predictions, references, options.threads);
+  std::vector<std::function<void()>> tasks;
+  if (want_bleu1) tasks.emplace_back([&] { bleu1 = corpus_bleu(segments, 1, options.bootstrap, options.bleu_seed); });
+  if (want_bleu4) tasks.emplace_back([&] { bleu4 = corpus_bleu(segments, 4, options.bootstrap, options.bleu_seed); });
+  if (has(scorers, ReportScorer::rouge_l))
+    tasks.emplace_back([&] { rouge = rouge_bootstrap(out.rouge, options.bootstrap, options.confidence, options.rouge_seed); });
+  if (has(scorers, ReportScorer::chexbert))
+    tasks.emplace_back([&] {
+      chexbert = chexbert_f1(pred_labels, ref_labels, options.bootstrap, options.confidence, options.scipy_seed);
+    });
+  if (has(scorers, ReportScorer::radgraph))
+    tasks.emplace_back([&] {
+      radgraph = f1_radgraph(annotations, empty, options.bootstrap, options.confidence, options.scipy_seed);
+    });
+  parallel_for(tasks.size(), options.threads, [&](std::size_t i) { tasks[i](); });
+
+  // Records in rrg_eval's order of scorers: CheXbert, F1-RadGraph, BLEU-1, BLEU-4, ROUGE-L.
+  if (chexbert) {
+    const ChexbertF1& f = *chexbert;
     auto add = [&](Metric m, const F1Estimate& e) {
       r.overall.records.push_back(record(m, e.median, e.low, e.high,
                                          {{"full_set", e.full}, {"resamples", f.resamples}, {"random_state", f.seed}}));
@@ -147,39 +186,34 @@ ReportScores score_reports(const std::vector<ReportPair>& pairs, const ReportSco
     r.provenance["chexbert_labels"] = {{"predictions", options.labels_pred.string()},
                                        {"references", options.labels_ref.string()}};
   }
-  if (has(scorers, ReportScorer::radgraph)) {
-    std::vector<bool> empty(n);
-    for (std::size_t i = 0; i < n; ++i) empty[i] = pairs[i].prediction.empty() || pairs[i].reference.empty();
-    const std::vector<RadGraphAnnotation> annotations = read_radgraph_annotations(options.radgraph_annotations, n, empty);
-    const F1RadGraph g = f1_radgraph(annotations, empty, options.bootstrap, options.confidence, options.scipy_seed);
+  if (radgraph) {
+    const F1RadGraph& g = *radgraph;
     r.overall.records.push_back(record(Metric::f1_radgraph, g.median, g.low, g.high,
                                        {{"mean", g.mean}, {"resamples", g.resamples},
                                         {"random_state", options.scipy_seed}, {"reward_level", "partial"}}));
     out.radgraph = g.rewards;
     r.provenance["radgraph_annotations"] = options.radgraph_annotations.string();
   }
-  for (auto [scorer, order, metric] : {std::tuple{ReportScorer::bleu1, 1, Metric::bleu_1},
-                                       std::tuple{ReportScorer::bleu4, 4, Metric::bleu_4}}) {
-    if (!has(scorers, scorer)) continue;
-    const CorpusBleu b = corpus_bleu(predictions, references, order, options.bootstrap, options.bleu_seed);
-    const BleuBootstrap& boot = *b.bootstrap;
+  for (auto [b, metric] : {std::pair{&bleu1, Metric::bleu_1}, std::pair{&bleu4, Metric::bleu_4}}) {
+    if (!*b) continue;
+    const CorpusBleu& bl = **b;
+    const BleuBootstrap& boot = *bl.bootstrap;
     nlohmann::ordered_json details = {{"bootstrap_mean", boot.mean},
                                       {"bootstrap_half_width", boot.half_width},
                                       {"resamples", boot.resamples},
                                       {"seed", boot.seed},
-                                      {"precisions", b.corpus.precisions},
-                                      {"brevity_penalty", b.corpus.brevity_penalty},
-                                      {"hyp_len", b.corpus.stats.hyp_len},
-                                      {"ref_len", b.corpus.stats.ref_len},
+                                      {"precisions", bl.corpus.precisions},
+                                      {"brevity_penalty", bl.corpus.brevity_penalty},
+                                      {"hyp_len", bl.corpus.stats.hyp_len},
+                                      {"ref_len", bl.corpus.stats.ref_len},
                                       {"tokenizer", "13a"},
                                       {"smooth", "exp"}};
     if (!boot.float32_exact)
       details["note"] = "a resample's token count reached 2^24: sacrebleu sums in float32 and may round there";
-    r.overall.records.push_back(record(metric, b.corpus.score, boot.low, boot.high, std::move(details)));
+    r.overall.records.push_back(record(metric, bl.corpus.score, boot.low, boot.high, std::move(details)));
   }
-  if (has(scorers, ReportScorer::rouge_l)) {
-    out.rouge = rouge_l_scores(predictions, references);
-    const RougeAggregate a = rouge_bootstrap(out.rouge, options.bootstrap, options.confidence, options.rouge_seed);
+  if (rouge) {
+    const RougeAggregate& a = *rouge;
     r.overall.records.push_back(record(Metric::rouge_l, a.mid.fmeasure, a.low.fmeasure, a.high.fmeasure,
                                        {{"precision_median", a.mid.precision},
                                         {"recall_median", a.mid.recall},

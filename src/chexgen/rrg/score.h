@@ -44,6 +44,7 @@ struct ReportScoreOptions {
   std::filesystem::path labels_pred, labels_ref;  // CheXbert label CSVs of the predictions and the references
   std::filesystem::path radgraph_annotations;     // RadGraph's annotations of predictions then references
   std::string generator;                  // the results' generator name
+  int threads = 0;                        // the metrics run side by side on this many workers (0: all cores)
 };
 
 struct ReportScores {

@@ -1,76 +1,62 @@
 #include "chexgen/rrg/text.h"
 
-#include "chexgen/core/error.h"
-
 namespace chexgen::rrg {
+namespace {
 
-std::u32string decode_utf8(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    CHEXGEN_ASSERT(i + static_cast<std::size_t>(len) <= text.size(), "decode_utf8: truncated sequence");
-    char32_t c = len == 1 ? b : len == 2 ? (b & 0x1FU) : len == 3 ? (b & 0x0FU) : (b & 0x07U);
-    for (int k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) & 0x3FU);
-    out.push_back(c);
-    i += static_cast<std::size_t>(len);
-  }
-  return out;
+unsigned char byte(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
+
+}  // namespace
+
+std::size_t python_space_at(std::string_view s, std::size_t i) {
+  const unsigned char b = byte(s, i);
+  if (b < 0x80) return (b == 0x20 || (b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x1F)) ? 1 : 0;
+  const std::size_t left = s.size() - i;
+  if (b == 0xC2 && left >= 2) return (byte(s, i + 1) == 0x85 || byte(s, i + 1) == 0xA0) ? 2 : 0;  // U+0085, U+00A0
+  if (left < 3) return 0;
+  const unsigned char b1 = byte(s, i + 1), b2 = byte(s, i + 2);
+  if (b == 0xE1) return (b1 == 0x9A && b2 == 0x80) ? 3 : 0;  // U+1680
+  if (b == 0xE2 && b1 == 0x80)  // U+2000-U+200A, U+2028, U+2029, U+202F
+    return (b2 <= 0x8A || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF) ? 3 : 0;
+  if (b == 0xE2 && b1 == 0x81) return b2 == 0x9F ? 3 : 0;    // U+205F
+  if (b == 0xE3) return (b1 == 0x80 && b2 == 0x80) ? 3 : 0;  // U+3000
+  return 0;
 }
 
-std::string encode_utf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char32_t c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return out;
-}
-
-bool is_python_space(char32_t c) {
-  if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
-  if (c < 0x85) return false;
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-std::vector<std::u32string_view> split_python_whitespace(std::u32string_view text) {
-  std::vector<std::u32string_view> out;
+std::vector<std::string_view> split_python_whitespace(std::string_view text) {
+  std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && is_python_space(text[i])) ++i;
+    std::size_t w = 0;
+    while (i < text.size() && (w = python_space_at(text, i)) > 0) i += w;
     const std::size_t start = i;
-    while (i < text.size() && !is_python_space(text[i])) ++i;
+    while (i < text.size() && python_space_at(text, i) == 0) ++i;  // continuation bytes are never spaces
     if (i > start) out.push_back(text.substr(start, i - start));
   }
   return out;
 }
 
-std::u32string_view rstrip_python_whitespace(std::u32string_view text) {
-  std::size_t end = text.size();
-  while (end > 0 && is_python_space(text[end - 1])) --end;
+std::string_view rstrip_python_whitespace(std::string_view text) {
+  // Walk forward, remembering where the last run of whitespace began (valid UTF-8 has no backward ambiguity, but
+  // forward is the simplest exact rule).
+  std::size_t end = 0, i = 0;
+  while (i < text.size()) {
+    const std::size_t w = python_space_at(text, i);
+    if (w) {
+      i += w;
+    } else {
+      ++i;
+      end = i;
+    }
+  }
+  // `end` is one past the last byte that is not whitespace: a multi-byte character ends there too, as its bytes
+  // are all non-space.
   return text.substr(0, end);
 }
 
-std::uint32_t Vocabulary::id(std::u32string_view token) {
+std::uint32_t Vocabulary::id(std::string_view token) {
   if (auto it = ids_.find(token); it != ids_.end()) return it->second;
   const auto next = static_cast<std::uint32_t>(ids_.size());
-  ids_.emplace(std::u32string(token), next);
+  ids_.emplace(std::string(token), next);
   return next;
 }
 
