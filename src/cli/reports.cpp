@@ -10,9 +10,15 @@
 #include "chexgen/core/error.h"
 #include "chexgen/core/files.h"
 #include "chexgen/results/results.h"
+#include "chexgen/core/progress.h"
+#include "chexgen/curation/http_client.h"
+#include "chexgen/curation/journal.h"
+#include "chexgen/rrg/generate.h"
 #include "chexgen/rrg/score.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
+#include "cli/http_args.h"
+#include "cli/manifest_args.h"
 
 namespace chexgen::cli {
 namespace {
@@ -51,6 +57,46 @@ int run_score(ScoreArgs& a, const GlobalOptions& global) {
   return static_cast<int>(ExitCode::success);
 }
 
+struct GenerateArgs {
+  std::string manifest, out;
+  ManifestArgs manifest_args;
+  HttpArgs http;
+  rrg::ReportGenerationOptions options;
+};
+
+int run_generate(GenerateArgs& a, const GlobalOptions& global) {
+  namespace fs = std::filesystem;
+  a.options.model = a.http.model;
+  a.options.concurrency = a.http.concurrency;
+  const auto client = a.http.client(global.quiet);
+  ErrorReport errors;
+  const Dataset test = read_manifest_or_report(a.manifest, a.manifest_args.options(), errors);
+  if (test.n_skipped > 0) {
+    print_errors(errors);
+    fmt::print(stderr, "chexgen: {}: {} bad row(s) left out (--skip-bad)\n", a.manifest, test.n_skipped);
+  }
+  if (test.samples.empty()) throw InputError(Location(a.manifest), "no test images");
+  claim_output_folder(a.out, "chexgen reports generate");
+  Journal journal(fs::path(a.out) / "journal.jsonl");
+  Progress progress("reports: " + a.manifest, test.samples.size(), ProgressOptions{.enabled = !global.quiet});
+  const rrg::ReportGenerationRun run = rrg::generate_reports(test, a.options, *client, journal, &progress);
+  progress.finish();
+  fmt::print("{} report(s): {} asked now, {} from the journal; {} request(s), {} retr{}\n", run.reports.size(),
+             run.asked, run.from_journal, run.requests, run.retries, run.retries == 1 ? "y" : "ies");
+  if (run.failed > 0) {
+    for (const rrg::GeneratedReport& r : run.reports)
+      if (!r.error.empty()) print_error(r.error);
+    fmt::print(stderr,
+               "chexgen: {} image(s) have no report (listed above); predictions.jsonl is written once every image "
+               "has one: rerun the same command to ask only for those\n",
+               run.failed);
+    return static_cast<int>(ExitCode::service);
+  }
+  write_lines(fs::path(a.out) / "predictions.jsonl", rrg::predictions_jsonl(run));
+  fmt::print("wrote {0}/predictions.jsonl (journal: {0}/journal.jsonl); score it with chexgen reports score\n", a.out);
+  return static_cast<int>(ExitCode::success);
+}
+
 }  // namespace
 
 void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -86,6 +132,27 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--extra-info", args->generator,
                   "The generator's name in the results (default: the predictions file's folder name)");
   cmd->callback([args, &global, &exit_code] { exit_code = run_score(*args, global); });
+
+  auto gen = std::make_shared<GenerateArgs>();
+  CLI::App* g = reports->add_subcommand(
+      "generate",
+      "Ask a report generator served behind an OpenAI-compatible chat API for a report per test image, with "
+      "LLaVA-Rad's prompt; writes the predictions.jsonl that `reports score` reads. Resumable");
+  g->add_option("manifest", gen->manifest,
+                "Real test images with their reports (the reference: --reference-column, else the prompt column)")
+      ->required();
+  g->add_option("--out", gen->out, "Output folder: journal.jsonl, predictions.jsonl")->required();
+  add_http_options(g, gen->http, /*required=*/true);
+  g->add_option("--reference-column", gen->options.reference_column,
+                "Column holding the radiologist's report (default: the manifest's prompt column)");
+  g->add_option("--indication-column", gen->options.indication_column,
+                "Column holding the indication (default: 'reason' when present, else the question has none)");
+  g->add_option("--max-tokens", gen->options.max_tokens, "max_tokens of each request (LLaVA-Rad: 256)")
+      ->default_val(256)
+      ->check(CLI::Range(1, 100000));
+  add_manifest_options(g, gen->manifest_args);
+  add_skip_bad_flag(g, gen->manifest_args.skip_bad);
+  g->callback([gen, &global, &exit_code] { exit_code = run_generate(*gen, global); });
 }
 
 }  // namespace chexgen::cli

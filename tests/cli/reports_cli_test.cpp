@@ -1,5 +1,6 @@
 // `chexgen reports score` on the committed fixtures: the numbers equal the reference code's (the same golden files
 // as tests/rrg), the outputs have rrg_eval's shape, the leaderboard reads the results, and bad inputs are named.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run_command.h"
+#include "support/fake_openai_server.h"
 
 namespace chexgen::testing {
 namespace {
@@ -141,6 +143,132 @@ TEST(ReportsCli, LabelAndAnnotationProblemsAreNamed) {
   EXPECT_THAT(m.err, HasSubstr("unknown report metric 'bleu9'"));
   EXPECT_EQ(run_chexgen({"reports", "score", reports, "--out", (dir / "o6").string(), "--metrics", "chexbert"}).exit_code, 2);
 }
+
+// `reports generate` against a scripted OpenAI-compatible server (tests/support/fake_openai_server.h): LLaVA-Rad's
+// question with and without an indication, the image in each request, a killed-and-resumed run that asks nothing
+// twice, a failing image reported and no predictions.jsonl until every image has a report.
+namespace gen {
+
+using nlohmann::json;
+
+struct Fixture {
+  fs::path dir, manifest, out;
+  std::vector<std::string> images;
+};
+
+Fixture make_fixture(int n) {
+  Fixture f;
+  f.dir = make_temp_dir();
+  f.manifest = f.dir / "test.csv";
+  f.out = f.dir / "out";
+  std::string csv = "img_savename,prompt,reason\n";
+  int k = 0;
+  for (const auto& e : fs::directory_iterator(kRoot / "data/sample/images")) {
+    if (k == n) break;
+    const std::string name = e.path().filename().string();
+    fs::copy_file(e.path(), f.dir / name);
+    f.images.push_back(name);
+    // Every other image has an indication, one with a line break in it.
+    const std::string reason = k % 2 ? "" : (k == 2 ? "\"fever,\nr/o pneumonia\"" : "cough");
+    csv += name + ",\"Report " + std::to_string(k) + ": no acute process.\"," + reason + "\n";
+    ++k;
+  }
+  std::ofstream(f.manifest) << csv;
+  return f;
+}
+
+// The server's report: the question's last words and the image's size, so each answer is tied to its request.
+FakeReply answer(const LoggedRequest& r) {
+  const std::string text = FakeOpenAiServer::user_text(r.body);
+  return FakeOpenAiServer::chat_reply("Findings for [" + text + "] image bytes " +
+                                      std::to_string(FakeOpenAiServer::image_bytes(r.body).size()));
+}
+
+TEST(ReportsGenerateCli, AsksLlavaRadsQuestionPerImageAndWritesWhatScoreReads) {
+  const Fixture f = make_fixture(4);
+  FakeOpenAiServer server;
+  server.on_chat(answer);
+  const CommandResult r = run_chexgen({"reports", "generate", f.manifest.string(), "--out", f.out.string(),
+                                       "--base-url", server.base_url(), "--model", "llava-rad", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<json> lines = read_jsonl((f.out / "predictions.jsonl").string());
+  ASSERT_EQ(lines.size(), 4u);
+  const std::string with = "Provide a description of the findings in the radiology image given the following indication: ";
+  EXPECT_EQ(lines[0]["query"], with + "cough");
+  EXPECT_EQ(lines[1]["query"], "Provide a description of the findings in the radiology image.");
+  EXPECT_EQ(lines[2]["query"], with + "fever, r/o pneumonia");
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(lines[i]["reference"], "Report " + std::to_string(i) + ": no acute process.");
+    EXPECT_EQ(lines[i]["image"], f.images[i]);
+    EXPECT_EQ(lines[i]["prediction"].get<std::string>().rfind("Findings for [" + lines[i]["query"].get<std::string>() + "]", 0), 0u);
+  }
+  ASSERT_EQ(server.requests().size(), 4u);
+  for (const LoggedRequest& q : server.requests()) {
+    EXPECT_EQ(q.body["model"], "llava-rad");
+    EXPECT_EQ(q.body["temperature"], 0);
+    EXPECT_EQ(q.body["max_tokens"], 256);
+    EXPECT_FALSE(FakeOpenAiServer::image_bytes(q.body).empty());
+    // The image part comes before the text, as LLaVA puts <image> before the question.
+    EXPECT_EQ(q.body["messages"][0]["content"][0]["type"], "image_url");
+  }
+  // The file is what `reports score` reads.
+  const CommandResult s = run_chexgen({"reports", "score", (f.out / "predictions.jsonl").string(), "--out",
+                                       (f.dir / "scores").string(), "-q"});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+
+  // A rerun asks nothing again.
+  server.clear_requests();
+  const CommandResult again = run_chexgen({"reports", "generate", f.manifest.string(), "--out", f.out.string(),
+                                           "--base-url", server.base_url(), "--model", "llava-rad", "-q"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(server.requests().size(), 0u);
+  EXPECT_THAT(again.out, HasSubstr("0 asked now, 4 from the journal"));
+  // Another model in the same folder is refused.
+  const CommandResult other = run_chexgen({"reports", "generate", f.manifest.string(), "--out", f.out.string(),
+                                           "--base-url", server.base_url(), "--model", "other", "-q"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_THAT(other.err, HasSubstr("this journal was made with model \"llava-rad\""));
+}
+
+TEST(ReportsGenerateCli, AnImageTheServerKeepsFailingIsNamedAndRetriedOnTheNextRun) {
+  const Fixture f = make_fixture(3);
+  FakeOpenAiServer server;
+  std::atomic<bool> broken{true};
+  server.on_chat([&](const LoggedRequest& r) {
+    if (broken && FakeOpenAiServer::user_text(r.body).find("indication") == std::string::npos)
+      return FakeOpenAiServer::error_reply(503, "overloaded");
+    return answer(r);
+  });
+  const std::vector<std::string> args = {"reports", "generate", f.manifest.string(), "--out", f.out.string(),
+                                         "--base-url", server.base_url(), "--model", "m", "--max-attempts", "2",
+                                         "--backoff", "0", "-q"};
+  const CommandResult r = run_chexgen(args);
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_THAT(r.err, HasSubstr(f.images[1]));
+  EXPECT_THAT(r.err, HasSubstr("1 image(s) have no report"));
+  EXPECT_FALSE(fs::exists(f.out / "predictions.jsonl"));
+  broken = false;
+  server.clear_requests();
+  const CommandResult again = run_chexgen(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(server.requests().size(), 1u);  // only the image that had failed
+  EXPECT_EQ(read_jsonl((f.out / "predictions.jsonl").string()).size(), 3u);
+}
+
+TEST(ReportsGenerateCli, ARowWithoutAReferenceIsNamedBeforeAnyRequest) {
+  const Fixture f = make_fixture(2);
+  fs::copy_file(f.dir / f.images[0], f.dir / "extra.png");
+  std::ofstream(f.manifest, std::ios::app) << "extra.png,,\n";
+  FakeOpenAiServer server;
+  server.on_chat(answer);
+  const CommandResult r = run_chexgen({"reports", "generate", f.manifest.string(), "--out", f.out.string(),
+                                       "--base-url", server.base_url(), "--model", "m", "-q"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("test.csv:4: column 'prompt': no reference report"));
+  EXPECT_EQ(server.requests().size(), 0u);
+}
+
+}  // namespace gen
 
 }  // namespace
 }  // namespace chexgen::testing

@@ -26,4 +26,8 @@ std::string to_hex(const Sha256& digest) {
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes) { return to_hex(sha256(bytes)); }
 
+std::string sha256_hex(std::string_view bytes) {
+  return sha256_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
 }  // namespace chexgen

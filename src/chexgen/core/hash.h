@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace chexgen {
 
@@ -14,5 +15,6 @@ using Sha256 = std::array<std::uint8_t, 32>;
 Sha256 sha256(std::span<const std::uint8_t> bytes);
 std::string to_hex(const Sha256& digest);
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
+std::string sha256_hex(std::string_view bytes);  // of the string's bytes
 
 }  // namespace chexgen
