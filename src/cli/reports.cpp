@@ -13,7 +13,11 @@
 #include "chexgen/core/progress.h"
 #include "chexgen/curation/http_client.h"
 #include "chexgen/curation/journal.h"
+#include "chexgen/features/extract.h"
+#include "chexgen/features/feature_store.h"
+#include "chexgen/radiomics/extractor.h"
 #include "chexgen/rrg/generate.h"
+#include "chexgen/rrg/retrieval.h"
 #include "chexgen/rrg/score.h"
 #include "cli/commands.h"
 #include "cli/extraction.h"
@@ -97,6 +101,65 @@ int run_generate(GenerateArgs& a, const GlobalOptions& global) {
   return static_cast<int>(ExitCode::success);
 }
 
+struct RetrieveArgs {
+  std::string train, test, out;
+  ManifestArgs train_args, test_args;
+  std::string train_report_column, reference_column;
+  ExtractorArgs radiomics_args;
+  bool skip_bad = false;
+};
+
+// A sample's report: `column`'s cell, else its prompt; an InputError naming the row when there is none.
+std::string report_of(const Dataset& d, const Sample& s, const std::string& column) {
+  const std::string* v = column.empty() ? (s.prompt ? &*s.prompt : nullptr) : s.extra_value(column);
+  if (v == nullptr || v->empty())
+    throw InputError(Location(d.source.string(), s.row, column.empty() ? "prompt" : column), "no report");
+  return *v;
+}
+
+int run_retrieve(RetrieveArgs& a, const GlobalOptions& global) {
+  namespace fs = std::filesystem;
+  const features::ImageFeatureExtractor extractor = radiomics::as_image_extractor(
+      std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args)));
+  features::FeatureStore store(store_root(a.radiomics_args.store), extractor.id, extractor.columns);
+  ManifestOptions train_options = a.train_args.options(), test_options = a.test_args.options();
+  train_options.skip_bad = test_options.skip_bad = a.skip_bad;
+  const ExtractedSet train = extract_set(a.train, train_options, extractor, store, global, "radiomics", "train");
+  const ExtractedSet test = extract_set(a.test, test_options, extractor, store, global, "radiomics", "test");
+  if (train.features.samples.empty() || test.features.samples.empty())
+    throw InputError(Location(train.features.samples.empty() ? a.train : a.test), "no measurable images");
+  // Reports before any distance: a missing one is named at once.
+  std::vector<std::string> train_reports, references;
+  for (std::size_t s : train.features.samples)
+    train_reports.push_back(report_of(train.dataset, train.dataset.samples[s], a.train_report_column));
+  for (std::size_t s : test.features.samples)
+    references.push_back(report_of(test.dataset, test.dataset.samples[s], a.reference_column));
+  const rrg::NearestRows nn = rrg::nearest_training_rows(train.features.values, test.features.values, global.threads);
+  claim_output_folder(a.out, "chexgen reports retrieve");
+  std::vector<std::string> jsonl, csv{csv_record({"id", "image", "nearest_train_id", "nearest_train_image",
+                                                  "distance"})};
+  for (std::size_t i = 0; i < nn.nearest.size(); ++i) {
+    const Sample& t = test.dataset.samples[test.features.samples[i]];
+    const Sample& n = train.dataset.samples[train.features.samples[nn.nearest[i]]];
+    jsonl.push_back(nlohmann::json{{"id", t.id},
+                                   {"image", t.image_ref},
+                                   {"query", "retrieval: the report of the nearest training image (" + n.image_ref + ")"},
+                                   {"prediction", train_reports[nn.nearest[i]]},
+                                   {"reference", references[i]}}
+                        .dump());
+    csv.push_back(csv_record({t.id, t.image_ref, n.id, n.image_ref, fmt::format("{}", nn.distance[i])}));
+  }
+  write_lines(fs::path(a.out) / "predictions.jsonl", jsonl);
+  write_lines(fs::path(a.out) / "retrieval.csv", csv);
+  if (!global.quiet) {
+    fmt::print("{} test image(s), each given the report of its nearest of {} training image(s) ({} radiomic features "
+               "compared, {} constant or not finite left out)\n",
+               nn.nearest.size(), train_reports.size(), nn.kept_columns.size(), nn.dropped_columns.size());
+    fmt::print("wrote {0}/predictions.jsonl, {0}/retrieval.csv; score it with chexgen reports score\n", a.out);
+  }
+  return static_cast<int>(ExitCode::success);
+}
+
 }  // namespace
 
 void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -153,6 +216,24 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   add_manifest_options(g, gen->manifest_args);
   add_skip_bad_flag(g, gen->manifest_args.skip_bad);
   g->callback([gen, &global, &exit_code] { exit_code = run_generate(*gen, global); });
+
+  auto ret = std::make_shared<RetrieveArgs>();
+  CLI::App* r = reports->add_subcommand(
+      "retrieve",
+      "The weight-free baseline: give each real test image the report of its nearest training image (radiomic "
+      "features, z-scored); train on a generator's synthetic images or on real ones, then score with `reports score`");
+  r->add_option("--train", ret->train, "Training images with their reports (synthetic: their prompts)")->required();
+  r->add_option("--test", ret->test, "Real test images with their reports")->required();
+  r->add_option("--out", ret->out, "Output folder: predictions.jsonl, retrieval.csv")->required();
+  r->add_option("--train-report-column", ret->train_report_column,
+                "Column of the training manifest holding the report (default: its prompt column)");
+  r->add_option("--reference-column", ret->reference_column,
+                "Column of the test manifest holding the report (default: its prompt column)");
+  add_extractor_options(r, ret->radiomics_args);
+  add_manifest_options(r, ret->train_args, "train");
+  add_manifest_options(r, ret->test_args, "test");
+  add_skip_bad_flag(r, ret->skip_bad);
+  r->callback([ret, &global, &exit_code] { exit_code = run_retrieve(*ret, global); });
 }
 
 }  // namespace chexgen::cli

@@ -272,3 +272,47 @@ TEST(ReportsGenerateCli, ARowWithoutAReferenceIsNamedBeforeAnyRequest) {
 
 }  // namespace
 }  // namespace chexgen::testing
+
+namespace chexgen::testing {
+namespace {
+
+// `reports retrieve`: a test image that is a copy of a training image gets that image's report.
+TEST(ReportsRetrieveCli, ACopyOfATrainingImageGetsItsReport) {
+  const fs::path dir = make_temp_dir();
+  std::string train = "img_savename,prompt\n", test = "img_savename,prompt\n";
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(kRoot / "data/sample/images")) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  names.resize(20);
+  fs::create_directories(dir / "train");
+  fs::create_directories(dir / "test");
+  for (const std::string& n : names) {
+    fs::copy_file(kRoot / "data/sample/images" / n, dir / "train" / n);
+    train += n + ",Report of " + n + "\n";
+  }
+  for (int k : {3, 11, 17}) {
+    fs::copy_file(kRoot / "data/sample/images" / names[static_cast<std::size_t>(k)], dir / "test" / ("t" + names[static_cast<std::size_t>(k)]));
+    test += "t" + names[static_cast<std::size_t>(k)] + ",Reference " + std::to_string(k) + "\n";
+  }
+  std::ofstream(dir / "train/train.csv") << train;
+  std::ofstream(dir / "test/test.csv") << test;
+  const std::string store = (dir / "store").string();
+  const CommandResult r = run_chexgen({"reports", "retrieve", "--train", (dir / "train/train.csv").string(), "--test",
+                                       (dir / "test/test.csv").string(), "--out", (dir / "out").string(), "--store",
+                                       store, "--resample-spacing", "2", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = read_jsonl((dir / "out/predictions.jsonl").string());
+  ASSERT_EQ(lines.size(), 3u);
+  int i = 0;
+  for (int k : {3, 11, 17}) {
+    EXPECT_EQ(lines[static_cast<std::size_t>(i)]["prediction"], "Report of " + names[static_cast<std::size_t>(k)]);
+    EXPECT_EQ(lines[static_cast<std::size_t>(i)]["reference"], "Reference " + std::to_string(k));
+    ++i;
+  }
+  EXPECT_THAT(read_text((dir / "out/retrieval.csv").string()), HasSubstr(",0\n"));
+  EXPECT_EQ(run_chexgen({"reports", "score", (dir / "out/predictions.jsonl").string(), "--out",
+                         (dir / "scores").string(), "-q"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace chexgen::testing

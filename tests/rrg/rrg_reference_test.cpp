@@ -1,7 +1,9 @@
 // Report-generation scores against the reference code: sacrebleu's and rouge-score's own output on the fixtures
 // (tests/golden/rrg/reference_scores.json, README beside it) and scikit-learn / scipy for CheXbert F1 and
 // F1-RadGraph (tests/fixtures/make_rrg_golden.py). Every comparison is exact (==).
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "chexgen/rrg/bleu.h"
 #include "chexgen/rrg/chexbert.h"
 #include "chexgen/rrg/radgraph.h"
+#include "chexgen/rrg/retrieval.h"
 #include "chexgen/rrg/rouge.h"
 #include "chexgen/rrg/score.h"
 
@@ -169,6 +172,32 @@ TEST(RadGraphAnnotation, RelationsMarkAnEntityAndCaseCounts) {
   EXPECT_THROW(radgraph_annotation_from_json(nlohmann::json::parse(R"({"entities": {"1": {"tokens": 3}}})"), "f",
                                              "[0]"),
                InputError);
+}
+
+}  // namespace
+}  // namespace chexgen::rrg
+
+namespace chexgen::rrg {
+namespace {
+
+TEST(NearestTrainingRows, ZScoresOnTheTrainingRowsDropsUnusableColumnsAndBreaksTiesToTheEarlierRow) {
+  // Columns: 0 informative, 1 constant over training, 2 NaN in a test row, 3 informative on a large scale.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const MatrixD train(4, 4, std::vector<double>{0, 5, 1, 0,     //
+                                                1, 5, 2, 1000,  //
+                                                0, 5, 3, 0,     // a duplicate of row 0 in the kept columns
+                                                3, 5, 4, 3000});
+  const MatrixD test(2, 4, std::vector<double>{0.1, 7, 1, 10,  //
+                                               2.9, 5, nan, 2900});
+  const NearestRows nn = nearest_training_rows(train, test, 1);
+  EXPECT_EQ(nn.kept_columns, (std::vector<std::size_t>{0, 3}));
+  EXPECT_EQ(nn.dropped_columns, (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(nn.nearest, (std::vector<std::size_t>{0, 3}));  // rows 0 and 2 tie: the earlier
+  // Row 1 of test against row 3 of train, in z units: mean 1, sd sqrt(1.5) in column 0; mean 1000, sd sqrt(1.5e6).
+  const double z0 = (2.9 - 3) / std::sqrt(1.5), z3 = (2900.0 - 3000.0) / std::sqrt(1.5e6);
+  EXPECT_NEAR(nn.distance[1], std::sqrt(z0 * z0 + z3 * z3), 1e-12);
+  EXPECT_THROW(nearest_training_rows(MatrixD(2, 1, std::vector<double>{1, 1}), MatrixD(1, 1, std::vector<double>{1}), 1),
+               UsageError);
 }
 
 }  // namespace
