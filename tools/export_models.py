@@ -9,6 +9,8 @@ Needs internet access (model hubs) and PyTorch with the packages of the model yo
   reid           torchvision + a re-identification checkpoint you supply (--reid-ckpt)
   classifiers    timm (CheXGenBench's resnet50) and torchvision (resnet18, resnet50, densenet121): ImageNet
                  weights for `chexgen utility train --weights`
+  chexbert       transformers (bert-base-uncased's architecture and vocabulary) + the CheXbert checkpoint you
+                 supply (--chexbert-ckpt chexbert.pth, StanfordAIMI/RRG_scorers), for `chexgen reports score --chexbert`
 
     python tools/export_models.py OUT_DIR [--models inception,raddino,...] [--reid-ckpt PATH]
 
@@ -42,6 +44,12 @@ Notes per model:
   whose default weights are timm's "a1_in1k" recipe, not torchvision's; classifier-tv-resnet18.pt,
   classifier-tv-resnet50.pt (IMAGENET1K_V2) and classifier-tv-densenet121.pt (IMAGENET1K_V1) are torchvision's.
   timm's resnet50 and torchvision's share their parameter names, so either loads into --arch resnet50.
+- chexbert: CheXbert's bert_labeler (bert-base-uncased, 13 four-way heads and a two-way No Finding head on the CLS
+  state), its checkpoint's "module." prefixes removed as LLaVA-Rad's rrg_eval does. forward(input_ids,
+  attention_mask) -> [N, 56]: the 14 heads' logits, 4 per head, No Finding's last two set to -inf, so each head's
+  argmax is CheXbert's class (0 blank, 1 positive, 2 negative, 3 uncertain). Sidecar "kind": "text" with the
+  tokenizer bert-base-uncased uses (lowercase, max_length 512, no stripping, "truncate": true: a longer report keeps
+  its first 511 ids and [SEP], as CheXbert does); batch_size 128 as rrg_eval. Checked on a batch of another size.
 """
 import argparse
 import json
@@ -244,8 +252,60 @@ def export_classifiers(out_dir, args):
     print("wrote classifier-timm-resnet50.pt (timm resnet50, its default pretrained tag)")
 
 
+class ChexbertLogits(nn.Module):
+    """CheXbert's bert_labeler (CheXbert/src/models/bert_labeler.py, as LLaVA-Rad's rrg_eval restates it), with the
+    14 heads' logits in one [N, 14 * 4] tensor."""
+
+    def __init__(self):
+        super().__init__()
+        from transformers import BertModel
+        self.bert = BertModel.from_pretrained("bert-base-uncased")
+        hidden = self.bert.pooler.dense.in_features
+        self.linear_heads = nn.ModuleList([nn.Linear(hidden, 4, bias=True) for _ in range(13)])
+        self.linear_heads.append(nn.Linear(hidden, 2, bias=True))
+
+    def forward(self, input_ids, attention_mask):
+        cls = self.bert(input_ids, attention_mask=attention_mask.float())[0][:, 0, :]
+        heads = [h(cls) for h in self.linear_heads]
+        no_finding = F.pad(heads[13], (0, 2), value=float("-inf"))
+        return torch.stack(heads[:13] + [no_finding], dim=1).reshape(cls.shape[0], 56)
+
+
+def export_chexbert(out_dir, args):
+    if not args.chexbert_ckpt:
+        raise SystemExit("chexbert: give the checkpoint with --chexbert-ckpt chexbert.pth")
+    from transformers import BertTokenizer
+    model = ChexbertLogits()
+    state = torch.load(args.chexbert_ckpt, map_location="cpu")["model_state_dict"]
+    model.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()})
+    tokenizer = BertTokenizer.from_pretrained("bert-base-uncased")
+
+    def encode(reports):
+        ids = [tokenizer.encode_plus(tokenizer.tokenize(r))["input_ids"] for r in reports]
+        n = max(len(i) for i in ids)
+        input_ids = torch.tensor([i + [0] * (n - len(i)) for i in ids])
+        mask = torch.tensor([[1] * len(i) + [0] * (n - len(i)) for i in ids])
+        return input_ids, mask
+
+    example = encode(["No pleural effusion. Normal heart size.", "Enlarged heart."])
+    probe = encode(["Increased mild pulmonary edema and left basal atelectasis.", "Stable.",
+                    "Bilateral lower lobe bronchiectasis with improved consolidation."])
+    check_and_save(out_dir, "chexbert", model, example,
+                   {"kind": "text",
+                    "tokenizer": {"vocab": "chexbert-vocab.txt", "lowercase": True, "max_length": 512,
+                                  "strip_trailing": "", "truncate": True},
+                    "outputs": [{"name": "head_logits", "index": 0, "dim": 56}],
+                    "batch_size": 128,
+                    "source": "CheXbert (StanfordAIMI/RRG_scorers chexbert.pth) on bert-base-uncased"},
+                   probes=[probe])
+    written = tokenizer.save_vocabulary(out_dir)[0]
+    os.replace(written, os.path.join(out_dir, "chexbert-vocab.txt"))
+    print("wrote chexbert-vocab.txt")
+
+
 EXPORTERS = {"inception": export_inception, "raddino": export_raddino, "biovil-image": export_biovil_image,
-             "biovil-text": export_biovil_text, "reid": export_reid, "classifiers": export_classifiers}
+             "biovil-text": export_biovil_text, "reid": export_reid, "classifiers": export_classifiers,
+             "chexbert": export_chexbert}
 
 
 def main():
@@ -255,6 +315,7 @@ def main():
                     help=f"comma-separated, from: {', '.join(EXPORTERS)}")
     ap.add_argument("--reid-ckpt", help="state_dict of CheXGenBench's SiameseNetwork (for --models reid)")
     ap.add_argument("--reid-features", type=int, default=128, help="its n_features (CheXGenBench: 128)")
+    ap.add_argument("--chexbert-ckpt", help="CheXbert's chexbert.pth (for --models chexbert)")
     args = ap.parse_args()
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in EXPORTERS]

@@ -23,14 +23,45 @@
 #include "cli/extraction.h"
 #include "cli/http_args.h"
 #include "cli/manifest_args.h"
+#include "cli/neural_stage.h"
+#if CHEXGEN_NEURAL
+#include "chexgen/deep/text_model.h"
+#include "chexgen/deep/torch_model.h"
+#endif
 
 namespace chexgen::cli {
 namespace {
 
 struct ScoreArgs {
   std::string input, out, metrics, labels_pred, labels_ref, radgraph, generator;
+  std::string chexbert, device = "auto";
+  bool no_optimize = false;
   rrg::ReportScoreOptions options;
 };
+
+#if CHEXGEN_NEURAL
+// CheXbert's labels of the predictions and the references, as rrg_eval runs it: one list, predictions first, in
+// batches of the sidecar's batch_size (rrg_eval: 128).
+void label_with_chexbert(const ScoreArgs& a, const std::vector<rrg::ReportPair>& pairs, const GlobalOptions& global,
+                         rrg::ReportScoreOptions& o, std::vector<std::string>& texts) {
+  deep::TextModel model(a.chexbert, deep::RunOptions{deep::parse_device(a.device), global.threads, !a.no_optimize});
+  if (model.dim() != 56)
+    throw InputError(Location(a.chexbert), fmt::format("a CheXbert export gives 56 logits per report (14 heads of 4, "
+                                                       "tools/export_models.py --models chexbert); this model gives {}",
+                                                       model.dim()));
+  std::vector<Location> where;
+  for (int side = 0; side < 2; ++side)
+    for (const rrg::ReportPair& p : pairs) {
+      texts.push_back(rrg::chexbert_text(side == 0 ? p.prediction : p.reference));
+      where.emplace_back(a.input, p.line, side == 0 ? "prediction" : "reference");
+    }
+  if (!global.quiet) fmt::print(stderr, "CheXbert: labelling {} reports with {}\n", texts.size(), a.chexbert);
+  const std::vector<rrg::ChexbertRow> rows = rrg::chexbert_classes(model.embed(texts, where));
+  o.predicted_labels.assign(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(pairs.size()));
+  o.reference_labels.assign(rows.begin() + static_cast<std::ptrdiff_t>(pairs.size()), rows.end());
+  o.labels_source = model.extractor_id();
+}
+#endif
 
 int run_score(ScoreArgs& a, const GlobalOptions& global) {
   rrg::ReportScoreOptions& o = a.options;
@@ -41,9 +72,18 @@ int run_score(ScoreArgs& a, const GlobalOptions& global) {
   o.threads = global.threads;
   if (o.labels_pred.empty() != o.labels_ref.empty())
     throw UsageError("give CheXbert's labels of both sides: --labels-pred and --labels-ref");
+  if (!a.chexbert.empty() && !o.labels_pred.empty())
+    throw UsageError("--chexbert labels the reports itself: leave out --labels-pred and --labels-ref");
+#if !CHEXGEN_NEURAL
+  if (!a.chexbert.empty()) needs_neural_stage("reports score --chexbert");
+#endif
   o.generator = a.generator.empty() ? std::filesystem::path(a.input).parent_path().filename().string() : a.generator;
   if (o.generator.empty()) o.generator = std::filesystem::path(a.input).stem().string();
   const std::vector<rrg::ReportPair> pairs = rrg::read_report_pairs(a.input);
+  std::vector<std::string> chexbert_texts;
+#if CHEXGEN_NEURAL
+  if (!a.chexbert.empty()) label_with_chexbert(a, pairs, global, o, chexbert_texts);
+#endif
   rrg::ReportScores scores = rrg::score_reports(pairs, o);  // seconds at most: the folder is claimed after
   claim_output_folder(a.out, "chexgen reports score");
   scores.results.provenance["input"] = std::filesystem::absolute(a.input).string();
@@ -51,6 +91,13 @@ int run_score(ScoreArgs& a, const GlobalOptions& global) {
   results::write_results(out / "results.json", scores.results);
   write_lines(out / "main.csv", rrg::main_csv(scores.results));
   write_lines(out / "per_report.csv", rrg::per_report_csv(pairs, scores));
+  if (!o.predicted_labels.empty()) {  // CheXbert's labels, in the shape --labels-pred / --labels-ref read
+    const auto half = static_cast<std::ptrdiff_t>(pairs.size());
+    write_lines(out / "labels_pred.csv",
+                rrg::chexbert_labels_csv(o.predicted_labels, {chexbert_texts.begin(), chexbert_texts.begin() + half}));
+    write_lines(out / "labels_ref.csv",
+                rrg::chexbert_labels_csv(o.reference_labels, {chexbert_texts.begin() + half, chexbert_texts.end()}));
+  }
   if (!global.quiet) {
     fmt::print("{} report pairs scored ({} bootstrap resamples)\n", pairs.size(), o.bootstrap);
     for (const results::MetricRecord& r : scores.results.overall.records)
@@ -179,6 +226,11 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   cmd->add_option("--metrics", args->metrics,
                   "Comma-separated: bleu1,bleu4,rougeL,chexbert,radgraph (default: bleu1,bleu4,rougeL, plus chexbert "
                   "and radgraph when their inputs are given)");
+  cmd->add_option("--chexbert", args->chexbert,
+                  "CheXbert exported to TorchScript (tools/export_models.py --models chexbert): label both sides with "
+                  "it; its labels are written as labels_pred.csv and labels_ref.csv");
+  cmd->add_option("--device", args->device, "Where CheXbert runs: auto | cpu | cuda")->default_val("auto");
+  cmd->add_flag("--no-optimize", args->no_optimize, "Run CheXbert as loaded (bit-for-bit the plain module)");
   cmd->add_option("--labels-pred", args->labels_pred,
                   "CheXbert's label CSV of the predictions (label.py's output: a column per observation, 1/0/-1/empty)");
   cmd->add_option("--labels-ref", args->labels_ref, "CheXbert's label CSV of the references, same shape");

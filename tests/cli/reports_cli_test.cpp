@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "chexgen/rrg/chexbert.h"
 #include "run_command.h"
 #include "support/fake_openai_server.h"
 
@@ -312,6 +313,37 @@ TEST(ReportsRetrieveCli, ACopyOfATrainingImageGetsItsReport) {
   EXPECT_THAT(read_text((dir / "out/retrieval.csv").string()), HasSubstr(",0\n"));
   EXPECT_EQ(run_chexgen({"reports", "score", (dir / "out/predictions.jsonl").string(), "--out",
                          (dir / "scores").string(), "-q"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace chexgen::testing
+
+namespace chexgen::testing {
+namespace {
+
+// `reports score --chexbert`: chexgen runs the model (through chexgen-torch) on every prediction then every
+// reference, and its labels are the Python reference's (tests/fixtures/make_chexbert_golden.py).
+TEST(ReportsCli, ChexbertModelLabelsEqualTheReference) {
+  const std::string out = make_temp_dir() + "/scores";
+  const CommandResult r = run_chexgen({"reports", "score", kFixtures + "/reports_edge.jsonl", "--out", out,
+                                       "--chexbert", kFixtures + "/tiny_chexbert.pt", "--device", "cpu", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json g = load(kRoot / "tests/golden/rrg/chexbert_tiny.json");
+  const auto pred = rrg::read_chexbert_labels(out + "/labels_pred.csv");
+  const auto ref = rrg::read_chexbert_labels(out + "/labels_ref.csv");
+  ASSERT_EQ(pred.size() + ref.size(), g["classes"].size());
+  for (std::size_t i = 0; i < g["classes"].size(); ++i) {
+    const rrg::ChexbertRow& row = i < pred.size() ? pred[i] : ref[i - pred.size()];
+    for (std::size_t k = 0; k < 14; ++k)
+      EXPECT_EQ(static_cast<int>(row[k]), g["classes"][i][k].get<int>()) << "text " << i << " head " << k;
+  }
+  const nlohmann::json res = load(out + "/results.json");
+  EXPECT_NE(find_record(res, "chexbert_micro_f1_14"), nullptr);
+  EXPECT_EQ(res["overall"]["records"].size(), 11u);  // 8 CheXbert F1s, BLEU-1, BLEU-4, ROUGE-L
+  // The labels and the label files cannot both be given.
+  EXPECT_EQ(run_chexgen({"reports", "score", kFixtures + "/reports_edge.jsonl", "--out", out + "2", "--chexbert",
+                         kFixtures + "/tiny_chexbert.pt", "--labels-pred", kFixtures + "/labels_pred.csv",
+                         "--labels-ref", kFixtures + "/labels_ref.csv"}).exit_code, 2);
 }
 
 }  // namespace

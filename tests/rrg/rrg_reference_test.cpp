@@ -18,6 +18,7 @@
 #include "chexgen/rrg/retrieval.h"
 #include "chexgen/rrg/rouge.h"
 #include "chexgen/rrg/score.h"
+#include "chexgen/text/wordpiece.h"
 
 namespace chexgen::rrg {
 namespace {
@@ -198,6 +199,56 @@ TEST(NearestTrainingRows, ZScoresOnTheTrainingRowsDropsUnusableColumnsAndBreaksT
   EXPECT_NEAR(nn.distance[1], std::sqrt(z0 * z0 + z3 * z3), 1e-12);
   EXPECT_THROW(nearest_training_rows(MatrixD(2, 1, std::vector<double>{1, 1}), MatrixD(1, 1, std::vector<double>{1}), 1),
                UsageError);
+}
+
+}  // namespace
+}  // namespace chexgen::rrg
+
+namespace chexgen::rrg {
+namespace {
+
+// CheXbert's input: rrg_eval's preprocessing, then BERT's tokenizer (tests/fixtures/make_chexbert_golden.py restates
+// it in Python), on every prediction and reference of the edge-case fixture.
+TEST(ChexbertText, PreprocessingAndTokenizerGiveTheReferenceIds) {
+  const nlohmann::json g = load("tests/golden/rrg/chexbert_tiny.json");
+  const auto tokenizer = text::BertTokenizer::from_file(kRoot / "tests/fixtures/rrg/chexbert_vocab.txt", true);
+  const Corpus c = corpus("reports_edge.jsonl");
+  std::vector<std::string> texts = c.predictions;
+  texts.insert(texts.end(), c.references.begin(), c.references.end());
+  ASSERT_EQ(texts.size(), g["ids"].size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    std::vector<std::int64_t> ids = tokenizer.encode(chexbert_text(texts[i]));
+    if (ids.size() > 512) {  // CheXbert's truncation (the product's is TextModel's "truncate", tested end to end)
+      ids.resize(511);
+      ids.push_back(tokenizer.sep_id());
+    }
+    EXPECT_EQ(ids, g["ids"][i].get<std::vector<std::int64_t>>()) << "text " << i << ": " << texts[i];
+  }
+  EXPECT_EQ(chexbert_text("  a\n\x1c b\xc2\xa0\tc \r\n"), "a b c");
+}
+
+TEST(ChexbertClasses, ArgmaxPerHeadNoFindingOverTwo) {
+  MatrixD logits(1, 56, 0.0);
+  logits(0, 4 * 1 + 2) = 1.0;   // Cardiomegaly: negative
+  logits(0, 4 * 2 + 3) = 2.0;   // Lung Opacity: uncertain
+  logits(0, 4 * 3 + 1) = 5.0;   // Lung Lesion: positive, and a tie below it is irrelevant
+  logits(0, 4 * 13 + 3) = 9.0;  // No Finding: columns 2-3 are padding
+  logits(0, 4 * 13 + 1) = 0.5;
+  const ChexbertRow r = chexbert_classes(logits)[0];
+  EXPECT_EQ(r[0], ChexbertClass::blank);  // all equal: the first
+  EXPECT_EQ(r[1], ChexbertClass::negative);
+  EXPECT_EQ(r[2], ChexbertClass::uncertain);
+  EXPECT_EQ(r[3], ChexbertClass::positive);
+  EXPECT_EQ(r[13], ChexbertClass::positive);
+  // What label.py writes, read back.
+  const fs::path dir = fs::temp_directory_path() / "chexgen-rrg-labels";
+  fs::create_directories(dir);
+  {
+    std::ofstream out(dir / "l.csv");
+    for (const std::string& line : chexbert_labels_csv({r}, {"a, \"quoted\" report"})) out << line << "\n";
+  }
+  EXPECT_EQ(read_chexbert_labels(dir / "l.csv").front(), r);
+  fs::remove_all(dir);
 }
 
 }  // namespace

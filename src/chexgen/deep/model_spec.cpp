@@ -65,11 +65,11 @@ TokenizerSettings parse_tokenizer(const json& t, const std::filesystem::path& si
   if (!t.is_object())
     throw InputError(where,
                      "\"tokenizer\" must be an object {\"vocab\", \"lowercase\", \"max_length\", "
-                     "\"strip_trailing\"}");
+                     "\"strip_trailing\", \"truncate\"}");
   for (const auto& [key, value] : t.items())
-    if (key != "vocab" && key != "lowercase" && key != "max_length" && key != "strip_trailing")
+    if (key != "vocab" && key != "lowercase" && key != "max_length" && key != "strip_trailing" && key != "truncate")
       throw InputError(where, fmt::format("tokenizer: unknown key '{}' (known: vocab, lowercase, max_length, "
-                                          "strip_trailing)",
+                                          "strip_trailing, truncate)",
                                           key));
   TokenizerSettings s;
   if (!t.contains("vocab") || !t["vocab"].is_string() || t["vocab"].get<std::string>().empty())
@@ -88,6 +88,10 @@ TokenizerSettings parse_tokenizer(const json& t, const std::filesystem::path& si
   if (t.contains("strip_trailing")) {
     if (!t["strip_trailing"].is_string()) throw InputError(where, "tokenizer: \"strip_trailing\" must be a string");
     s.strip_trailing = t["strip_trailing"].get<std::string>();
+  }
+  if (t.contains("truncate")) {
+    if (!t["truncate"].is_boolean()) throw InputError(where, "tokenizer: \"truncate\" must be true or false");
+    s.truncate = t["truncate"].get<bool>();
   }
   return s;
 }
@@ -220,13 +224,14 @@ ModelSpec load_model_spec(const std::filesystem::path& model, const std::optiona
 }
 
 std::string TextModelSpec::extractor_id(const std::string& vocab_sha256) const {
-  const json canonical = {
+  json canonical = {
       {"tokenizer",
        {{"vocab_sha256", vocab_sha256},
         {"lowercase", tokenizer.lowercase},
         {"max_length", tokenizer.max_length},
         {"strip_trailing", tokenizer.strip_trailing}}},
       {"outputs", json::array({{{"name", output.name}, {"index", output.index}, {"dim", output.dim}}})}};
+  if (tokenizer.truncate) canonical["tokenizer"]["truncate"] = true;  // absent otherwise: earlier ids stay valid
   return fmt::format("torchscript-text/{}/weights-sha256:{}/{}", name, weights_sha256, canonical.dump());
 }
 

@@ -50,6 +50,8 @@ struct TokenizerSettings {
   bool lowercase = true;               // lowercase, and strip accents (NFD, drop Mn marks)
   int max_length = 512;                // the most ids of one prompt, [CLS] and [SEP] included
   std::string strip_trailing = "!?.";  // removed from the end of each prompt first (hi-ml's prompt.rstrip("!?."))
+  // Longer texts: false, an error; true, the first max_length − 1 ids and [SEP] (CheXbert's rule for reports).
+  bool truncate = false;
 };
 
 // A text encoder: forward(input_ids int64 [N, L], attention_mask int64 [N, L]) -> [N, dim] or a tuple with it.

@@ -36,7 +36,12 @@ std::string TextModel::device_name() const { return impl_->loaded.device.str(); 
 std::vector<std::int64_t> TextModel::encode(const std::string& prompt, const Location& where) const {
   std::vector<std::int64_t> ids =
       impl_->tokenizer.encode(text::strip_trailing(prompt, spec_.tokenizer.strip_trailing), where);
-  if (ids.size() > static_cast<std::size_t>(spec_.tokenizer.max_length))
+  const auto max_length = static_cast<std::size_t>(spec_.tokenizer.max_length);
+  if (ids.size() > max_length && spec_.tokenizer.truncate) {
+    ids.resize(max_length - 1);
+    ids.push_back(impl_->tokenizer.sep_id());
+  }
+  if (ids.size() > max_length)
     throw InputError(where, fmt::format("the prompt is {} tokens long with [CLS] and [SEP]; text model '{}' takes at "
                                         "most {}",
                                         ids.size(), spec_.name, spec_.tokenizer.max_length));

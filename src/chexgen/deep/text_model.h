@@ -39,7 +39,8 @@ class TextModel {
   std::string device_name() const;
 
   // The ids of one prompt: the sidecar's strip_trailing characters removed from its end, then [CLS] ... [SEP].
-  // Invalid UTF-8, or more than max_length ids, is an InputError at `where`.
+  // Invalid UTF-8, or more than max_length ids, is an InputError at `where`; with the sidecar's "truncate", a longer
+  // text keeps its first max_length − 1 ids and [SEP].
   std::vector<std::int64_t> encode(const std::string& prompt, const Location& where) const;
 
   // One row per prompt, in order, computed in batches of the sidecar's batch_size, each batch padded with [PAD]

@@ -6,6 +6,7 @@
 #include "chexgen/core/numeric.h"
 #include "chexgen/data/csv_table.h"
 #include "chexgen/metrics/numpy_random.h"
+#include "chexgen/rrg/text.h"
 
 namespace chexgen::rrg {
 namespace {
@@ -65,6 +66,56 @@ bool positive(ChexbertClass c, bool uncertain_positive) {
 }
 
 }  // namespace
+
+std::string chexbert_text(std::string_view report) {
+  std::string out;
+  out.reserve(report.size());
+  bool space = false;
+  for (std::size_t i = 0; i < report.size();) {
+    if (const std::size_t w = python_space_at(report, i)) {
+      space = true;
+      i += w;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    out.push_back(report[i++]);
+  }
+  return out;  // leading and trailing whitespace gone (strip), inner runs one space
+}
+
+std::vector<ChexbertRow> chexbert_classes(const MatrixD& logits) {
+  CHEXGEN_ASSERT(logits.cols() == 56, "chexbert_classes: 14 heads of 4 logits per row");
+  std::vector<ChexbertRow> rows(logits.rows());
+  for (std::size_t i = 0; i < logits.rows(); ++i)
+    for (std::size_t k = 0; k < 14; ++k) {
+      const double* h = logits.row(i) + 4 * k;
+      const std::size_t width = k == 13 ? 2 : 4;
+      std::size_t best = 0;
+      for (std::size_t c = 1; c < width; ++c)
+        if (h[c] > h[best]) best = c;
+      rows[i][k] = static_cast<ChexbertClass>(best);
+    }
+  return rows;
+}
+
+std::vector<std::string> chexbert_labels_csv(const std::vector<ChexbertRow>& rows,
+                                             const std::vector<std::string>& texts) {
+  CHEXGEN_ASSERT(rows.size() == texts.size(), "chexbert_labels_csv: one text per row");
+  std::vector<std::string> header{"Report Impression"};
+  for (std::string_view c : kChexbertConditions) header.emplace_back(c);
+  std::vector<std::string> lines{csv_record(header)};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::vector<std::string> f{texts[i]};
+    for (ChexbertClass c : rows[i])
+      f.emplace_back(c == ChexbertClass::positive   ? "1.0"
+                     : c == ChexbertClass::negative ? "0.0"
+                     : c == ChexbertClass::uncertain ? "-1.0"
+                                                     : "");
+    lines.push_back(csv_record(f));
+  }
+  return lines;
+}
 
 std::vector<ChexbertRow> read_chexbert_labels(const std::filesystem::path& csv) {
   ErrorReport row_errors;

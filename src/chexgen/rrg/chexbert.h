@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "chexgen/core/matrix.h"
 
 namespace chexgen::rrg {
 
@@ -29,6 +32,19 @@ using ChexbertRow = std::array<ChexbertClass, 14>;
 // (uncertain) or empty (blank), also written 1.0, 0.0, -1.0. Anything else, or a missing column, is an InputError
 // naming the file, line and column.
 std::vector<ChexbertRow> read_chexbert_labels(const std::filesystem::path& csv);
+
+// The text CheXbert tokenizes for a report (rrg_eval's UnlabeledDataset): str.strip(), line feeds to spaces, every
+// run of whitespace (Python's \s, Unicode spaces included) one space.
+std::string chexbert_text(std::string_view report);
+
+// CheXbert's classes from its heads' logits as chexgen's export writes them (tools/export_models.py): one row per
+// report, 14 heads of 4 logits; each head's argmax (the first of equal maxima, as torch.argmax), No Finding's over
+// its two logits only.
+std::vector<ChexbertRow> chexbert_classes(const MatrixD& logits);
+
+// The labels as CheXbert's label.py writes them: "Report Impression" and a column per observation, 1.0 positive,
+// 0.0 negative, -1.0 uncertain, empty blank (what read_chexbert_labels reads back).
+std::vector<std::string> chexbert_labels_csv(const std::vector<ChexbertRow>& rows, const std::vector<std::string>& texts);
 
 struct F1Estimate {
   double full = 0;             // on all reports (rrg_eval's classification report)

@@ -99,14 +99,17 @@ ReportScores score_reports(const std::vector<ReportPair>& pairs, const ReportSco
   if (options.bootstrap < 2) throw UsageError("--bootstrap must be at least 2 (rrg_eval: 500)");
   if (!(options.confidence > 0 && options.confidence < 1)) throw UsageError("--confidence must be in (0, 1)");
   std::vector<ReportScorer> scorers = options.scorers;
-  const bool have_labels = !options.labels_pred.empty() || !options.labels_ref.empty();
+  const bool have_model_labels = !options.predicted_labels.empty() || !options.reference_labels.empty();
+  const bool have_labels = !options.labels_pred.empty() || !options.labels_ref.empty() || have_model_labels;
   if (scorers.empty()) {
     scorers = {ReportScorer::bleu1, ReportScorer::bleu4, ReportScorer::rouge_l};
     if (have_labels) scorers.push_back(ReportScorer::chexbert);
     if (!options.radgraph_annotations.empty()) scorers.push_back(ReportScorer::radgraph);
   }
-  if (has(scorers, ReportScorer::chexbert) && (options.labels_pred.empty() || options.labels_ref.empty()))
-    throw UsageError("CheXbert F1 needs CheXbert's labels of both sides: --labels-pred and --labels-ref");
+  if (has(scorers, ReportScorer::chexbert) && !have_model_labels &&
+      (options.labels_pred.empty() || options.labels_ref.empty()))
+    throw UsageError("CheXbert F1 needs CheXbert's labels of both sides: --labels-pred and --labels-ref, or a model "
+                     "(--chexbert)");
   if (has(scorers, ReportScorer::radgraph) && options.radgraph_annotations.empty())
     throw UsageError("F1-RadGraph needs RadGraph's annotations: --radgraph-annotations");
 
@@ -127,7 +130,12 @@ ReportScores score_reports(const std::vector<ReportPair>& pairs, const ReportSco
 
   // The inputs first, so that their errors come in a fixed order; then each metric on its own worker.
   std::vector<ChexbertRow> pred_labels, ref_labels;
-  if (has(scorers, ReportScorer::chexbert)) {
+  if (has(scorers, ReportScorer::chexbert) && have_model_labels) {
+    CHEXGEN_ASSERT(options.predicted_labels.size() == n && options.reference_labels.size() == n,
+                   "score_reports: one label row per pair");
+    pred_labels = options.predicted_labels;
+    ref_labels = options.reference_labels;
+  } else if (has(scorers, ReportScorer::chexbert)) {
     pred_labels = read_chexbert_labels(options.labels_pred);
     ref_labels = read_chexbert_labels(options.labels_ref);
     for (const auto& [rows, file] : {std::pair{&pred_labels, &options.labels_pred},
@@ -183,8 +191,11 @@ ReportScores score_reports(const std::vector<ReportPair>& pairs, const ReportSco
     add(Metric::chexbert_macro_f1_14_plus, f.macro14_plus);
     add(Metric::chexbert_micro_f1_5_plus, f.micro5_plus);
     add(Metric::chexbert_macro_f1_5_plus, f.macro5_plus);
-    r.provenance["chexbert_labels"] = {{"predictions", options.labels_pred.string()},
-                                       {"references", options.labels_ref.string()}};
+    if (have_model_labels)
+      r.provenance["chexbert_labels"] = options.labels_source;
+    else
+      r.provenance["chexbert_labels"] = {{"predictions", options.labels_pred.string()},
+                                         {"references", options.labels_ref.string()}};
   }
   if (radgraph) {
     const F1RadGraph& g = *radgraph;

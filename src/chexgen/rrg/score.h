@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chexgen/results/results.h"
+#include "chexgen/rrg/chexbert.h"
 #include "chexgen/rrg/radgraph.h"
 #include "chexgen/rrg/rouge.h"
 
@@ -42,6 +43,9 @@ struct ReportScoreOptions {
   std::uint32_t rouge_seed = 3;           // run.py's np.random.seed(3)
   std::uint32_t scipy_seed = 3;           // random_state=3 of the CheXbert and RadGraph bootstraps
   std::filesystem::path labels_pred, labels_ref;  // CheXbert label CSVs of the predictions and the references
+  // Or the labels themselves (from a CheXbert model), one row per pair each, and what made them.
+  std::vector<ChexbertRow> predicted_labels, reference_labels;
+  std::string labels_source;
   std::filesystem::path radgraph_annotations;     // RadGraph's annotations of predictions then references
   std::string generator;                  // the results' generator name
   int threads = 0;                        // the metrics run side by side on this many workers (0: all cores)
