@@ -44,8 +44,9 @@ fuzz: deps
 
 # ThreadSanitizer on the tests of the code that runs threads: the worker pool (core), the feature store's concurrent
 # puts and its lock (features), the filter's and the Images API's concurrent requests, the journal and export
-# (curation). These libraries do not link LibTorch, whose prebuilt code TSan cannot see into.
-TSAN_TESTS := test_core test_features test_curation
+# (curation), the report scores computed side by side (rrg). These libraries do not link LibTorch, whose prebuilt
+# code TSan cannot see into.
+TSAN_TESTS := test_core test_features test_curation test_rrg
 tsan: deps
 	$(CMAKE) -S . -B $(TSAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHEXGEN_TSAN=ON
 	$(CMAKE) --build $(TSAN) -j$(JOBS) --target $(TSAN_TESTS)

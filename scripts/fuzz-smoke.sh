@@ -10,6 +10,7 @@ declare -A seeds=(
   [decode_fuzz]="$root/tests/data/images"
   [manifest_fuzz]="$root/tests/fixtures/manifests"
   [json_fuzz]="$root/tests/fixtures/json-seeds"
+  [reports_fuzz]="$root/tests/fixtures/rrg-seeds"
 )
 status=0
 for target in "$build"/fuzz/*_fuzz; do

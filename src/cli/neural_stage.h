@@ -1,9 +1,10 @@
 // The neural-network stage (LibTorch) and the two programs that make up the chexgen command.
 //
 // Loading LibTorch costs ~0.6 s before main runs, so `chexgen` is built without it and starts at once. Its commands
-// that need a network (extract --model, fidelity/privacy/utility probe --model, --text-model, --reid-model, utility
-// train and evaluate) stop where they would load one, and the program runs `chexgen-torch`, the same program built
-// with the stage, in its place with the same arguments (see main.cpp). A user only ever types `chexgen`.
+// that need a network (extract --model, fidelity/privacy/utility probe --model, --text-model, --reid-model, reports
+// score --chexbert, utility train and evaluate) stop where they would load one, and the program runs
+// `chexgen-torch`, the same program built with the stage, in its place with the same arguments (see main.cpp). A
+// user only ever types `chexgen`.
 //
 // The files that differ between the two programs are compiled twice, with CHEXGEN_NEURAL 0 (chexgen) and 1
 // (chexgen-torch); they test it with #if at the few places that call into the stage.

@@ -158,8 +158,8 @@ struct RetrieveArgs {
 
 // A sample's report: `column`'s cell, else its prompt; an InputError naming the row when there is none.
 std::string report_of(const Dataset& d, const Sample& s, const std::string& column) {
-  const std::string* v = column.empty() ? (s.prompt ? &*s.prompt : nullptr) : s.extra_value(column);
-  if (v == nullptr || v->empty())
+  const std::string* v = rrg::sample_report(s, column);
+  if (v == nullptr)
     throw InputError(Location(d.source.string(), s.row, column.empty() ? "prompt" : column), "no report");
   return *v;
 }
@@ -216,7 +216,8 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   auto args = std::make_shared<ScoreArgs>();
   CLI::App* cmd = reports->add_subcommand(
       "score",
-      "Score predicted reports as LLaVA-Rad's rrg_eval does (BLEU-1, BLEU-4, ROUGE-L; CheXbert F1 from label files; "
+      "Score predicted reports as LLaVA-Rad's rrg_eval does (BLEU-1, BLEU-4, ROUGE-L; CheXbert F1 from CheXbert or its "
+      "label files; "
       "F1-RadGraph from RadGraph annotations), with its bootstrap intervals");
   cmd->add_option("predictions", args->input,
                   "JSON Lines: one {\"prediction\": ..., \"reference\": ...} per test image (\"id\" optional)")

@@ -253,3 +253,31 @@ TEST(ChexbertClasses, ArgmaxPerHeadNoFindingOverTwo) {
 
 }  // namespace
 }  // namespace chexgen::rrg
+
+namespace chexgen::rrg {
+namespace {
+
+// The metrics run side by side and the per-pair work is spread over workers: the numbers do not depend on how many
+// (this test also runs under ThreadSanitizer, `make tsan`).
+TEST(ScoreReports, TheSameNumbersOnOneWorkerOrFour) {
+  const Corpus c = corpus("reports_300.jsonl");
+  ReportScoreOptions options;
+  options.labels_pred = kRoot / "tests/fixtures/rrg/labels_pred.csv";
+  options.labels_ref = kRoot / "tests/fixtures/rrg/labels_ref.csv";
+  options.radgraph_annotations = kRoot / "tests/fixtures/rrg/radgraph.json";
+  options.bootstrap = 50;
+  options.threads = 1;
+  const ReportScores one = score_reports(c.pairs, options);
+  options.threads = 4;
+  const ReportScores four = score_reports(c.pairs, options);
+  ASSERT_EQ(one.results.overall.records.size(), 12u);
+  ASSERT_EQ(four.results.overall.records.size(), 12u);
+  for (std::size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(one.results.overall.records[i].key, four.results.overall.records[i].key);
+    EXPECT_EQ(one.results.overall.records[i].value, four.results.overall.records[i].value);
+    EXPECT_EQ(one.results.overall.records[i].interval->low, four.results.overall.records[i].interval->low);
+  }
+}
+
+}  // namespace
+}  // namespace chexgen::rrg

@@ -36,6 +36,11 @@ nlohmann::json report_request(const ReportGenerationOptions& options, const std:
 
 }  // namespace
 
+const std::string* sample_report(const Sample& sample, const std::string& column) {
+  const std::string* v = column.empty() ? (sample.prompt ? &*sample.prompt : nullptr) : sample.extra_value(column);
+  return v != nullptr && !v->empty() ? v : nullptr;
+}
+
 std::string report_question(const std::optional<std::string>& indication) {
   if (!indication) return "Provide a description of the findings in the radiology image.";
   std::string reason = *indication;
@@ -59,8 +64,7 @@ ReportGenerationRun generate_reports(const Dataset& test, const ReportGeneration
     GeneratedReport& r = run.reports[i];
     r.id = s.id;
     r.image = s.image_ref;
-    const std::string* reference = options.reference_column.empty() ? (s.prompt ? &*s.prompt : nullptr)
-                                                                    : s.extra_value(options.reference_column);
+    const std::string* reference = sample_report(s, options.reference_column);
     if (reference == nullptr)
       throw InputError(Location(test.source.string(), s.row,
                                 options.reference_column.empty() ? "prompt" : options.reference_column),

@@ -27,6 +27,10 @@ namespace chexgen::rrg {
 // newlines become spaces, as there.
 std::string report_question(const std::optional<std::string>& indication);
 
+// A sample's report: the cell of `column`, or its prompt when `column` is empty (CheXGenBench's manifests hold the
+// report text in the prompt column); nullptr when there is none or it is empty.
+const std::string* sample_report(const Sample& sample, const std::string& column);
+
 struct ReportGenerationOptions {
   std::string model;
   int max_tokens = 256;  // LLaVA-Rad's max_new_tokens
