@@ -19,24 +19,15 @@
 #include "chexgen/curation/generate_pvt.h"
 #include "chexgen/curation/http_client.h"
 #include "chexgen/data/manifest.h"
+#include "fuzz_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 // A folder of this process for the manifest the reader takes.
-const fs::path& scratch() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("chexgen-json-fuzz-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-void write(const fs::path& p, std::string_view text) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(text.data(), static_cast<std::streamsize>(text.size()));
-}
+const fs::path& scratch() { return chexgen::fuzz::scratch_dir("json-fuzz"); }
+void write(const fs::path& p, std::string_view text) { chexgen::fuzz::write_file(p, text); }
 
 void check_reply(const nlohmann::json& reply) {
   try {

@@ -2,12 +2,9 @@
 // text through the sacrebleu, rouge-score and CheXbert text paths, and a short scoring with bootstraps), and one
 // RadGraph annotation. A bad input must end in InputError or UsageError; anything else (a crash, a hang, another
 // exception type, a broken invariant) is a bug.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -18,26 +15,12 @@
 #include "chexgen/rrg/radgraph.h"
 #include "chexgen/rrg/rouge.h"
 #include "chexgen/rrg/score.h"
-
-namespace {
-
-namespace fs = std::filesystem;
-
-const fs::path& scratch() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("chexgen-reports-fuzz-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-}  // namespace
+#include "fuzz_files.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const fs::path file = scratch() / "predictions.jsonl";
-  std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(size));
+  const std::filesystem::path file = chexgen::fuzz::scratch_dir("reports-fuzz") / "predictions.jsonl";
+  chexgen::fuzz::write_file(file, bytes);
   try {
     const std::vector<chexgen::rrg::ReportPair> pairs = chexgen::rrg::read_report_pairs(file);
     for (const auto& p : pairs)
