@@ -26,6 +26,7 @@
 #include "cli/neural_stage.h"
 #if CHEXGEN_NEURAL
 #include "chexgen/deep/text_model.h"
+#include "chexgen/features/extractor.h"
 #include "chexgen/deep/torch_model.h"
 #endif
 
@@ -153,8 +154,17 @@ struct RetrieveArgs {
   ManifestArgs train_args, test_args;
   std::string train_report_column, reference_column;
   ExtractorArgs radiomics_args;
+  std::string model, device = "auto";
+  bool no_optimize = false;
   bool skip_bad = false;
 };
+
+// The columns of `f` from `first` on, `count` wide (a model's first output).
+MatrixD columns_of(const MatrixD& f, std::size_t first, std::size_t count) {
+  MatrixD out(f.rows(), count);
+  for (std::size_t i = 0; i < f.rows(); ++i) std::copy_n(f.row(i) + first, count, out.row(i));
+  return out;
+}
 
 // A sample's report: `column`'s cell, else its prompt; an InputError naming the row when there is none.
 std::string report_of(const Dataset& d, const Sample& s, const std::string& column) {
@@ -166,13 +176,33 @@ std::string report_of(const Dataset& d, const Sample& s, const std::string& colu
 
 int run_retrieve(RetrieveArgs& a, const GlobalOptions& global) {
   namespace fs = std::filesystem;
-  const features::ImageFeatureExtractor extractor = radiomics::as_image_extractor(
-      std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args)));
+#if !CHEXGEN_NEURAL
+  if (!a.model.empty()) needs_neural_stage("reports retrieve --model");
+#endif
+  // The feature space: radiomics (weight-free), or a model's first output.
+  features::ImageFeatureExtractor extractor;
+  std::string space = "radiomic";
+  std::size_t first_col = 0, cols = 0;
+  if (a.model.empty()) {
+    extractor = radiomics::as_image_extractor(
+        std::make_shared<const radiomics::RadiomicsExtractor>(radiomics_config(a.radiomics_args)));
+    cols = extractor.columns.size();
+  } else {
+#if CHEXGEN_NEURAL
+    const features::Extractor model = deep::load_image_extractor(
+        a.model, deep::RunOptions{deep::parse_device(a.device), global.threads, !a.no_optimize});
+    extractor = model.rows;
+    space = model.name + " (" + model.outputs.front().name + ")";
+    first_col = model.outputs.front().offset;
+    cols = model.outputs.front().dim;
+#endif
+  }
   features::FeatureStore store(store_root(a.radiomics_args.store), extractor.id, extractor.columns);
   ManifestOptions train_options = a.train_args.options(), test_options = a.test_args.options();
   train_options.skip_bad = test_options.skip_bad = a.skip_bad;
-  const ExtractedSet train = extract_set(a.train, train_options, extractor, store, global, "radiomics", "train");
-  const ExtractedSet test = extract_set(a.test, test_options, extractor, store, global, "radiomics", "test");
+  const std::string what = a.model.empty() ? "radiomics" : "features";
+  const ExtractedSet train = extract_set(a.train, train_options, extractor, store, global, what, "train");
+  const ExtractedSet test = extract_set(a.test, test_options, extractor, store, global, what, "test");
   if (train.features.samples.empty() || test.features.samples.empty())
     throw InputError(Location(train.features.samples.empty() ? a.train : a.test), "no measurable images");
   // Reports before any distance: a missing one is named at once.
@@ -181,7 +211,9 @@ int run_retrieve(RetrieveArgs& a, const GlobalOptions& global) {
     train_reports.push_back(report_of(train.dataset, train.dataset.samples[s], a.train_report_column));
   for (std::size_t s : test.features.samples)
     references.push_back(report_of(test.dataset, test.dataset.samples[s], a.reference_column));
-  const rrg::NearestRows nn = rrg::nearest_training_rows(train.features.values, test.features.values, global.threads);
+  const rrg::NearestRows nn = rrg::nearest_training_rows(columns_of(train.features.values, first_col, cols),
+                                                         columns_of(test.features.values, first_col, cols),
+                                                         global.threads);
   claim_output_folder(a.out, "chexgen reports retrieve");
   std::vector<std::string> jsonl, csv{csv_record({"id", "image", "nearest_train_id", "nearest_train_image",
                                                   "distance"})};
@@ -199,9 +231,9 @@ int run_retrieve(RetrieveArgs& a, const GlobalOptions& global) {
   write_lines(fs::path(a.out) / "predictions.jsonl", jsonl);
   write_lines(fs::path(a.out) / "retrieval.csv", csv);
   if (!global.quiet) {
-    fmt::print("{} test image(s), each given the report of its nearest of {} training image(s) ({} radiomic features "
+    fmt::print("{} test image(s), each given the report of its nearest of {} training image(s) ({} {} features "
                "compared, {} constant or not finite left out)\n",
-               nn.nearest.size(), train_reports.size(), nn.kept_columns.size(), nn.dropped_columns.size());
+               nn.nearest.size(), train_reports.size(), nn.kept_columns.size(), space, nn.dropped_columns.size());
     fmt::print("wrote {0}/predictions.jsonl, {0}/retrieval.csv; score it with chexgen reports score\n", a.out);
   }
   return static_cast<int>(ExitCode::success);
@@ -273,8 +305,9 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   auto ret = std::make_shared<RetrieveArgs>();
   CLI::App* r = reports->add_subcommand(
       "retrieve",
-      "The weight-free baseline: give each real test image the report of its nearest training image (radiomic "
-      "features, z-scored); train on a generator's synthetic images or on real ones, then score with `reports score`");
+      "The report-generation baseline: give each real test image the report of its nearest training image (radiomic "
+      "features, weight-free, or a model's with --model; z-scored); train on a generator's synthetic images or on "
+      "real ones, then score with `reports score`");
   r->add_option("--train", ret->train, "Training images with their reports (synthetic: their prompts)")->required();
   r->add_option("--test", ret->test, "Real test images with their reports")->required();
   r->add_option("--out", ret->out, "Output folder: predictions.jsonl, retrieval.csv")->required();
@@ -283,6 +316,10 @@ void add_reports_command(CLI::App& app, const GlobalOptions& global, int& exit_c
   r->add_option("--reference-column", ret->reference_column,
                 "Column of the test manifest holding the report (default: its prompt column)");
   add_extractor_options(r, ret->radiomics_args);
+  r->add_option("--model", ret->model,
+                "TorchScript image model with its sidecar: compare its first output instead of radiomic features");
+  r->add_option("--device", ret->device, "Where the model runs: auto | cpu | cuda")->default_val("auto");
+  r->add_flag("--no-optimize", ret->no_optimize, "Run the model as loaded (bit-for-bit the plain module)");
   add_manifest_options(r, ret->train_args, "train");
   add_manifest_options(r, ret->test_args, "test");
   add_skip_bad_flag(r, ret->skip_bad);

@@ -313,6 +313,17 @@ TEST(ReportsRetrieveCli, ACopyOfATrainingImageGetsItsReport) {
   EXPECT_THAT(read_text((dir / "out/retrieval.csv").string()), HasSubstr(",0\n"));
   EXPECT_EQ(run_chexgen({"reports", "score", (dir / "out/predictions.jsonl").string(), "--out",
                          (dir / "scores").string(), "-q"}).exit_code, 0);
+
+  // The same in a model's feature space (through chexgen-torch).
+  const CommandResult m = run_chexgen({"reports", "retrieve", "--train", (dir / "train/train.csv").string(), "--test",
+                                       (dir / "test/test.csv").string(), "--out", (dir / "out-model").string(),
+                                       "--store", store, "--model", (kRoot / "tests/fixtures/models/tiny_generic.pt").string(),
+                                       "--device", "cpu"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_THAT(m.out, HasSubstr("tiny_generic (emb) features compared"));
+  const std::vector<nlohmann::json> by_model = read_jsonl((dir / "out-model/predictions.jsonl").string());
+  ASSERT_EQ(by_model.size(), 3u);
+  EXPECT_EQ(by_model[1]["prediction"], "Report of " + names[11]);
 }
 
 }  // namespace
