@@ -92,41 +92,27 @@ std::uint32_t NumpyGenerator::next32() {
 }
 
 std::uint64_t NumpyGenerator::integer_below(std::uint64_t n) {
-  CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "integer_below: n must be in [1, 2^32]");
-  const std::uint64_t rng = n - 1;
-  if (rng == 0) return 0;
-  if (rng == 0xffffffffULL) return next32();
-  // buffered_bounded_lemire_uint32
-  const auto rng_excl = static_cast<std::uint32_t>(n);
-  std::uint64_t m = std::uint64_t{next32()} * rng_excl;
-  auto leftover = static_cast<std::uint32_t>(m);
-  if (leftover < rng_excl) {
-    const std::uint32_t threshold = (0xffffffffU - static_cast<std::uint32_t>(rng)) % rng_excl;
-    while (leftover < threshold) {
-      m = std::uint64_t{next32()} * rng_excl;
-      leftover = static_cast<std::uint32_t>(m);
-    }
-  }
-  return m >> 32;
+  std::size_t v = 0;
+  fill_below(n, std::span<std::size_t>(&v, 1));
+  return v;
 }
 
 void NumpyGenerator::fill_below(std::uint64_t n, std::span<std::size_t> out) {
   CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "fill_below: n must be in [1, 2^32]");
-  if (n == 1 || n == (std::uint64_t{1} << 32)) {
-    for (auto& v : out) v = static_cast<std::size_t>(integer_below(n));
+  if (n == 1) {  // numpy draws nothing
+    std::fill(out.begin(), out.end(), std::size_t{0});
     return;
   }
+  if (n == (std::uint64_t{1} << 32)) {  // every 32-bit word is a value
+    for (auto& v : out) v = next32();
+    return;
+  }
+  // buffered_bounded_lemire_uint32
   const auto rng_excl = static_cast<std::uint32_t>(n);
   const std::uint32_t threshold = (0xffffffffU - (rng_excl - 1)) % rng_excl;
   for (auto& v : out) {
     std::uint64_t m = std::uint64_t{next32()} * rng_excl;
-    auto leftover = static_cast<std::uint32_t>(m);
-    if (leftover < rng_excl) {
-      while (leftover < threshold) {
-        m = std::uint64_t{next32()} * rng_excl;
-        leftover = static_cast<std::uint32_t>(m);
-      }
-    }
+    while (static_cast<std::uint32_t>(m) < threshold) m = std::uint64_t{next32()} * rng_excl;
     v = static_cast<std::size_t>(m >> 32);
   }
 }
@@ -165,8 +151,12 @@ std::uint32_t NumpyLegacyRandom::next32() {
 
 void NumpyLegacyRandom::fill_below(std::uint64_t n, std::span<std::size_t> out) {
   CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "fill_below: n must be in [1, 2^32]");
-  if (n == 1 || n == (std::uint64_t{1} << 32)) {
-    for (auto& v : out) v = static_cast<std::size_t>(randint_below(n));
+  if (n == 1) {  // numpy draws nothing
+    std::fill(out.begin(), out.end(), std::size_t{0});
+    return;
+  }
+  if (n == (std::uint64_t{1} << 32)) {  // every word is a value
+    for (auto& v : out) v = next32();
     return;
   }
   const auto rng = static_cast<std::uint32_t>(n - 1);
@@ -187,15 +177,8 @@ void NumpyLegacyRandom::fill_below(std::uint64_t n, std::span<std::size_t> out) 
 }
 
 std::uint64_t NumpyLegacyRandom::randint_below(std::uint64_t n) {
-  CHEXGEN_ASSERT(n >= 1 && n <= (std::uint64_t{1} << 32), "randint_below: n must be in [1, 2^32]");
-  const std::uint64_t rng = n - 1;
-  if (rng == 0) return 0;
-  if (rng == 0xffffffffULL) return next32();
-  std::uint64_t mask = rng;
-  for (int shift = 1; shift <= 16; shift *= 2) mask |= mask >> shift;
-  std::uint64_t v = 0;
-  do v = next32() & mask;
-  while (v > rng);
+  std::size_t v = 0;
+  fill_below(n, std::span<std::size_t>(&v, 1));
   return v;
 }
 

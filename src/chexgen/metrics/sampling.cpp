@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "chexgen/core/error.h"
+#include "chexgen/metrics/numpy_random.h"
 
 namespace chexgen::metrics {
 
@@ -43,19 +44,18 @@ std::vector<std::size_t> IndexSampler::with_replacement(std::size_t n, std::size
 
 std::vector<std::size_t> numpy_legacy_choice(std::uint32_t seed, std::size_t n, std::size_t m) {
   CHEXGEN_ASSERT(m <= n, "numpy_legacy_choice: m must be <= n");
-  std::mt19937 engine(seed);  // numpy's legacy mt19937_seed is the reference init_genrand, as std::mt19937's
+  NumpyLegacyRandom rng(seed);
   std::vector<std::size_t> perm(n);
   std::iota(perm.begin(), perm.end(), std::size_t{0});
   for (std::size_t i = n; i-- > 1;) {
-    // Uniform in [0, i]: draw words masked to the smallest all-ones value >= i until one is <= i.
-    std::uint64_t mask = i;
-    for (int shift = 1; shift <= 32; shift *= 2) mask |= mask >> shift;
+    // Uniform in [0, i]: words masked to the smallest all-ones value >= i until one is <= i.
     std::uint64_t j = 0;
     if (i <= 0xffffffffULL) {
-      do j = engine() & mask;
-      while (j > i);
-    } else {
-      do j = ((static_cast<std::uint64_t>(engine()) << 32) | engine()) & mask;
+      j = rng.randint_below(std::uint64_t{i} + 1);
+    } else {  // two words per draw, high first
+      std::uint64_t mask = i;
+      for (int shift = 1; shift <= 32; shift *= 2) mask |= mask >> shift;
+      do j = ((static_cast<std::uint64_t>(rng.next32()) << 32) | rng.next32()) & mask;
       while (j > i);
     }
     std::swap(perm[i], perm[static_cast<std::size_t>(j)]);
