@@ -1,4 +1,4 @@
-// core/json.h: the bounded parser and the terminal-safe text.
+// core/json.h: the bounded parser, the lines of JSON Lines and the terminal-safe text.
 #include "chexgen/core/json.h"
 
 #include <string>
@@ -45,6 +45,26 @@ TEST(PrintableText, EscapesControlsAndBadBytesKeepsUnicode) {
   EXPECT_EQ(printable_text("csi \xc2\x9b" "31m"), "csi \\xc2\\x9b31m");
   EXPECT_EQ(printable_text("truncated \xe2\x80"), "truncated \\xe2\\x80");
   EXPECT_EQ(printable_text(std::string(10, 'a'), 4), "aaaa...");
+}
+
+}  // namespace
+}  // namespace chexgen
+
+namespace chexgen {
+namespace {
+
+TEST(JsonLines, NumbersLinesDropsLineEndsAndKeepsBlankOnes) {
+  const std::vector<JsonLine> lines = json_lines("{\"a\":1}\r\n\n  \t\r\n{\"b\":\"x\\r\"}\n{\"c\":3}");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0].text, "{\"a\":1}");
+  EXPECT_TRUE(lines[1].blank());
+  EXPECT_TRUE(lines[2].blank());
+  EXPECT_EQ(lines[3].number, 4u);
+  EXPECT_EQ(lines[3].text, "{\"b\":\"x\\r\"}");
+  EXPECT_EQ(lines[4].text, "{\"c\":3}");  // the last line needs no "\n"
+  EXPECT_FALSE(lines[4].blank());
+  EXPECT_TRUE(json_lines("").empty());
+  EXPECT_EQ(json_lines("x\n").size(), 1u);  // nothing after a final "\n"
 }
 
 }  // namespace

@@ -35,6 +35,20 @@ nlohmann::json parse_bounded(std::string_view text) {
 
 }  // namespace
 
+std::vector<JsonLine> json_lines(std::string_view text) {
+  std::vector<JsonLine> lines;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(JsonLine{lines.size() + 1, line});
+    pos = end + 1;
+  }
+  return lines;
+}
+
 nlohmann::json parse_json(std::string_view text, const Location& where) {
   try {
     return parse_bounded(text);

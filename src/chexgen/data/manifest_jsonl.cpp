@@ -46,16 +46,10 @@ void read_jsonl_manifest(const std::filesystem::path& path, const ManifestOption
 
   // Pass 1: every non-blank line must be a JSON object.
   std::vector<JsonRow> rows;
-  std::size_t line = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    ++line;
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view content = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
-    if (content.find_first_not_of(" \t") == std::string_view::npos) continue;
+  for (const JsonLine& l : json_lines(text)) {
+    if (l.blank()) continue;
+    const std::size_t line = l.number;
+    const std::string_view content = l.text;
     try {
       if (const auto bad = find_invalid_utf8(content)) {
         throw InputError({source, line}, fmt::format("invalid UTF-8 at byte {} of the line", *bad + 1));

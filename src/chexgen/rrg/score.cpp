@@ -40,17 +40,11 @@ std::vector<ReportPair> read_report_pairs(const std::filesystem::path& jsonl) {
   const std::string name = jsonl.string();
   const std::string text = read_file_bytes(jsonl);
   std::vector<ReportPair> pairs;
-  std::size_t line_no = 0, start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos)
+  for (const JsonLine& l : json_lines(text)) {
+    const std::size_t line_no = l.number;
+    if (l.blank())
       throw InputError(Location(name, line_no), "an empty line (rrg_eval reads one JSON object per line)");
-    const nlohmann::json j = parse_json(line, Location(name, line_no));
+    const nlohmann::json j = parse_json(l.text, Location(name, line_no));
     if (!j.is_object()) throw InputError(Location(name, line_no), "not a JSON object");
     ReportPair p;
     p.line = line_no;
