@@ -15,6 +15,7 @@
 #include "chexgen/core/files.h"
 #include "chexgen/core/hash.h"
 #include "chexgen/core/progress.h"
+#include "chexgen/core/strings.h"
 #include "chexgen/core/version.h"
 #include "chexgen/curation/http_client.h"
 #include "chexgen/curation/journal.h"
@@ -113,17 +114,8 @@ bool is_kept(const ImageResult& r, const FilterOptions& options) {
 }
 
 std::string render_question(std::string_view question_template, std::string_view prompt) {
-  static constexpr std::string_view kSlot = "{prompt}";
-  std::string out;
-  std::size_t from = 0;
-  while (true) {
-    const std::size_t at = question_template.find(kSlot, from);
-    if (at == std::string_view::npos) break;
-    out.append(question_template.substr(from, at - from));
-    out.append(prompt);
-    from = at + kSlot.size();
-  }
-  out.append(question_template.substr(from));
+  std::string out(question_template);
+  replace_all(out, "{prompt}", prompt);
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "chexgen/core/error.h"
 #include "chexgen/core/parallel.h"
+#include "chexgen/core/strings.h"
 #include "chexgen/metrics/numpy_random.h"
 #include "chexgen/rrg/text.h"
 
@@ -20,21 +21,6 @@ bool is_split_punctuation(char ch) {
   const auto c = static_cast<unsigned char>(ch);
   return (c >= 0x7B && c <= 0x7E) || (c >= 0x5B && c <= 0x60) || (c >= 0x20 && c <= 0x26) ||
          (c >= 0x28 && c <= 0x2B) || (c >= 0x3A && c <= 0x40) || c == 0x2F;
-}
-
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  std::size_t at = s.find(from);
-  if (at == std::string::npos) return;
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  for (; at != std::string::npos; at = s.find(from, i)) {
-    out.append(s, i, at - i);
-    out.append(to);
-    i = at + from.size();
-  }
-  out.append(s, i, std::string::npos);
-  s = std::move(out);
 }
 
 // re.sub of a two-character pattern with replacement `pre \1 mid \2 post`: leftmost, non-overlapping matches, as
